@@ -1,0 +1,759 @@
+package native
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/postbox-go/postbox/backend"
+)
+
+// Defaults for Config's zero values.
+const (
+	DefaultAccountID = "000000000000"
+	DefaultRegion    = "us-east-1"
+	DefaultBaseURL   = "http://localhost:9324"
+)
+
+// deletedRecently is how long a deleted queue's name stays reserved, and
+// purgeInterval how long after a purge another one is refused, as in SQS.
+const (
+	deletedRecently = 60 * time.Second
+	purgeInterval   = 60 * time.Second
+)
+
+// Config configures an Engine. The zero value is ready to use.
+type Config struct {
+	// Clock is the engine's time source; nil means the real clock. Tests
+	// pass a clockwork.FakeClock.
+	Clock clockwork.Clock
+	// AccountID is the account that owns the engine's queues (default
+	// "000000000000").
+	AccountID string
+	// Region goes into queue ARNs (default "us-east-1").
+	Region string
+	// BaseURL is the scheme://host:port prefix of the queue URLs the engine
+	// issues (default "http://localhost:9324"). The engine accepts queue
+	// URLs with any host: it finds queues by the /account/name path.
+	BaseURL string
+	// SenderID is the SenderId system attribute of messages (default: the
+	// account id).
+	SenderID string
+	// Logger receives the engine's diagnostics (default: slog.Default()).
+	Logger *slog.Logger
+}
+
+// Engine is the native queue engine: SQS semantics in process. It implements
+// backend.Service; Queue returns a backend.Queue. It is safe for concurrent
+// use. Close it when done.
+type Engine struct {
+	cfg   Config
+	clock clockwork.Clock
+
+	mu      sync.RWMutex
+	queues  map[string]*queue    // by "account/name"
+	deleted map[string]time.Time // names deleted recently, by "account/name"
+
+	nextGen atomic.Uint32
+	waiting atomic.Int64
+	closed  atomic.Bool
+	done    chan struct{}
+	once    sync.Once
+}
+
+var (
+	_ backend.Service = (*Engine)(nil)
+	_ backend.Queue   = (*Queue)(nil)
+)
+
+// New returns an engine with cfg's settings.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = clockwork.NewRealClock()
+	}
+	if cfg.AccountID == "" {
+		cfg.AccountID = DefaultAccountID
+	}
+	if !isAccountID(cfg.AccountID) {
+		return nil, errors.New("native: AccountID must be 12 digits")
+	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return nil, errors.New("native: BaseURL must be scheme://host[:port], got " + strconv.Quote(cfg.BaseURL))
+	}
+	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
+	if cfg.SenderID == "" {
+		cfg.SenderID = cfg.AccountID
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Engine{
+		cfg:     cfg,
+		clock:   cfg.Clock,
+		queues:  make(map[string]*queue),
+		deleted: make(map[string]time.Time),
+		done:    make(chan struct{}),
+	}, nil
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Close ends every parked receive and makes further calls fail with
+// ServiceUnavailable. It is idempotent.
+func (e *Engine) Close() error {
+	e.once.Do(func() {
+		e.closed.Store(true)
+		close(e.done)
+		e.mu.RLock()
+		qs := make([]*queue, 0, len(e.queues))
+		for _, q := range e.queues {
+			qs = append(qs, q)
+		}
+		e.mu.RUnlock()
+		for _, q := range qs {
+			q.mu.Lock()
+			q.wakeAll()
+			q.mu.Unlock()
+		}
+	})
+	return nil
+}
+
+// WaitingReceives returns how many receives are parked in a long poll.
+func (e *Engine) WaitingReceives() int { return int(e.waiting.Load()) }
+
+// AccountID returns the account that owns the engine's queues.
+func (e *Engine) AccountID() string { return e.cfg.AccountID }
+
+// Region returns the region in the engine's ARNs.
+func (e *Engine) Region() string { return e.cfg.Region }
+
+// Clock returns the engine's clock.
+func (e *Engine) Clock() clockwork.Clock { return e.clock }
+
+func (e *Engine) errClosed() error {
+	return backend.NewError(backend.CodeServiceUnavailable, "The engine is closed.")
+}
+
+// parseQueueURL finds the account and name in a queue URL: any
+// scheme://host/ACCOUNT/NAME, mem://NAME, or a bare queue name.
+func (e *Engine) parseQueueURL(raw string) (account, name string, err *backend.Error) {
+	bad := func() *backend.Error {
+		return backend.NewError(backend.CodeQueueDoesNotExist, "The specified queue does not exist: %q is not a queue URL of this service.", raw)
+	}
+	if raw == "" {
+		return "", "", backend.NewError(backend.CodeMissingParameter, "The request must contain the parameter QueueUrl.")
+	}
+	if !strings.Contains(raw, "/") {
+		return e.cfg.AccountID, raw, nil
+	}
+	u, perr := url.Parse(raw)
+	if perr != nil {
+		return "", "", bad()
+	}
+	if u.Scheme == "mem" {
+		return e.cfg.AccountID, u.Host + strings.TrimSuffix(u.Path, "/"), nil
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if len(parts) != 2 || !isAccountID(parts[0]) || parts[1] == "" {
+		return "", "", bad()
+	}
+	return parts[0], parts[1], nil
+}
+
+func (e *Engine) lookupURL(raw string) (*queue, error) {
+	if e.closed.Load() {
+		return nil, e.errClosed()
+	}
+	account, name, err := e.parseQueueURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.RLock()
+	q := e.queues[account+"/"+name]
+	e.mu.RUnlock()
+	if q == nil {
+		return nil, errNoQueue(name)
+	}
+	return q, nil
+}
+
+// lookupARN finds a queue by its ARN.
+func (e *Engine) lookupARN(arn string) *queue {
+	p := strings.Split(arn, ":")
+	if len(p) != 6 || p[0] != "arn" || p[2] != "sqs" || p[3] != e.cfg.Region {
+		return nil
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.queues[p[4]+"/"+p[5]]
+}
+
+// CreateQueue creates a queue, or returns the existing one's URL when every
+// attribute given matches it.
+func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Attributes, tags map[string]string) (string, error) {
+	if e.closed.Load() {
+		return "", e.errClosed()
+	}
+	if err := backend.ValidateQueueName(name); err != nil {
+		return "", err
+	}
+	fifo := backend.IsFIFOName(name)
+	if v, ok := attrs[attrFifoQueue]; ok {
+		b, err := parseBoolAttr(attrFifoQueue, v)
+		if err != nil {
+			return "", err
+		}
+		if b != fifo {
+			return "", backend.NewError(backend.CodeInvalidParameterValue,
+				"The name of a FIFO queue must end with the .fifo suffix, and only a queue whose FifoQueue attribute is true may have it (queue %q, FifoQueue=%s).", name, v)
+		}
+	} else if fifo {
+		return "", backend.NewError(backend.CodeInvalidParameterValue,
+			"Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length: a queue named .fifo must set the FifoQueue attribute to true (queue %q).", name)
+	}
+	cfg, err := applyAttrs(defaultConfig(fifo), attrs, true)
+	if err != nil {
+		return "", err
+	}
+	if err := backend.ValidateTags(tags); err != nil {
+		return "", err
+	}
+	if cfg.redrive != nil {
+		if err := e.checkRedrive(cfg.redrive, e.cfg.AccountID, name, fifo); err != nil {
+			return "", err
+		}
+	}
+	now := e.clock.Now()
+	key := e.cfg.AccountID + "/" + name
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if q := e.queues[key]; q != nil {
+		q.mu.Lock()
+		same := q.cfg.matches(attrs)
+		q.mu.Unlock()
+		if !same {
+			return "", backend.NewError(backend.CodeQueueNameExists,
+				"A queue already exists with the same name and a different value for attribute(s) given in the request: %s.", name)
+		}
+		return q.url(), nil
+	}
+	if at, ok := e.deleted[key]; ok {
+		if now.Sub(at) < deletedRecently {
+			return "", backend.NewError(backend.CodeQueueDeletedRecently,
+				"You must wait 60 seconds after deleting a queue before you can create another with the same name (%s).", name)
+		}
+		delete(e.deleted, key)
+	}
+	q := newQueue(e, e.cfg.AccountID, name, cfg, now)
+	for k, v := range tags {
+		q.tags[k] = v
+	}
+	e.queues[key] = q
+	return q.url(), nil
+}
+
+// checkRedrive validates a RedrivePolicy for the queue account/name: the
+// target exists in the same account, has the same type, and its
+// RedriveAllowPolicy lets this queue use it.
+func (e *Engine) checkRedrive(p *redrivePolicy, account, name string, fifo bool) *backend.Error {
+	bad := func(reason string) *backend.Error {
+		return invalidValue(attrRedrivePolicy, p.DeadLetterTargetArn, reason)
+	}
+	parts := strings.Split(p.DeadLetterTargetArn, ":")
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sqs" {
+		return bad("deadLetterTargetArn is not a queue ARN")
+	}
+	if parts[4] != account {
+		return bad("the dead-letter queue must be in the same account as its source queue")
+	}
+	t := e.lookupARN(p.DeadLetterTargetArn)
+	if t == nil {
+		return bad("the dead-letter target queue does not exist")
+	}
+	if t.name == name && t.account == account {
+		return bad("a queue cannot be its own dead-letter queue")
+	}
+	t.mu.Lock()
+	tfifo, allow := t.cfg.fifo, t.cfg.allow
+	t.mu.Unlock()
+	if tfifo != fifo {
+		return bad("the dead-letter queue of a FIFO queue must be a FIFO queue, and of a standard queue a standard queue")
+	}
+	if allow != nil {
+		srcArn := "arn:aws:sqs:" + e.cfg.Region + ":" + account + ":" + name
+		switch allow.RedrivePermission {
+		case "denyAll":
+			return bad("the dead-letter queue's RedriveAllowPolicy denies all source queues")
+		case "byQueue":
+			if !slices.Contains(allow.SourceQueueArns, srcArn) {
+				return bad("the dead-letter queue's RedriveAllowPolicy does not allow this source queue")
+			}
+		}
+	}
+	return nil
+}
+
+// DeleteQueue deletes a queue and its messages; parked receives on it end.
+func (e *Engine) DeleteQueue(ctx context.Context, rawURL string) error {
+	q, err := e.lookupURL(rawURL)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	key := q.account + "/" + q.name
+	if e.queues[key] != q {
+		e.mu.Unlock()
+		return errNoQueue(q.name)
+	}
+	delete(e.queues, key)
+	e.deleted[key] = e.clock.Now()
+	e.mu.Unlock()
+	q.mu.Lock()
+	q.deleted.Store(true)
+	q.wakeAll()
+	q.purgeLocked()
+	q.mu.Unlock()
+	return nil
+}
+
+// QueueURL returns the URL of a queue by name.
+func (e *Engine) QueueURL(ctx context.Context, name, ownerAccountID string) (string, error) {
+	if e.closed.Load() {
+		return "", e.errClosed()
+	}
+	if name == "" {
+		return "", backend.NewError(backend.CodeMissingParameter, "The request must contain the parameter QueueName.")
+	}
+	account := ownerAccountID
+	if account == "" {
+		account = e.cfg.AccountID
+	}
+	e.mu.RLock()
+	q := e.queues[account+"/"+name]
+	e.mu.RUnlock()
+	if q == nil {
+		return "", errNoQueue(name)
+	}
+	return q.url(), nil
+}
+
+// ListQueues lists queue URLs in name order.
+func (e *Engine) ListQueues(ctx context.Context, req backend.ListQueuesRequest) (backend.ListQueuesResult, error) {
+	if e.closed.Load() {
+		return backend.ListQueuesResult{}, e.errClosed()
+	}
+	e.mu.RLock()
+	qs := make([]*queue, 0, len(e.queues))
+	for _, q := range e.queues {
+		if q.account == e.cfg.AccountID && strings.HasPrefix(q.name, req.Prefix) {
+			qs = append(qs, q)
+		}
+	}
+	e.mu.RUnlock()
+	return pageQueues(qs, req)
+}
+
+// pageQueues sorts qs by name and returns the page req asks for. The token
+// is the last name of the previous page.
+func pageQueues(qs []*queue, req backend.ListQueuesRequest) (backend.ListQueuesResult, error) {
+	if req.MaxResults < 0 || req.MaxResults > 1000 {
+		return backend.ListQueuesResult{}, backend.NewError(backend.CodeInvalidParameterValue,
+			"Value %d for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000.", req.MaxResults)
+	}
+	slices.SortFunc(qs, func(a, b *queue) int { return strings.Compare(a.name, b.name) })
+	start := 0
+	if req.NextToken != "" {
+		after, err := base64.RawURLEncoding.DecodeString(req.NextToken)
+		if err != nil {
+			return backend.ListQueuesResult{}, backend.NewError(backend.CodeInvalidParameterValue, "Invalid NextToken value.")
+		}
+		start, _ = slices.BinarySearchFunc(qs, string(after), func(q *queue, s string) int {
+			if q.name <= s {
+				return -1
+			}
+			return 1
+		})
+	}
+	var res backend.ListQueuesResult
+	end := len(qs)
+	if req.MaxResults > 0 && start+req.MaxResults < end {
+		end = start + req.MaxResults
+		res.NextToken = base64.RawURLEncoding.EncodeToString([]byte(qs[end-1].name))
+	}
+	for _, q := range qs[start:end] {
+		res.QueueURLs = append(res.QueueURLs, q.url())
+	}
+	return res, nil
+}
+
+// GetAttributes returns the named queue attributes.
+func (e *Engine) GetAttributes(ctx context.Context, rawURL string, names []string) (backend.Attributes, error) {
+	q, err := e.lookupURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	all := false
+	for _, n := range names {
+		if n == attrAll {
+			all = true
+		} else if !settableAttrs[n] && !readOnlyAttrs[n] {
+			return nil, backend.NewError(backend.CodeInvalidAttributeName, "Unknown Attribute %s.", n)
+		}
+	}
+	now := e.clock.Now()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.sweep(now.UnixNano())
+	out := backend.Attributes{}
+	put := func(name string) {
+		switch name {
+		case attrApproxMessages:
+			out[name] = strconv.Itoa(q.nReady)
+		case attrApproxNotVisible:
+			out[name] = strconv.Itoa(q.nInflight)
+		case attrApproxDelayed:
+			out[name] = strconv.Itoa(q.nDelayed)
+		case attrCreatedTimestamp:
+			out[name] = strconv.FormatInt(q.created, 10)
+		case attrLastModifiedTimestamp:
+			out[name] = strconv.FormatInt(q.lastModified, 10)
+		case attrQueueArn:
+			out[name] = q.arn
+		default:
+			if v, ok := q.cfg.value(name); ok {
+				out[name] = v
+			}
+		}
+	}
+	if all {
+		for _, n := range allAttrNames {
+			put(n)
+		}
+	}
+	for _, n := range names {
+		if n != attrAll {
+			put(n)
+		}
+	}
+	return out, nil
+}
+
+// allAttrNames is what "All" returns, in SQS's order.
+var allAttrNames = []string{
+	attrQueueArn, attrApproxMessages, attrApproxNotVisible, attrApproxDelayed,
+	attrCreatedTimestamp, attrLastModifiedTimestamp, attrVisibilityTimeout,
+	attrMaximumMessageSize, attrMessageRetentionPeriod, attrDelaySeconds,
+	attrReceiveMessageWaitTime, attrPolicy, attrRedrivePolicy, attrRedriveAllowPolicy,
+	attrFifoQueue, attrContentBasedDeduplication, attrDeduplicationScope,
+	attrFifoThroughputLimit, attrKmsMasterKeyID, attrKmsDataKeyReusePeriodSeconds,
+	attrSqsManagedSseEnabled,
+}
+
+// SetAttributes changes queue attributes; one invalid attribute changes
+// nothing.
+func (e *Engine) SetAttributes(ctx context.Context, rawURL string, attrs backend.Attributes) error {
+	q, err := e.lookupURL(rawURL)
+	if err != nil {
+		return err
+	}
+	q.mu.Lock()
+	cur := q.cfg
+	q.mu.Unlock()
+	cfg, aerr := applyAttrs(cur, attrs, false)
+	if aerr != nil {
+		return aerr
+	}
+	if _, ok := attrs[attrRedrivePolicy]; ok && cfg.redrive != nil {
+		if err := e.checkRedrive(cfg.redrive, q.account, q.name, cfg.fifo); err != nil {
+			return err
+		}
+	}
+	now := e.clock.Now()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	// Apply onto the current config again, in case another SetAttributes
+	// ran in between; validation already passed for these values.
+	cfg, aerr = applyAttrs(q.cfg, attrs, false)
+	if aerr != nil {
+		return aerr
+	}
+	q.cfg = cfg
+	q.lastModified = now.Unix()
+	return nil
+}
+
+// Purge deletes every message in the queue. A second purge within 60 seconds
+// gets PurgeQueueInProgress.
+func (e *Engine) Purge(ctx context.Context, rawURL string) error {
+	q, err := e.lookupURL(rawURL)
+	if err != nil {
+		return err
+	}
+	now := e.clock.Now().UnixNano()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.purgedAt != 0 && now-q.purgedAt < int64(purgeInterval) {
+		return backend.NewError(backend.CodePurgeQueueInProgress,
+			"Only one PurgeQueue operation on %s is allowed every 60 seconds.", q.name)
+	}
+	q.purgedAt = now
+	q.purgeLocked()
+	return nil
+}
+
+// TagQueue adds or replaces tags; a queue has at most 50.
+func (e *Engine) TagQueue(ctx context.Context, rawURL string, tags map[string]string) error {
+	q, err := e.lookupURL(rawURL)
+	if err != nil {
+		return err
+	}
+	if len(tags) == 0 {
+		return backend.NewError(backend.CodeMissingParameter, "The request must contain the parameter Tags.")
+	}
+	if err := backend.ValidateTags(tags); err != nil {
+		return err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := len(q.tags)
+	for k := range tags {
+		if _, ok := q.tags[k]; !ok {
+			n++
+		}
+	}
+	if n > backend.MaxTags {
+		return backend.NewError(backend.CodeInvalidParameterValue,
+			"Too many tags: a queue may have at most %d tags.", backend.MaxTags)
+	}
+	for k, v := range tags {
+		q.tags[k] = v
+	}
+	return nil
+}
+
+// UntagQueue removes tags by key.
+func (e *Engine) UntagQueue(ctx context.Context, rawURL string, keys []string) error {
+	q, err := e.lookupURL(rawURL)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return backend.NewError(backend.CodeMissingParameter, "The request must contain the parameter TagKeys.")
+	}
+	if err := backend.ValidateTagKeys(keys); err != nil {
+		return err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, k := range keys {
+		delete(q.tags, k)
+	}
+	return nil
+}
+
+// ListTags returns a copy of the queue's tags.
+func (e *Engine) ListTags(ctx context.Context, rawURL string) (map[string]string, error) {
+	q, err := e.lookupURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make(map[string]string, len(q.tags))
+	for k, v := range q.tags {
+		out[k] = v
+	}
+	return out, nil
+}
+
+// ListDeadLetterSourceQueues lists the queues whose RedrivePolicy targets
+// the queue at rawURL.
+func (e *Engine) ListDeadLetterSourceQueues(ctx context.Context, rawURL string, req backend.ListQueuesRequest) (backend.ListQueuesResult, error) {
+	t, err := e.lookupURL(rawURL)
+	if err != nil {
+		return backend.ListQueuesResult{}, err
+	}
+	e.mu.RLock()
+	all := make([]*queue, 0, len(e.queues))
+	for _, q := range e.queues {
+		all = append(all, q)
+	}
+	e.mu.RUnlock()
+	var qs []*queue
+	for _, q := range all {
+		q.mu.Lock()
+		if q.cfg.redrive != nil && q.cfg.redrive.DeadLetterTargetArn == t.arn {
+			qs = append(qs, q)
+		}
+		q.mu.Unlock()
+	}
+	return pageQueues(qs, req)
+}
+
+// StartMessageMoveTask is not supported yet.
+func (e *Engine) StartMessageMoveTask(ctx context.Context, req backend.MoveTaskRequest) (string, error) {
+	return "", backend.NewError(backend.CodeUnsupportedOperation, "Message move tasks are not supported yet.")
+}
+
+// CancelMessageMoveTask is not supported yet.
+func (e *Engine) CancelMessageMoveTask(ctx context.Context, taskHandle string) (int64, error) {
+	return 0, backend.NewError(backend.CodeUnsupportedOperation, "Message move tasks are not supported yet.")
+}
+
+// ListMessageMoveTasks is not supported yet.
+func (e *Engine) ListMessageMoveTasks(ctx context.Context, sourceARN string, maxResults int) ([]backend.MoveTask, error) {
+	return nil, backend.NewError(backend.CodeUnsupportedOperation, "Message move tasks are not supported yet.")
+}
+
+// AddPermission records a permission statement on the queue. (Enforcement
+// comes with authentication in postbox serve.)
+func (e *Engine) AddPermission(ctx context.Context, req backend.PermissionRequest) error {
+	q, err := e.lookupURL(req.QueueURL)
+	if err != nil {
+		return err
+	}
+	if req.Label == "" || len(req.AccountIDs) == 0 || len(req.Actions) == 0 {
+		return backend.NewError(backend.CodeMissingParameter, "AddPermission needs Label, AWSAccountIds and Actions.")
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, p := range q.permissions {
+		if p.label == req.Label {
+			return backend.NewError(backend.CodeInvalidParameterValue,
+				"Value %s for parameter Label is invalid. Reason: Already exists.", req.Label)
+		}
+	}
+	q.permissions = append(q.permissions, permission{label: req.Label,
+		accountIDs: slices.Clone(req.AccountIDs), actions: slices.Clone(req.Actions)})
+	return nil
+}
+
+// RemovePermission removes the permission statement with that label.
+func (e *Engine) RemovePermission(ctx context.Context, rawURL, label string) error {
+	q, err := e.lookupURL(rawURL)
+	if err != nil {
+		return err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	i := slices.IndexFunc(q.permissions, func(p permission) bool { return p.label == label })
+	if i < 0 {
+		return backend.NewError(backend.CodeInvalidParameterValue,
+			"Value %s for parameter Label is invalid. Reason: can't find label on existing policy.", label)
+	}
+	q.permissions = slices.Delete(q.permissions, i, i+1)
+	return nil
+}
+
+// Queue returns the message operations of the queue at rawURL. The queue
+// need not exist yet: each operation looks it up (and fails with
+// QueueDoesNotExist when it is missing).
+func (e *Engine) Queue(rawURL string) (backend.Queue, error) {
+	if _, _, err := e.parseQueueURL(rawURL); err != nil {
+		return nil, err
+	}
+	return &Queue{eng: e, rawURL: rawURL}, nil
+}
+
+// Queue is a handle on one queue of an Engine; it implements backend.Queue.
+// It resolves its queue once and again only after the queue is deleted, so
+// its operations take no engine-wide lock.
+type Queue struct {
+	eng    *Engine
+	rawURL string
+	q      atomic.Pointer[queue]
+}
+
+func (h *Queue) get() (*queue, error) {
+	if q := h.q.Load(); q != nil && !q.deleted.Load() {
+		if h.eng.closed.Load() {
+			return nil, h.eng.errClosed()
+		}
+		return q, nil
+	}
+	q, err := h.eng.lookupURL(h.rawURL)
+	if err != nil {
+		return nil, err
+	}
+	h.q.Store(q)
+	return q, nil
+}
+
+// URL returns the queue's URL as given to Engine.Queue.
+func (h *Queue) URL() string { return h.rawURL }
+
+// Send implements backend.Queue.
+func (h *Queue) Send(ctx context.Context, entries []backend.SendEntry) ([]backend.SendResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	q, err := h.get()
+	if err != nil {
+		return nil, err
+	}
+	return q.send(entries)
+}
+
+// Receive implements backend.Queue.
+func (h *Queue) Receive(ctx context.Context, req backend.ReceiveRequest) ([]*backend.Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	q, err := h.get()
+	if err != nil {
+		return nil, err
+	}
+	return q.receive(ctx, &req)
+}
+
+// Delete implements backend.Queue.
+func (h *Queue) Delete(ctx context.Context, entries []backend.DeleteEntry) ([]backend.EntryResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	q, err := h.get()
+	if err != nil {
+		return nil, err
+	}
+	return q.delete(entries)
+}
+
+// ChangeVisibility implements backend.Queue.
+func (h *Queue) ChangeVisibility(ctx context.Context, entries []backend.VisibilityEntry) ([]backend.EntryResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	q, err := h.get()
+	if err != nil {
+		return nil, err
+	}
+	return q.changeVisibility(entries)
+}

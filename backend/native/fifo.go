@@ -1,0 +1,262 @@
+package native
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"time"
+
+	"github.com/postbox-go/postbox/backend"
+)
+
+// dedupWindow is how long a FIFO queue remembers a deduplication id, and
+// attemptWindow how long it remembers a ReceiveRequestAttemptId.
+const (
+	dedupWindow   = 5 * time.Minute
+	attemptWindow = 5 * time.Minute
+)
+
+// seqBase makes sequence numbers large 20-digit decimals, as SQS's are.
+const seqBase = 10_000_000_000_000_000_000
+
+// fifoState is a FIFO queue's ordering and deduplication state.
+type fifoState struct {
+	groups map[string]*group
+	avail  ring[*group] // groups that may deliver: none in flight, head visible (may hold stale entries)
+
+	seq        uint64
+	dedup      map[string]dedupEntry
+	dedupOrder ring[dedupRec]
+
+	attempts     map[string]*attempt
+	attemptOrder ring[dedupRec]
+}
+
+// group is one message group: its messages in send order. The first
+// messages may be in flight; while any is, the group is locked.
+type group struct {
+	id       string
+	msgs     []*message // msgs[head:] in order
+	head     int
+	inflight int
+	inAvail  bool
+}
+
+type dedupEntry struct {
+	messageID string
+	seqNum    string
+	at        int64 // unix nanoseconds
+}
+
+type dedupRec struct {
+	key string
+	at  int64
+}
+
+type attempt struct {
+	got []taken
+	vis []int64 // visibleAt of each message right after that receive
+	at  int64
+}
+
+func newFIFOState() *fifoState {
+	return &fifoState{
+		groups:   make(map[string]*group),
+		dedup:    make(map[string]dedupEntry),
+		attempts: make(map[string]*attempt),
+	}
+}
+
+func (g *group) len() int { return len(g.msgs) - g.head }
+
+func (g *group) front() *message { return g.msgs[g.head] }
+
+func (g *group) push(m *message) { g.msgs = append(g.msgs, m) }
+
+// removeMsg takes m out of the group's order. Removals are almost always at
+// the front (messages are deleted in order), so the scan is short.
+func (g *group) removeMsg(m *message) {
+	for i := g.head; i < len(g.msgs); i++ {
+		if g.msgs[i] == m {
+			if i == g.head {
+				g.msgs[i] = nil
+				g.head++
+			} else {
+				copy(g.msgs[i:], g.msgs[i+1:])
+				g.msgs[len(g.msgs)-1] = nil
+				g.msgs = g.msgs[:len(g.msgs)-1]
+			}
+			break
+		}
+	}
+	if g.head == len(g.msgs) {
+		g.msgs, g.head = g.msgs[:0], 0
+	} else if g.head > 32 && g.head > len(g.msgs)/2 {
+		n := copy(g.msgs, g.msgs[g.head:])
+		clear(g.msgs[n:])
+		g.msgs, g.head = g.msgs[:n], 0
+	}
+}
+
+// checkAvail queues g for delivery when it may deliver. Callers hold mu.
+func (q *queue) checkAvail(g *group) {
+	if g.inAvail || g.inflight > 0 || g.len() == 0 || g.front().state != stateReady {
+		return
+	}
+	g.inAvail = true
+	q.fifo.avail.push(g)
+}
+
+// forgetGroup drops an empty, idle group. Callers hold mu.
+func (q *queue) forgetGroup(g *group) {
+	if g.len() == 0 && g.inflight == 0 && !g.inAvail {
+		delete(q.fifo.groups, g.id)
+	}
+}
+
+// takeFIFO hands out up to max messages: as many of one group as it can,
+// then of the next groups, locking each group it takes from.
+func (q *queue) takeFIFO(max int, visibility, nowNanos int64, out []taken) []taken {
+	nowMs := nowNanos / 1e6
+	f := q.fifo
+	for len(out) < max && f.avail.len() > 0 {
+		g := f.avail.pop()
+		g.inAvail = false
+		if g.inflight > 0 {
+			continue // locked since it was queued
+		}
+		// Nothing of g is in flight, so the messages taken in this loop are
+		// exactly g.msgs[g.head : g.head+g.inflight].
+		for len(out) < max {
+			i := g.head + g.inflight
+			if i >= len(g.msgs) {
+				break
+			}
+			m := g.msgs[i]
+			if m.state != stateReady {
+				break // delayed: it holds back the rest of its group
+			}
+			if q.expired(m, nowNanos) {
+				q.nReady--
+				q.drop(m) // also takes it out of g
+				continue
+			}
+			q.nReady--
+			q.markInflight(m, visibility, nowNanos, nowMs)
+			g.inflight++
+			out = append(out, taken{m: m, receiveCount: m.receiveCount, firstRecvAt: m.firstRecvAt})
+		}
+		if g.inflight == 0 {
+			q.checkAvail(g)
+			q.forgetGroup(g)
+		}
+	}
+	return out
+}
+
+// fifoSend assigns sequence numbers and applies deduplication to the built
+// messages of one send, filling results. It returns the messages to
+// enqueue. Callers hold mu.
+func (q *queue) fifoSend(msgs []*message, results []backend.SendResult, nowNanos int64) {
+	f := q.fifo
+	for f.dedupOrder.len() > 0 && f.dedupOrder.front().at+int64(dedupWindow) <= nowNanos {
+		r := f.dedupOrder.pop()
+		if e, ok := f.dedup[r.key]; ok && e.at == r.at {
+			delete(f.dedup, r.key)
+		}
+	}
+	for i, m := range msgs {
+		if m == nil {
+			continue
+		}
+		key := m.ext.dedupID
+		if q.cfg.dedupScope == "messageGroup" {
+			key = m.ext.groupID + "\x00" + key
+		}
+		if e, ok := f.dedup[key]; ok {
+			results[i].MessageID = e.messageID
+			results[i].SequenceNumber = e.seqNum
+			msgs[i] = nil
+			continue
+		}
+		f.seq++
+		m.ext.sequenceNumber = strconv.FormatUint(seqBase+f.seq, 10)
+		results[i].SequenceNumber = m.ext.sequenceNumber
+		f.dedup[key] = dedupEntry{messageID: m.id, seqNum: m.ext.sequenceNumber, at: nowNanos}
+		f.dedupOrder.push(dedupRec{key: key, at: nowNanos})
+	}
+}
+
+// enqueueFIFO appends m to its group. Callers hold mu.
+func (q *queue) enqueueFIFO(m *message) {
+	g := q.fifo.groups[m.ext.groupID]
+	if g == nil {
+		g = &group{id: m.ext.groupID}
+		q.fifo.groups[g.id] = g
+	}
+	m.ext.grp = g
+	g.push(m)
+}
+
+// checkFIFOEntry applies the FIFO rules to one send entry and fills in the
+// content-based deduplication id.
+func checkFIFOEntry(e *backend.SendEntry, contentDedup bool) (dedupID string, err *backend.Error) {
+	if e.MessageGroupID == "" {
+		return "", backend.NewError(backend.CodeMissingParameter,
+			"The request must contain the parameter MessageGroupId.")
+	}
+	if e.DelaySeconds != nil && *e.DelaySeconds != 0 {
+		return "", backend.NewError(backend.CodeInvalidParameterValue,
+			"Value %d for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.", *e.DelaySeconds)
+	}
+	if e.MessageDeduplicationID != "" {
+		return e.MessageDeduplicationID, nil
+	}
+	if !contentDedup {
+		return "", backend.NewError(backend.CodeInvalidParameterValue,
+			"The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+	}
+	sum := sha256.Sum256([]byte(e.Body))
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// retryAttempt returns the messages of an earlier receive with the same
+// attempt id, with their visibility reset, when none of them was deleted or
+// changed since. Callers hold mu.
+func (q *queue) retryAttempt(id string, visibility, nowNanos int64) ([]taken, bool) {
+	f := q.fifo
+	for f.attemptOrder.len() > 0 && f.attemptOrder.front().at+int64(attemptWindow) <= nowNanos {
+		r := f.attemptOrder.pop()
+		if a, ok := f.attempts[r.key]; ok && a.at == r.at {
+			delete(f.attempts, r.key)
+		}
+	}
+	a, ok := f.attempts[id]
+	if !ok {
+		return nil, false
+	}
+	for i, t := range a.got {
+		m := t.m
+		if m.state != stateInflight || m.receiveCount != t.receiveCount || m.visibleAt != a.vis[i] {
+			delete(f.attempts, id)
+			return nil, false
+		}
+	}
+	for i, t := range a.got {
+		t.m.visibleAt = nowNanos + visibility
+		q.pending.fix(int(t.m.heapIdx))
+		a.vis[i] = t.m.visibleAt
+	}
+	return a.got, true
+}
+
+// recordAttempt remembers what a receive with an attempt id returned.
+// Callers hold mu.
+func (q *queue) recordAttempt(id string, got []taken, nowNanos int64) {
+	a := &attempt{got: got, vis: make([]int64, len(got)), at: nowNanos}
+	for i, t := range got {
+		a.vis[i] = t.m.visibleAt
+	}
+	q.fifo.attempts[id] = a
+	q.fifo.attemptOrder.push(dedupRec{key: id, at: nowNanos})
+}
