@@ -4,13 +4,20 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"slices"
+	"unsafe"
 )
 
 // MD5OfBody returns the lowercase hex MD5 digest of the UTF-8 body, as SQS
 // reports it in MD5OfMessageBody.
 func MD5OfBody(body string) string {
-	sum := md5.Sum([]byte(body))
+	sum := md5.Sum(stringBytes(body))
 	return hex.EncodeToString(sum[:])
+}
+
+// stringBytes returns the bytes of s without copying them. The result must
+// not be modified; the hashes it is given only read it.
+func stringBytes(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 // Transport types of SQS's message attribute digest encoding.
@@ -45,7 +52,7 @@ func MD5OfMessageAttributes(attrs map[string]MessageAttributeValue) string {
 	}
 	writeString := func(s string) {
 		writeLen(len(s))
-		h.Write([]byte(s))
+		h.Write(stringBytes(s))
 	}
 	for _, name := range names {
 		v := attrs[name]
