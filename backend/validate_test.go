@@ -145,7 +145,9 @@ func TestValidateBodyAllocations(t *testing.T) {
 	}
 }
 
-func str(v string) MessageAttributeValue { return MessageAttributeValue{DataType: "String", StringValue: v} }
+func str(v string) MessageAttributeValue {
+	return MessageAttributeValue{DataType: "String", StringValue: v}
+}
 
 func TestValidateMessageAttributes(t *testing.T) {
 	ok := str("v")
@@ -253,13 +255,13 @@ func TestIsValidNumber(t *testing.T) {
 	}{
 		{"0", true}, {"1", true}, {"-1", true}, {"+1", true}, {"3.14", true}, {".5", true}, {"5.", true},
 		{"-0.0", true}, {"1e5", true}, {"1E5", true}, {"1e+5", true}, {"1e-5", true}, {"000123", true},
-		{"12345678901234567890123456789012345678", true},           // 38 digits
-		{"123456789012345678901234567890123456789", false},         // 39 digits
-		{"1234567890123456789012345678901234567800000", true},      // 38 significant digits, trailing zeros trimmed
-		{"0.00012345678901234567890123456789012345678", true},      // leading zeros trimmed
-		{"1.23456789012345678901234567890123456789", false},        // 39 significant
-		{"1e125", true}, {"9.99e125", true}, {"1e126", false},      // magnitude below 10^126
-		{"1e-128", true}, {"1e-129", false}, {"0.1e-127", true},    // at least 10^-128
+		{"12345678901234567890123456789012345678", true},      // 38 digits
+		{"123456789012345678901234567890123456789", false},    // 39 digits
+		{"1234567890123456789012345678901234567800000", true}, // 38 significant digits, trailing zeros trimmed
+		{"0.00012345678901234567890123456789012345678", true}, // leading zeros trimmed
+		{"1.23456789012345678901234567890123456789", false},   // 39 significant
+		{"1e125", true}, {"9.99e125", true}, {"1e126", false}, // magnitude below 10^126
+		{"1e-128", true}, {"1e-129", false}, {"0.1e-127", true}, // at least 10^-128
 		{"100e123", true}, {"1000e123", false}, {"0e999999", true}, // zero in any form
 		{"", false}, {"-", false}, {"+", false}, {".", false}, {"e5", false}, {"1e", false}, {"1e+", false},
 		{"1.2.3", false}, {"1,000", false}, {" 1", false}, {"1 ", false}, {"0x10", false}, {"NaN", false},
@@ -295,7 +297,7 @@ func TestValidateSystemAttributes(t *testing.T) {
 
 func TestMessageSize(t *testing.T) {
 	attrs := map[string]MessageAttributeValue{
-		"name": {DataType: "String", StringValue: "héllo"},      // 4 + 6 + 6
+		"name": {DataType: "String", StringValue: "héllo"},        // 4 + 6 + 6
 		"bin":  {DataType: "Binary.x", BinaryValue: []byte{1, 2}}, // 3 + 8 + 2
 	}
 	if got, want := MessageSize("aé", attrs), 3+16+13; got != want {
