@@ -64,11 +64,16 @@ type Engine struct {
 	queues  map[string]*queue    // by "account/name"
 	deleted map[string]time.Time // names deleted recently, by "account/name"
 
-	nextGen atomic.Uint32
-	waiting atomic.Int64
-	closed  atomic.Bool
-	done    chan struct{}
-	once    sync.Once
+	tasksMu sync.Mutex
+	tasks   map[string][]*moveTask // by source ARN, oldest first
+	tasksWG sync.WaitGroup
+
+	nextGen      atomic.Uint32
+	waiting      atomic.Int64
+	deadLettered atomic.Int64
+	closed       atomic.Bool
+	done         chan struct{}
+	once         sync.Once
 }
 
 var (
@@ -109,6 +114,7 @@ func New(cfg Config) (*Engine, error) {
 		clock:   cfg.Clock,
 		queues:  make(map[string]*queue),
 		deleted: make(map[string]time.Time),
+		tasks:   make(map[string][]*moveTask),
 		done:    make(chan struct{}),
 	}, nil
 }
@@ -142,6 +148,7 @@ func (e *Engine) Close() error {
 			q.wakeAll()
 			q.mu.Unlock()
 		}
+		e.tasksWG.Wait()
 	})
 	return nil
 }
@@ -207,12 +214,16 @@ func (e *Engine) lookupURL(raw string) (*queue, error) {
 
 // lookupARN finds a queue by its ARN.
 func (e *Engine) lookupARN(arn string) *queue {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.lookupARNLocked(arn)
+}
+
+func (e *Engine) lookupARNLocked(arn string) *queue {
 	p := strings.Split(arn, ":")
 	if len(p) != 6 || p[0] != "arn" || p[2] != "sqs" || p[3] != e.cfg.Region {
 		return nil
 	}
-	e.mu.RLock()
-	defer e.mu.RUnlock()
 	return e.queues[p[4]+"/"+p[5]]
 }
 
@@ -253,30 +264,49 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Att
 	}
 	now := e.clock.Now()
 	key := e.cfg.AccountID + "/" + name
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if q := e.queues[key]; q != nil {
-		q.mu.Lock()
-		same := q.cfg.matches(attrs)
-		q.mu.Unlock()
-		if !same {
-			return "", backend.NewError(backend.CodeQueueNameExists,
-				"A queue already exists with the same name and a different value for attribute(s) given in the request: %s.", name)
+	// A queue's lock is never taken while holding e.mu (the order is q.mu,
+	// then e.mu), so an existing queue is compared outside e.mu.
+	for {
+		e.mu.RLock()
+		existing := e.queues[key]
+		e.mu.RUnlock()
+		if existing != nil {
+			return e.existingQueue(existing, attrs, name)
 		}
+		e.mu.Lock()
+		if e.queues[key] != nil {
+			e.mu.Unlock()
+			continue // created meanwhile
+		}
+		if at, ok := e.deleted[key]; ok {
+			if now.Sub(at) < deletedRecently {
+				e.mu.Unlock()
+				return "", backend.NewError(backend.CodeQueueDeletedRecently,
+					"You must wait 60 seconds after deleting a queue before you can create another with the same name (%s).", name)
+			}
+			delete(e.deleted, key)
+		}
+		q := newQueue(e, e.cfg.AccountID, name, cfg, now)
+		if cfg.redrive != nil {
+			q.dlq = e.lookupARNLocked(cfg.redrive.DeadLetterTargetArn)
+		}
+		for k, v := range tags {
+			q.tags[k] = v
+		}
+		e.queues[key] = q
+		e.mu.Unlock()
 		return q.url(), nil
 	}
-	if at, ok := e.deleted[key]; ok {
-		if now.Sub(at) < deletedRecently {
-			return "", backend.NewError(backend.CodeQueueDeletedRecently,
-				"You must wait 60 seconds after deleting a queue before you can create another with the same name (%s).", name)
-		}
-		delete(e.deleted, key)
+}
+
+func (e *Engine) existingQueue(q *queue, attrs backend.Attributes, name string) (string, error) {
+	q.mu.Lock()
+	same := q.cfg.matches(attrs)
+	q.mu.Unlock()
+	if !same {
+		return "", backend.NewError(backend.CodeQueueNameExists,
+			"A queue already exists with the same name and a different value for attribute(s) given in the request: %s.", name)
 	}
-	q := newQueue(e, e.cfg.AccountID, name, cfg, now)
-	for k, v := range tags {
-		q.tags[k] = v
-	}
-	e.queues[key] = q
 	return q.url(), nil
 }
 
@@ -491,10 +521,12 @@ func (e *Engine) SetAttributes(ctx context.Context, rawURL string, attrs backend
 	if aerr != nil {
 		return aerr
 	}
+	var dlq *queue
 	if _, ok := attrs[attrRedrivePolicy]; ok && cfg.redrive != nil {
 		if err := e.checkRedrive(cfg.redrive, q.account, q.name, cfg.fifo); err != nil {
 			return err
 		}
+		dlq = e.lookupARN(cfg.redrive.DeadLetterTargetArn)
 	}
 	now := e.clock.Now()
 	q.mu.Lock()
@@ -506,6 +538,9 @@ func (e *Engine) SetAttributes(ctx context.Context, rawURL string, attrs backend
 		return aerr
 	}
 	q.cfg = cfg
+	if _, ok := attrs[attrRedrivePolicy]; ok {
+		q.dlq = dlq
+	}
 	q.lastModified = now.Unix()
 	return nil
 }
@@ -616,21 +651,6 @@ func (e *Engine) ListDeadLetterSourceQueues(ctx context.Context, rawURL string, 
 		q.mu.Unlock()
 	}
 	return pageQueues(qs, req)
-}
-
-// StartMessageMoveTask is not supported yet.
-func (e *Engine) StartMessageMoveTask(ctx context.Context, req backend.MoveTaskRequest) (string, error) {
-	return "", backend.NewError(backend.CodeUnsupportedOperation, "Message move tasks are not supported yet.")
-}
-
-// CancelMessageMoveTask is not supported yet.
-func (e *Engine) CancelMessageMoveTask(ctx context.Context, taskHandle string) (int64, error) {
-	return 0, backend.NewError(backend.CodeUnsupportedOperation, "Message move tasks are not supported yet.")
-}
-
-// ListMessageMoveTasks is not supported yet.
-func (e *Engine) ListMessageMoveTasks(ctx context.Context, sourceARN string, maxResults int) ([]backend.MoveTask, error) {
-	return nil, backend.NewError(backend.CodeUnsupportedOperation, "Message move tasks are not supported yet.")
 }
 
 // AddPermission records a permission statement on the queue. (Enforcement

@@ -2,6 +2,7 @@ package native
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 
@@ -105,7 +106,7 @@ func TestLongPollWakesOnSend(t *testing.T) {
 		done <- m
 	}()
 	for e.WaitingReceives() == 0 {
-		time.Sleep(0) // yield until the receive parks; time does not move
+		runtime.Gosched() // yield until the receive parks; time does not move
 	}
 	if _, err := q.Send(ctx, []backend.SendEntry{{ID: "1", Body: "hi"}}); err != nil {
 		t.Fatal(err)

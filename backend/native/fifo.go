@@ -142,6 +142,10 @@ func (q *queue) takeFIFO(max int, visibility, nowNanos int64, out []taken) []tak
 				continue
 			}
 			q.nReady--
+			if q.mustDeadLetter(m) {
+				q.deadLetter(m) // also takes it out of g
+				continue
+			}
 			q.markInflight(m, visibility, nowNanos, nowMs)
 			g.inflight++
 			out = append(out, taken{m: m, receiveCount: m.receiveCount, firstRecvAt: m.firstRecvAt})

@@ -37,6 +37,8 @@ type queue struct {
 	msgs      map[uint64]*message
 	ready     ring[*message] // standard queues: visible messages, oldest first (may hold tombstones)
 	fifo      *fifoState     // FIFO queues: groups, deduplication, receive attempts
+	dlq       *queue         // the RedrivePolicy's target, resolved when the policy is set
+	dlqOut    []*message     // dead-lettered under mu, handed to dlq by unlock
 	nReady    int
 	nInflight int
 	nDelayed  int
@@ -220,6 +222,10 @@ func (q *queue) take(max int, visibility int64, nowNanos int64, out []taken) []t
 			q.drop(m)
 			continue
 		}
+		if q.mustDeadLetter(m) {
+			q.deadLetter(m)
+			continue
+		}
 		q.markInflight(m, visibility, nowNanos, nowMs)
 		out = append(out, taken{m: m, receiveCount: m.receiveCount, firstRecvAt: m.firstRecvAt})
 	}
@@ -268,7 +274,7 @@ func (q *queue) armWake() {
 
 func (q *queue) onWake() {
 	q.mu.Lock()
-	defer q.mu.Unlock()
+	defer q.unlock()
 	q.wake = nil
 	if q.deleted.Load() || q.eng.closed.Load() {
 		return
@@ -364,7 +370,7 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 	now := q.eng.clock.Now()
 	nowNanos := now.UnixNano()
 	q.mu.Lock()
-	defer q.mu.Unlock()
+	defer q.unlock()
 	if q.deleted.Load() {
 		return nil, errNoQueue(q.name)
 	}
@@ -379,22 +385,11 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 		m.seq = q.nextSeq
 		q.nextSeq++
 		m.sentAt = nowNanos / 1e6
-		q.msgs[m.seq] = m
-		if q.fifo != nil {
-			q.enqueueFIFO(m)
-		}
 		delay := q.cfg.delay
 		if d := entries[i].DelaySeconds; d != nil {
 			delay = *d
 		}
-		if delay > 0 {
-			m.state = stateDelayed
-			m.visibleAt = nowNanos + int64(delay)*int64(time.Second)
-			q.pending.push(m)
-			q.nDelayed++
-		} else {
-			q.makeReady(m)
-		}
+		q.enqueue(m, delay, nowNanos)
 	}
 	q.serveWaiters(nowNanos)
 	return results, nil
@@ -422,7 +417,7 @@ func (q *queue) receive(ctx context.Context, req *backend.ReceiveRequest) ([]*ba
 	now := q.eng.clock.Now().UnixNano()
 	q.mu.Lock()
 	if q.deleted.Load() {
-		q.mu.Unlock()
+		q.unlock()
 		return nil, errNoQueue(q.name)
 	}
 	vis := int64(q.cfg.visibility) * int64(time.Second)
@@ -439,7 +434,7 @@ func (q *queue) receive(ctx context.Context, req *backend.ReceiveRequest) ([]*ba
 	}
 	q.advance(now)
 	if q.nInflight >= backend.MaxInflightMessages {
-		q.mu.Unlock()
+		q.unlock()
 		if q.fifo != nil {
 			return []*backend.Message{}, nil // a FIFO queue at its limit returns nothing
 		}
@@ -449,7 +444,7 @@ func (q *queue) receive(ctx context.Context, req *backend.ReceiveRequest) ([]*ba
 	attemptID := req.ReceiveRequestAttemptID
 	if attemptID != "" {
 		if got, ok := q.retryAttempt(attemptID, vis, now); ok {
-			q.mu.Unlock()
+			q.unlock()
 			return q.build(got, req), nil
 		}
 	}
@@ -458,14 +453,14 @@ func (q *queue) receive(ctx context.Context, req *backend.ReceiveRequest) ([]*ba
 		if attemptID != "" {
 			q.recordAttempt(attemptID, got, now)
 		}
-		q.mu.Unlock()
+		q.unlock()
 		return q.build(got, req), nil
 	}
 	w := &waiter{max: max, visibility: vis, ready: make(chan struct{}, 1)}
 	q.waiters.pushBack(w)
 	q.eng.waiting.Add(1)
 	q.armWake()
-	q.mu.Unlock()
+	q.unlock()
 
 	timer := q.eng.clock.NewTimer(time.Duration(wait) * time.Second)
 	var ctxErr error
@@ -484,7 +479,7 @@ func (q *queue) receive(ctx context.Context, req *backend.ReceiveRequest) ([]*ba
 	if attemptID != "" && len(got) > 0 {
 		q.recordAttempt(attemptID, got, q.eng.clock.Now().UnixNano())
 	}
-	q.mu.Unlock()
+	q.unlock()
 	if len(got) == 0 && ctxErr != nil {
 		return nil, ctxErr
 	}
@@ -660,7 +655,7 @@ func (q *queue) changeVisibility(entries []backend.VisibilityEntry) ([]backend.E
 	res := make([]backend.EntryResult, len(entries))
 	now := q.eng.clock.Now().UnixNano()
 	q.mu.Lock()
-	defer q.mu.Unlock()
+	defer q.unlock()
 	if q.deleted.Load() {
 		return nil, errNoQueue(q.name)
 	}
