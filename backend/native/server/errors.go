@@ -1,0 +1,97 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/postbox-go/postbox/backend"
+)
+
+// Codes of protocol-level errors that are not in backend's error table: AWS
+// common errors (MissingAction, MalformedQueryString) and the JSON
+// protocol's SerializationException for bodies that do not decode.
+const (
+	codeMissingAction          = "MissingAction"
+	codeMalformedQueryString   = "MalformedQueryString"
+	codeSerializationException = "SerializationException"
+)
+
+// wireError is how an error appears on the wire.
+type wireError struct {
+	jsonType  string // the JSON protocol's "__type"
+	queryCode string // the query protocol's Code and the x-amzn-query-error code
+	status    int
+	sender    bool
+	message   string
+}
+
+// localErrors describes the codes that backend's table lacks.
+var localErrors = map[string]wireError{
+	codeMissingAction:          {jsonType: codeMissingAction, queryCode: codeMissingAction, status: 400, sender: true},
+	codeMalformedQueryString:   {jsonType: codeMalformedQueryString, queryCode: codeMalformedQueryString, status: 404, sender: true},
+	codeSerializationException: {jsonType: "com.amazon.coral.service#" + codeSerializationException, queryCode: codeSerializationException, status: 400, sender: true},
+}
+
+// toWire turns any error a handler produced into its wire form. Errors
+// that are not *backend.Error become InternalFailure (a 500 with a code),
+// except a context that ended, which is reported as ServiceUnavailable
+// when the server is going away and as a cancelled request otherwise.
+func toWire(err error) wireError {
+	var be *backend.Error
+	if !errors.As(err, &be) {
+		code := backend.CodeInternalFailure
+		msg := "We encountered an internal error. Please try again."
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			code, msg = backend.CodeServiceUnavailable, "The request was cancelled before it completed."
+		}
+		be = backend.NewError(code, "%s", msg)
+	}
+	if w, ok := localErrors[be.Code]; ok {
+		w.message = be.Message
+		return w
+	}
+	info, _ := backend.LookupError(be.Code)
+	w := wireError{
+		jsonType:  be.Code,
+		queryCode: info.QueryCode,
+		status:    info.HTTPStatus,
+		sender:    info.SenderFault,
+		message:   be.Message,
+	}
+	if info.Modeled {
+		w.jsonType = "com.amazonaws.sqs#" + be.Code
+	}
+	if w.status == 0 {
+		w.status = http.StatusBadRequest
+	}
+	return w
+}
+
+// queryErrorHeader is the x-amzn-query-error header value.
+func (w wireError) queryErrorHeader() string {
+	if w.sender {
+		return w.queryCode + ";Sender"
+	}
+	return w.queryCode + ";Receiver"
+}
+
+// faultType is the query protocol's Type element.
+func (w wireError) faultType() string {
+	if w.sender {
+		return "Sender"
+	}
+	return "Receiver"
+}
+
+// errMissing is the MissingParameter error for a required parameter.
+func errMissing(name string) *backend.Error {
+	return backend.NewError(backend.CodeMissingParameter, "The request must contain the parameter %s.", name)
+}
+
+// errNotInteger is the error for a query parameter that must be an integer.
+func errNotInteger(name, value string) *backend.Error {
+	return backend.NewError(backend.CodeInvalidParameterValue,
+		"Value %s for parameter %s is invalid. Reason: must be an integer.", strconv.Quote(value), name)
+}

@@ -1,0 +1,384 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"mime"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/postbox-go/postbox/backend"
+)
+
+// DefaultMaxRequestBytes is the default limit on a request body. SQS takes
+// messages of up to 1 MiB; encoded as JSON with every character escaped, or
+// as a form with every byte percent-encoded, such a message takes up to
+// three times that on the wire.
+const DefaultMaxRequestBytes = 4 << 20
+
+// Config configures a Server. Its zero value, apart from Service, gives the
+// documented defaults.
+type Config struct {
+	// Service is the backend the server translates requests into calls on.
+	// Required.
+	Service backend.Service
+
+	// Host is the host[:port] that queue URLs in answers carry. Empty means
+	// the host the client used (the request's Host header).
+	Host string
+
+	// MaxRequestBytes limits the size of a request body; 0 means
+	// DefaultMaxRequestBytes.
+	MaxRequestBytes int64
+
+	// Logger receives a Debug record per request and an Error record per
+	// internal failure. nil discards them.
+	Logger *slog.Logger
+}
+
+// Server is an http.Handler that speaks the SQS JSON 1.0 and query
+// protocols and serves them with a backend.Service. It is safe for
+// concurrent use.
+type Server struct {
+	svc      backend.Service
+	host     string
+	maxBytes int64
+	log      *slog.Logger
+
+	drainCtx context.Context
+	drain    context.CancelFunc
+
+	bufs sync.Pool // *bytes.Buffer
+}
+
+var _ http.Handler = (*Server)(nil)
+
+// New returns a Server for cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Service == nil {
+		return nil, errors.New("server: Config.Service is required")
+	}
+	if cfg.MaxRequestBytes < 0 {
+		return nil, fmt.Errorf("server: Config.MaxRequestBytes is negative (%d)", cfg.MaxRequestBytes)
+	}
+	if strings.ContainsAny(cfg.Host, "/ ?#") {
+		return nil, fmt.Errorf("server: Config.Host %q must be host[:port], without scheme or path", cfg.Host)
+	}
+	s := &Server{
+		svc:      cfg.Service,
+		host:     cfg.Host,
+		maxBytes: cfg.MaxRequestBytes,
+		log:      cfg.Logger,
+	}
+	if s.maxBytes == 0 {
+		s.maxBytes = DefaultMaxRequestBytes
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.drainCtx, s.drain = context.WithCancel(context.Background())
+	s.bufs.New = func() any { return new(bytes.Buffer) }
+	return s, nil
+}
+
+// Drain makes every ReceiveMessage that is waiting for messages return at
+// once with none, and every later one return without waiting. Call it
+// before http.Server.Shutdown so that long polls do not hold the shutdown
+// up. It is idempotent.
+func (s *Server) Drain() { s.drain() }
+
+// errDraining ends the long polls that Drain cuts short.
+var errDraining = errors.New("server: draining")
+
+// receive runs a receive that Drain can cut short, in which case it
+// returns no messages and no error.
+func (s *Server) receive(c *call, q backend.Queue, req backend.ReceiveRequest) ([]*backend.Message, error) {
+	if s.drainCtx.Err() != nil {
+		req.WaitTimeSeconds = new(0)
+		return q.Receive(c.ctx, req)
+	}
+	if req.WaitTimeSeconds != nil && *req.WaitTimeSeconds == 0 {
+		return q.Receive(c.ctx, req)
+	}
+	ctx, cancel := context.WithCancelCause(c.ctx)
+	stop := context.AfterFunc(s.drainCtx, func() { cancel(errDraining) })
+	msgs, err := q.Receive(ctx, req)
+	stop()
+	cancel(nil)
+	if err != nil && errors.Is(context.Cause(ctx), errDraining) && c.ctx.Err() == nil {
+		return nil, nil
+	}
+	return msgs, err
+}
+
+// call is one request in flight.
+type call struct {
+	ctx     context.Context
+	action  string
+	base    string // "http://host:port" for queue URLs in answers
+	pathURL string // the queue URL the request path names, or ""
+}
+
+// publicURL rewrites the scheme://host:port of a backend URL to the one the
+// client used (or Config.Host).
+func (c *call) publicURL(u string) string {
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return u
+	}
+	j := strings.IndexByte(u[i+3:], '/')
+	if j < 0 {
+		return c.base
+	}
+	return c.base + u[i+3+j:]
+}
+
+func (c *call) publicURLs(us []string) []string {
+	for i, u := range us {
+		us[i] = c.publicURL(u)
+	}
+	return us
+}
+
+// queueURL returns the QueueUrl parameter, or the queue URL of the request
+// path when the parameter is absent.
+func (c *call) queueURL(p *string) (string, error) {
+	if p != nil {
+		return *p, nil
+	}
+	if c.pathURL != "" {
+		return c.pathURL, nil
+	}
+	return "", errMissing("QueueUrl")
+}
+
+// endpoint is one action, in both protocols.
+type endpoint interface {
+	serveJSON(s *Server, c *call, body []byte) (any, error)
+	serveQuery(s *Server, c *call, f form) (func(*xmlWriter), error)
+}
+
+// op implements endpoint for an action with input I and output O.
+type op[I, O any] struct {
+	run  func(*Server, *call, *I) (*O, error)
+	form func(form, *I) error
+	xml  func(*xmlWriter, *O) // nil for actions without a result element
+}
+
+func (o op[I, O]) serveJSON(s *Server, c *call, body []byte) (any, error) {
+	var in I
+	if err := decodeJSON(body, &in); err != nil {
+		return nil, err
+	}
+	return o.run(s, c, &in)
+}
+
+func (o op[I, O]) serveQuery(s *Server, c *call, f form) (func(*xmlWriter), error) {
+	var in I
+	if err := o.form(f, &in); err != nil {
+		return nil, err
+	}
+	out, err := o.run(s, c, &in)
+	if err != nil {
+		return nil, err
+	}
+	if o.xml == nil {
+		return nil, nil
+	}
+	return func(x *xmlWriter) { o.xml(x, out) }, nil
+}
+
+// endpoints maps action names to their implementations.
+var endpoints = map[string]endpoint{
+	"AddPermission":                op[addPermissionInput, empty]{(*Server).addPermission, formAddPermission, nil},
+	"CancelMessageMoveTask":        op[cancelMoveTaskInput, cancelMoveTaskOutput]{(*Server).cancelMessageMoveTask, formCancelMoveTask, xmlCancelMoveTask},
+	"ChangeMessageVisibility":      op[changeVisibilityInput, empty]{(*Server).changeMessageVisibility, formChangeVisibility, nil},
+	"ChangeMessageVisibilityBatch": op[changeVisibilityBatchInput, batchOutput]{(*Server).changeMessageVisibilityBatch, formChangeVisibilityBatch, xmlBatch("ChangeMessageVisibilityBatchResultEntry")},
+	"CreateQueue":                  op[createQueueInput, queueURLOutput]{(*Server).createQueue, formCreateQueue, xmlQueueURL},
+	"DeleteMessage":                op[deleteMessageInput, empty]{(*Server).deleteMessage, formDeleteMessage, nil},
+	"DeleteMessageBatch":           op[deleteMessageBatchInput, batchOutput]{(*Server).deleteMessageBatch, formDeleteMessageBatch, xmlBatch("DeleteMessageBatchResultEntry")},
+	"DeleteQueue":                  op[queueURLInput, empty]{(*Server).deleteQueue, formQueueURL, nil},
+	"GetQueueAttributes":           op[getQueueAttributesInput, attributesOutput]{(*Server).getQueueAttributes, formGetQueueAttributes, xmlAttributes},
+	"GetQueueUrl":                  op[getQueueURLInput, queueURLOutput]{(*Server).getQueueURL, formGetQueueURL, xmlQueueURL},
+	"ListDeadLetterSourceQueues":   op[listDLQSourcesInput, listDLQSourcesOutput]{(*Server).listDeadLetterSourceQueues, formListDLQSources, xmlListDLQSources},
+	"ListMessageMoveTasks":         op[listMoveTasksInput, listMoveTasksOutput]{(*Server).listMessageMoveTasks, formListMoveTasks, xmlListMoveTasks},
+	"ListQueueTags":                op[queueURLInput, listTagsOutput]{(*Server).listQueueTags, formQueueURL, xmlListTags},
+	"ListQueues":                   op[listQueuesInput, listQueuesOutput]{(*Server).listQueues, formListQueues, xmlListQueues},
+	"PurgeQueue":                   op[queueURLInput, empty]{(*Server).purgeQueue, formQueueURL, nil},
+	"ReceiveMessage":               op[receiveMessageInput, receiveMessageOutput]{(*Server).receiveMessage, formReceiveMessage, xmlReceiveMessage},
+	"RemovePermission":             op[removePermissionInput, empty]{(*Server).removePermission, formRemovePermission, nil},
+	"SendMessage":                  op[sendMessageInput, sendMessageOutput]{(*Server).sendMessage, formSendMessage, xmlSendMessage},
+	"SendMessageBatch":             op[sendMessageBatchInput, sendMessageBatchOutput]{(*Server).sendMessageBatch, formSendMessageBatch, xmlSendMessageBatch},
+	"SetQueueAttributes":           op[setQueueAttributesInput, empty]{(*Server).setQueueAttributes, formSetQueueAttributes, nil},
+	"StartMessageMoveTask":         op[startMoveTaskInput, startMoveTaskOutput]{(*Server).startMessageMoveTask, formStartMoveTask, xmlStartMoveTask},
+	"TagQueue":                     op[tagQueueInput, empty]{(*Server).tagQueue, formTagQueue, nil},
+	"UntagQueue":                   op[untagQueueInput, empty]{(*Server).untagQueue, formUntagQueue, nil},
+}
+
+// Actions returns the names of the SQS actions the server implements.
+func Actions() []string {
+	names := make([]string, 0, len(endpoints))
+	for n := range endpoints {
+		names = append(names, n)
+	}
+	return names
+}
+
+// ServeHTTP implements http.Handler. A request with an X-Amz-Target header
+// or a JSON content type is served with the JSON 1.0 protocol; any other
+// with the query protocol.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rid := newRequestID()
+	w.Header().Set("X-Amzn-Requestid", rid)
+	c := &call{ctx: r.Context(), base: s.baseURL(r)}
+	c.pathURL = pathQueueURL(c.base, r.URL.Path)
+
+	target := r.Header.Get("X-Amz-Target")
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	isJSON := target != "" || ct == contentTypeJSON10 || ct == contentTypeJSON11 || ct == "application/json"
+
+	buf := s.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			s.bufs.Put(buf)
+		}
+	}()
+
+	var status int
+	var code string
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.LogAttrs(c.ctx, slog.LevelError, "sqs request panicked", slog.String("action", c.action),
+				slog.String("request_id", rid), slog.Any("panic", p))
+			we := toWire(backend.NewError(backend.CodeInternalFailure, "We encountered an internal error. Please try again."))
+			buf.Reset()
+			if isJSON {
+				writeJSONError(w, buf, we)
+			} else {
+				writeXMLError(w, buf, we, rid)
+			}
+			status, code = we.status, we.queryCode
+		}
+		if s.log.Enabled(c.ctx, slog.LevelDebug) {
+			s.log.LogAttrs(c.ctx, slog.LevelDebug, "sqs request",
+				slog.String("action", c.action), slog.Bool("json", isJSON), slog.Int("status", status),
+				slog.String("code", code), slog.Duration("took", time.Since(start)), slog.String("request_id", rid))
+		}
+	}()
+
+	if isJSON {
+		status, code = s.serveJSON(w, r, c, target, ct, buf)
+	} else {
+		status, code = s.serveQuery(w, r, c, rid, buf)
+	}
+}
+
+// logFailure logs a request that failed on the server's side.
+func (s *Server) logFailure(c *call, err error) {
+	s.log.LogAttrs(c.ctx, slog.LevelError, "sqs request failed", slog.String("action", c.action), slog.Any("error", err))
+}
+
+// readBody reads the request body into buf, up to the limit. It reports
+// whether the body was within the limit.
+func (s *Server) readBody(r *http.Request, buf *bytes.Buffer) (bool, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return true, nil
+	}
+	if r.ContentLength > s.maxBytes {
+		return false, nil
+	}
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + 1)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, s.maxBytes+1))
+	if err != nil {
+		return false, err
+	}
+	return int64(buf.Len()) <= s.maxBytes, nil
+}
+
+// tooLarge is the error for a body over the limit.
+func (s *Server) tooLarge(action string) *backend.Error {
+	switch action {
+	case "SendMessageBatch":
+		return backend.NewError(backend.CodeBatchRequestTooLong,
+			"Batch requests cannot be longer than %d bytes; this request is over the server's limit of %d bytes.", backend.MaxMessageSize, s.maxBytes)
+	case "SendMessage":
+		return backend.NewError(backend.CodeInvalidParameterValue,
+			"One or more parameters are invalid. Reason: Message must be shorter than %d bytes; this request is over the server's limit of %d bytes.", backend.MaxMessageSize, s.maxBytes)
+	}
+	return backend.NewError(backend.CodeInvalidParameterValue, "The request body is larger than the server's limit of %d bytes.", s.maxBytes)
+}
+
+// baseURL is scheme://host[:port] for queue URLs in answers to r.
+func (s *Server) baseURL(r *http.Request) string {
+	scheme := "http://"
+	if r.TLS != nil {
+		scheme = "https://"
+	}
+	host := s.host
+	if host == "" {
+		host = r.Host
+	}
+	if host == "" {
+		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			host = a.String()
+		} else {
+			host = "localhost"
+		}
+	}
+	return scheme + host
+}
+
+// pathQueueURL is the queue URL a request path /ACCOUNT/NAME names, or ""
+// when the path names none.
+func pathQueueURL(base, path string) string {
+	if len(path) < 4 || path[0] != '/' {
+		return ""
+	}
+	rest := strings.TrimSuffix(path[1:], "/")
+	i := strings.IndexByte(rest, '/')
+	if i <= 0 || i == len(rest)-1 || strings.IndexByte(rest[i+1:], '/') >= 0 {
+		return ""
+	}
+	return base + "/" + rest
+}
+
+const hexDigits = "0123456789abcdef"
+
+// newRequestID returns a random UUID-formatted request id, as SQS sends.
+func newRequestID() string {
+	var b [36]byte
+	hi, lo := rand.Uint64(), rand.Uint64()
+	hi = hi&^(0xf<<12) | 4<<12 // version 4
+	lo = lo&^(0x3<<62) | 2<<62 // variant 10
+	j := 0
+	for i := range 32 {
+		if i == 8 || i == 12 || i == 16 || i == 20 {
+			b[j] = '-'
+			j++
+		}
+		var nib uint64
+		if i < 16 {
+			nib = hi >> (60 - 4*i) & 0xf
+		} else {
+			nib = lo >> (60 - 4*(i-16)) & 0xf
+		}
+		b[j] = hexDigits[nib]
+		j++
+	}
+	return string(b[:])
+}
