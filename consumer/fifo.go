@@ -1,0 +1,75 @@
+package consumer
+
+import "sync"
+
+// groups schedules the messages of a FIFO queue: one message of a group runs
+// at a time, in the order received; different groups run in parallel. When a
+// message fails, the group's later messages that are already received are
+// handed back to be released, so none runs out of order.
+type groups struct {
+	mu     sync.Mutex
+	m      map[string]*group
+	closed bool
+}
+
+type group struct {
+	pending []*job // received, waiting for the running one
+}
+
+func newGroups() *groups { return &groups{m: make(map[string]*group)} }
+
+// submit reports whether j may start now. If its group has a message running
+// j waits behind it. After drain, submit refuses everything (ok false): the
+// caller releases j.
+func (g *groups) submit(j *job) (start, ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return false, false
+	}
+	id := j.msg.GroupID
+	if gr, busy := g.m[id]; busy {
+		gr.pending = append(gr.pending, j)
+		return false, true
+	}
+	g.m[id] = &group{}
+	return true, true
+}
+
+// done ends j, the running message of its group. If it succeeded the group's
+// next message (if any) is returned to run; if it failed, the group's waiting
+// messages are returned to be released.
+func (g *groups) done(j *job, succeeded bool) (next *job, release []*job) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	id := j.msg.GroupID
+	gr := g.m[id]
+	if gr == nil {
+		return nil, nil
+	}
+	if !succeeded {
+		release = gr.pending
+		gr.pending = nil
+	}
+	if len(gr.pending) == 0 || g.closed {
+		delete(g.m, id)
+		return nil, release
+	}
+	next = gr.pending[0]
+	gr.pending[0] = nil
+	gr.pending = gr.pending[1:]
+	return next, release
+}
+
+// drain stops scheduling and returns every waiting message.
+func (g *groups) drain() []*job {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.closed = true
+	var out []*job
+	for _, gr := range g.m {
+		out = append(out, gr.pending...)
+		gr.pending = nil
+	}
+	return out
+}

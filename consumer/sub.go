@@ -1,0 +1,648 @@
+package consumer
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/postbox-go/postbox/backend"
+)
+
+// entryIDs are the batch entry ids, by position.
+var entryIDs = func() (ids [backend.MaxBatchEntries]string) {
+	for i := range ids {
+		ids[i] = strconv.Itoa(i)
+	}
+	return ids
+}()
+
+// job is one received message from its receive to its end.
+type job struct {
+	msg  *Message
+	self [1]*job // a one-job unit of work, without an allocation
+
+	// Guarded by sub.leaseMu.
+	expiresAt time.Time
+	tracked   bool
+	cancel    context.CancelCauseFunc // set while the handler runs
+	lost      error                   // why the lease was lost, if it was
+}
+
+// visChange is a visibility change queued on the nack batcher.
+type visChange struct {
+	j    *job
+	secs int
+}
+
+// sub consumes one queue: pollers, a worker pool, a heartbeat and two
+// batchers (deletes, visibility changes). Every goroutine it starts is
+// waited for by Server.stop.
+type sub struct {
+	srv *Server
+	queueSettings
+	q backend.Queue
+
+	slots  *slots
+	ready  chan []*job // received, not started; never blocks (slots bound it)
+	groups *groups     // FIFO queues with a Handler only
+
+	ioCtx         context.Context // for deletes and visibility changes; never cancelled
+	pollCtx       context.Context
+	pollCancel    context.CancelFunc
+	handlerCtx    context.Context
+	handlerCancel context.CancelCauseFunc
+	stopping      atomic.Bool
+	stopWork      chan struct{}
+	stopBeat      chan struct{}
+
+	pollWG, workWG, beatWG sync.WaitGroup
+
+	leaseMu sync.Mutex
+	leases  map[*job]struct{}
+
+	acks  *batcher[*job]
+	nacks *batcher[visChange]
+}
+
+func newSub(srv *Server, s queueSettings) *sub {
+	return &sub{
+		srv:           srv,
+		queueSettings: s,
+		q:             s.Queue,
+		slots:         newSlots(s.capacity),
+		ready:         make(chan []*job, s.capacity),
+		leases:        make(map[*job]struct{}),
+		stopWork:      make(chan struct{}),
+		stopBeat:      make(chan struct{}),
+	}
+}
+
+// start launches the sub's goroutines.
+func (s *sub) start(base context.Context) {
+	s.ioCtx = base
+	s.pollCtx, s.pollCancel = context.WithCancel(base)
+	s.handlerCtx, s.handlerCancel = context.WithCancelCause(base)
+	if s.fifo && s.Handler != nil {
+		s.groups = newGroups()
+	}
+	inflight := max(1, s.capacity/(10*s.AckBatchSize))
+	s.acks = newBatcher(base, s.srv.clock, s.AckBatchSize, s.AckMaxDelay, min(inflight, 16), s.flushDeletes)
+	s.nacks = newBatcher(base, s.srv.clock, backend.MaxBatchEntries, s.AckMaxDelay, min(inflight, 16), s.flushVisibility)
+	for range s.Concurrency {
+		s.workWG.Go(s.worker)
+	}
+	for range s.Pollers {
+		s.pollWG.Go(s.poll)
+	}
+	if s.heartbeat > 0 {
+		s.beatWG.Go(s.heartbeatLoop)
+	}
+}
+
+func (s *sub) report(op string, msgID string, err error) {
+	s.srv.report(&Error{Op: op, QueueURL: s.url, MessageID: msgID, Err: err})
+}
+
+// sleep waits d on the server's clock; it reports false if ctx ended first.
+func (s *sub) sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := s.srv.clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.Chan():
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func newAttemptID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// attemptIDLife is how long a FIFO receive attempt id is reused for
+// retries; SQS keeps one for 5 minutes.
+const attemptIDLife = 4 * time.Minute
+
+// poll receives messages while there are free slots, and hands them to the
+// workers.
+func (s *sub) poll() {
+	ctx := s.pollCtx
+	clock := s.srv.clock
+	fails := 0
+	var attemptID string
+	var attemptAt time.Time
+	req := backend.ReceiveRequest{
+		WaitTimeSeconds:       &s.waitSecs,
+		VisibilityTimeout:     &s.visSecs,
+		SystemAttributeNames:  systemAttributeNames,
+		MessageAttributeNames: messageAttributeNames,
+	}
+	for {
+		n := s.slots.acquire(ctx, s.MaxMessages)
+		if n == 0 {
+			return
+		}
+		start := clock.Now()
+		if s.fifo {
+			// A receive retried after an error reuses its attempt id, so
+			// that SQS returns the same messages if the first attempt
+			// did take them.
+			if attemptID == "" || start.Sub(attemptAt) > attemptIDLife {
+				attemptID, attemptAt = newAttemptID(), start
+			}
+			req.ReceiveRequestAttemptID = attemptID
+		}
+		req.MaxMessages = n
+		msgs, err := s.q.Receive(ctx, req)
+		if err != nil {
+			s.slots.release(n)
+			if ctx.Err() != nil {
+				return
+			}
+			fails++
+			s.report(OpReceive, "", err)
+			if !s.sleep(ctx, s.ReceiveBackoff(fails)) {
+				return
+			}
+			continue
+		}
+		fails, attemptID = 0, ""
+		s.slots.release(n - len(msgs))
+		if len(msgs) == 0 {
+			continue
+		}
+		jobs := make([]*job, len(msgs))
+		s.leaseMu.Lock()
+		for i, m := range msgs {
+			j := &job{msg: newMessage(m, s.url, start), expiresAt: start.Add(s.vis), tracked: true}
+			j.self[0] = j
+			jobs[i] = j
+			s.leases[j] = struct{}{}
+		}
+		s.leaseMu.Unlock()
+		s.srv.stats.received.Add(int64(len(jobs)))
+		if ctx.Err() != nil {
+			// Shutting down: nothing received now will start.
+			s.release(jobs)
+			return
+		}
+		s.dispatch(jobs)
+	}
+}
+
+// dispatch hands received jobs to the workers.
+func (s *sub) dispatch(jobs []*job) {
+	switch {
+	case s.BatchHandler != nil:
+		s.ready <- jobs
+	case s.groups != nil:
+		for _, j := range jobs {
+			start, ok := s.groups.submit(j)
+			if !ok {
+				s.release(j.self[:])
+			} else if start {
+				s.ready <- j.self[:]
+			}
+		}
+	default:
+		for _, j := range jobs {
+			s.ready <- j.self[:]
+		}
+	}
+}
+
+func (s *sub) worker() {
+	for {
+		select {
+		case <-s.stopWork:
+			return
+		case w := <-s.ready:
+			if s.stopping.Load() {
+				s.release(w)
+				continue
+			}
+			if s.BatchHandler != nil {
+				s.runBatch(w)
+			} else {
+				s.runOne(w[0])
+			}
+		}
+	}
+}
+
+// begin marks j as running with cancel as its context's cancel function. It
+// reports false if j's lease is already lost.
+func (s *sub) begin(j *job, cancel context.CancelCauseFunc) bool {
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	if j.lost != nil {
+		return false
+	}
+	j.cancel = cancel
+	return true
+}
+
+// end stops tracking j and returns why its lease was lost, if it was.
+func (s *sub) end(j *job) error {
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	if j.tracked {
+		delete(s.leases, j)
+		j.tracked = false
+	}
+	j.cancel = nil
+	return j.lost
+}
+
+func (s *sub) runOne(j *job) {
+	ctx, cancel := context.WithCancelCause(s.handlerCtx)
+	var err error
+	started := s.begin(j, cancel)
+	if started {
+		err = callHandler(ctx, s.Handler, j.msg)
+	}
+	lost := s.end(j)
+	cause := context.Cause(ctx)
+	cancel(nil)
+	ok := false
+	if started {
+		ok = s.settle(j, err, lost, cause)
+	}
+	s.slots.release(1)
+	if s.groups == nil {
+		return
+	}
+	next, rel := s.groups.done(j, ok)
+	if len(rel) > 0 {
+		s.release(rel)
+		s.slots.release(len(rel))
+	}
+	if next != nil {
+		if s.stopping.Load() {
+			s.release(next.self[:])
+		} else {
+			s.ready <- next.self[:]
+		}
+	}
+}
+
+func (s *sub) runBatch(jobs []*job) {
+	ctx, cancel := context.WithCancelCause(s.handlerCtx)
+	live := make([]*job, 0, len(jobs))
+	for _, j := range jobs {
+		if s.begin(j, cancel) {
+			live = append(live, j)
+		}
+	}
+	var results []error
+	if len(live) > 0 {
+		msgs := make([]*Message, len(live))
+		for i, j := range live {
+			msgs[i] = j.msg
+		}
+		results = callBatchHandler(ctx, s.BatchHandler, msgs)
+	}
+	cause := context.Cause(ctx)
+	var failedGroups map[string]bool
+	if s.fifo {
+		failedGroups = make(map[string]bool)
+	}
+	li := 0
+	for _, j := range jobs {
+		lost := s.end(j)
+		if li >= len(live) || live[li] != j {
+			// Lost before it started: it will come back by itself.
+			if failedGroups != nil {
+				failedGroups[j.msg.GroupID] = true
+			}
+			continue
+		}
+		var err error
+		if results != nil {
+			err = results[li]
+		}
+		li++
+		if failedGroups != nil && failedGroups[j.msg.GroupID] {
+			if lost == nil {
+				s.release(j.self[:])
+			}
+			continue
+		}
+		if !s.settle(j, err, lost, cause) && failedGroups != nil {
+			failedGroups[j.msg.GroupID] = true
+		}
+	}
+	cancel(nil)
+	s.slots.release(len(jobs))
+}
+
+func callHandler(ctx context.Context, h Handler, msg *Message) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	return h.HandleMessage(ctx, msg)
+}
+
+func callBatchHandler(ctx context.Context, h BatchHandler, msgs []*Message) (results []error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := &PanicError{Value: r, Stack: debug.Stack()}
+			results = make([]error, len(msgs))
+			for i := range results {
+				results[i] = err
+			}
+		}
+	}()
+	results = h.HandleBatch(ctx, msgs)
+	if results != nil && len(results) != len(msgs) {
+		err := fmt.Errorf("consumer: batch handler returned %d results for %d messages", len(results), len(msgs))
+		results = make([]error, len(msgs))
+		for i := range results {
+			results[i] = err
+		}
+	}
+	return results
+}
+
+// settle acts on a handler's outcome and reports whether the message is
+// done with (deleted or about to be), which lets a FIFO group go on.
+func (s *sub) settle(j *job, err, lost, cause error) bool {
+	st := &s.srv.stats
+	switch {
+	case lost != nil:
+		// The message may be someone else's by now: leave it alone.
+		if err == nil {
+			st.succeeded.Add(1)
+		} else {
+			st.failed.Add(1)
+		}
+		return false
+	case err == nil:
+		st.succeeded.Add(1)
+		s.acks.add(j)
+		return true
+	case IsPermanent(err):
+		st.failed.Add(1)
+		st.permanent.Add(1)
+		if s.OnPermanent != nil {
+			if herr := s.OnPermanent(s.ioCtx, j.msg, err); herr != nil {
+				s.report(OpPermanent, j.msg.MessageID, fmt.Errorf("OnPermanent: %w (handler: %w)", herr, err))
+				s.nacks.add(visChange{j, s.backoffSecs(j)})
+				return false
+			}
+		} else {
+			s.report(OpPermanent, j.msg.MessageID, err)
+		}
+		s.acks.add(j)
+		return true
+	case errors.Is(cause, ErrServerShutdown):
+		st.released.Add(1)
+		s.nacks.add(visChange{j, 0})
+		return false
+	default:
+		st.failed.Add(1)
+		s.report(OpHandle, j.msg.MessageID, err)
+		s.nacks.add(visChange{j, s.backoffSecs(j)})
+		return false
+	}
+}
+
+// backoffSecs is how long a failed message stays invisible: the backoff for
+// its receive count, rounded up to seconds, never past 12 hours from its
+// receive.
+func (s *sub) backoffSecs(j *job) int {
+	d := s.Backoff(max(1, j.msg.ReceiveCount))
+	secs := int((d + time.Second - 1) / time.Second)
+	left := int(j.msg.ReceivedAt.Add(maxLease).Sub(s.srv.clock.Now()) / time.Second)
+	return max(0, min(secs, left, backend.MaxVisibilityTimeout))
+}
+
+// release gives messages that will not run back to the queue at once.
+func (s *sub) release(jobs []*job) {
+	for _, j := range jobs {
+		if s.end(j) != nil {
+			continue
+		}
+		s.srv.stats.released.Add(1)
+		s.nacks.add(visChange{j, 0})
+	}
+}
+
+// flushRetries is how often a failed delete or visibility change is tried,
+// and flushBackoff the waits between tries.
+const flushRetries = 4
+
+var flushBackoff = ExponentialBackoff(100*time.Millisecond, 2*time.Second)
+
+func (s *sub) flushDeletes(ctx context.Context, batch []*job) {
+	entries := make([]backend.DeleteEntry, len(batch))
+	for i, j := range batch {
+		entries[i] = backend.DeleteEntry{ID: entryIDs[i], ReceiptHandle: j.msg.ReceiptHandle}
+	}
+	s.retryBatch(ctx, OpDelete, len(entries), func(idx []int) ([]backend.EntryResult, error) {
+		sub := entries
+		if len(idx) != len(entries) {
+			sub = make([]backend.DeleteEntry, len(idx))
+			for k, i := range idx {
+				sub[k] = entries[i]
+			}
+		}
+		return s.q.Delete(ctx, sub)
+	}, func(i int) string { return batch[i].msg.MessageID }, &s.srv.stats.deleted)
+}
+
+func (s *sub) flushVisibility(ctx context.Context, batch []visChange) {
+	entries := make([]backend.VisibilityEntry, len(batch))
+	for i, c := range batch {
+		entries[i] = backend.VisibilityEntry{ID: entryIDs[i], ReceiptHandle: c.j.msg.ReceiptHandle, VisibilityTimeout: c.secs}
+	}
+	s.retryBatch(ctx, OpVisibility, len(entries), func(idx []int) ([]backend.EntryResult, error) {
+		sub := entries
+		if len(idx) != len(entries) {
+			sub = make([]backend.VisibilityEntry, len(idx))
+			for k, i := range idx {
+				sub[k] = entries[i]
+			}
+		}
+		return s.q.ChangeVisibility(ctx, sub)
+	}, func(i int) string { return batch[i].j.msg.MessageID }, nil)
+}
+
+// retryBatch runs a batch call, retrying the whole request or its failed
+// entries while the failures are retryable, and reports what still fails.
+func (s *sub) retryBatch(ctx context.Context, op string, n int, call func(idx []int) ([]backend.EntryResult, error),
+	msgID func(i int) string, okCount *atomic.Int64) {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	for attempt := 1; ; attempt++ {
+		res, err := call(idx)
+		last := attempt >= flushRetries
+		if err != nil {
+			if last || !retryable(err) || ctx.Err() != nil {
+				for _, i := range idx {
+					s.report(op, msgID(i), err)
+				}
+				return
+			}
+		} else {
+			var again []int
+			for k, r := range res {
+				i := idx[k]
+				switch {
+				case r.Err == nil:
+					if okCount != nil {
+						okCount.Add(1)
+					}
+				case !last && retryable(r.Err):
+					again = append(again, i)
+				default:
+					s.report(op, msgID(i), r.Err)
+				}
+			}
+			if len(again) == 0 {
+				return
+			}
+			idx = again
+		}
+		if !s.sleep(ctx, flushBackoff(attempt)) {
+			return
+		}
+	}
+}
+
+// heartbeatLoop extends the visibility of received, unfinished messages.
+func (s *sub) heartbeatLoop() {
+	t := s.srv.clock.NewTicker(s.heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopBeat:
+			return
+		case <-t.Chan():
+			s.beat()
+		}
+	}
+}
+
+// beat extends, in batches of 10, the leases that have run down by half a
+// heartbeat interval or more, and cancels the handlers whose lease ran out.
+func (s *sub) beat() {
+	now := s.srv.clock.Now()
+	var due []visChange
+	var lost []*job
+	s.leaseMu.Lock()
+	for j := range s.leases {
+		remaining := j.expiresAt.Sub(now)
+		if remaining <= 0 {
+			s.loseLocked(j, fmt.Errorf("%w: visibility timeout of message %s ran out", ErrLeaseLost, j.msg.MessageID))
+			lost = append(lost, j)
+			continue
+		}
+		if remaining > s.vis-s.heartbeat/2 {
+			continue
+		}
+		limit := j.msg.ReceivedAt.Add(s.MaxExtension)
+		secs := min(s.visSecs, int(limit.Sub(now)/time.Second))
+		if time.Duration(secs)*time.Second <= remaining {
+			continue // at the extension limit: let it run out
+		}
+		due = append(due, visChange{j, secs})
+	}
+	s.leaseMu.Unlock()
+	s.reportLost(lost)
+	for len(due) > 0 {
+		n := min(len(due), backend.MaxBatchEntries)
+		batch := due[:n]
+		due = due[n:]
+		entries := make([]backend.VisibilityEntry, n)
+		for i, c := range batch {
+			entries[i] = backend.VisibilityEntry{ID: entryIDs[i], ReceiptHandle: c.j.msg.ReceiptHandle, VisibilityTimeout: c.secs}
+		}
+		res, err := s.q.ChangeVisibility(s.ioCtx, entries)
+		if err != nil {
+			// Tried again at the next beat.
+			s.report(OpHeartbeat, "", err)
+			continue
+		}
+		var failed []*Error
+		lost = lost[:0]
+		s.leaseMu.Lock()
+		for i, r := range res {
+			j := batch[i].j
+			if !j.tracked {
+				continue // finished meanwhile
+			}
+			switch {
+			case r.Err == nil:
+				j.expiresAt = now.Add(time.Duration(batch[i].secs) * time.Second)
+				s.srv.stats.extended.Add(1)
+			case leaseLost(r.Err):
+				s.loseLocked(j, fmt.Errorf("%w: extending visibility of message %s: %w", ErrLeaseLost, j.msg.MessageID, r.Err))
+				lost = append(lost, j)
+			default:
+				failed = append(failed, &Error{Op: OpHeartbeat, QueueURL: s.url, MessageID: j.msg.MessageID, Err: r.Err})
+			}
+		}
+		s.leaseMu.Unlock()
+		s.reportLost(lost)
+		for _, e := range failed {
+			s.srv.report(e)
+		}
+	}
+}
+
+func (s *sub) reportLost(jobs []*job) {
+	for _, j := range jobs {
+		s.report(OpHeartbeat, j.msg.MessageID, j.lost)
+	}
+}
+
+// loseLocked records that j's lease is lost, stops tracking it and cancels
+// its handler if it runs. s.leaseMu is held.
+func (s *sub) loseLocked(j *job, cause error) {
+	j.lost = cause
+	j.tracked = false
+	delete(s.leases, j)
+	s.srv.stats.leasesLost.Add(1)
+	if j.cancel != nil {
+		j.cancel(cause)
+	}
+}
+
+// stopReceiving makes the pollers stop; nothing starts from now on.
+func (s *sub) stopReceiving() {
+	s.stopping.Store(true)
+	s.pollCancel()
+}
+
+// drain releases every received message that has not started. The pollers
+// have stopped.
+func (s *sub) drain() {
+	if s.groups != nil {
+		s.release(s.groups.drain())
+	}
+	for {
+		select {
+		case w := <-s.ready:
+			s.release(w)
+		default:
+			return
+		}
+	}
+}
