@@ -98,7 +98,13 @@ func (q *queue) enqueue(m *message, delay int, nowNanos int64) {
 		}
 		q.enqueueFIFO(m)
 	}
+	if q.fifo == nil && m.ext != nil && m.ext.groupID != "" {
+		q.joinTenant(m, nowNanos)
+	}
 	if delay > 0 {
+		if g := m.group(); g != nil && q.fifo == nil {
+			q.tenantEnter(m)
+		}
 		m.state = stateDelayed
 		m.visibleAt = nowNanos + int64(delay)*int64(time.Second)
 		q.pending.push(m)
@@ -414,18 +420,21 @@ func (q *queue) peekVisible(nowNanos int64) *message {
 		}
 		return best
 	}
-	for q.nReady > 0 {
-		m := q.ready.front()
-		if m.state == stateReady {
+	for _, r := range []*ring[*message]{&q.deferred, &q.ready} {
+		for r.len() > 0 {
+			m := r.front()
+			if m.state != stateReady {
+				r.pop() // a tombstone
+				continue
+			}
 			if q.expired(m, nowNanos) {
-				q.ready.pop()
+				r.pop()
 				q.nReady--
 				q.drop(m)
 				continue
 			}
 			return m
 		}
-		q.ready.pop() // a tombstone
 	}
 	return nil
 }

@@ -32,14 +32,20 @@ type fifoState struct {
 	attemptOrder ring[dedupRec]
 }
 
-// group is one message group: its messages in send order. The first
-// messages may be in flight; while any is, the group is locked.
+// group is one message group. In a FIFO queue it holds its messages in
+// send order; the first may be in flight, and while any is, the group is
+// locked. In a standard queue it is a tenant of fair queueing and only
+// counts its messages.
 type group struct {
 	id       string
-	msgs     []*message // msgs[head:] in order
+	msgs     []*message // FIFO: msgs[head:] in order
 	head     int
 	inflight int
 	inAvail  bool
+	// Fair queueing (standard queues).
+	backlog  int   // visible and delayed messages
+	lastSend int64 // unix nanoseconds
+	noisy    bool
 }
 
 type dedupEntry struct {
@@ -146,8 +152,7 @@ func (q *queue) takeFIFO(max int, visibility, nowNanos int64, out []taken) []tak
 				q.deadLetter(m) // also takes it out of g
 				continue
 			}
-			q.markInflight(m, visibility, nowNanos, nowMs)
-			g.inflight++
+			q.markInflight(m, visibility, nowNanos, nowMs) // counts g.inflight
 			out = append(out, taken{m: m, receiveCount: m.receiveCount, firstRecvAt: m.firstRecvAt})
 		}
 		if g.inflight == 0 {

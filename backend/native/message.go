@@ -51,6 +51,14 @@ type msgExt struct {
 	grp            *group // FIFO: the message's group (guarded by the queue's lock)
 }
 
+// group returns the message's FIFO group or fair-queueing tenant, or nil.
+func (m *message) group() *group {
+	if m.ext == nil {
+		return nil
+	}
+	return m.ext.grp
+}
+
 // newMessageID returns a random version 4 UUID. math/rand/v2's global source
 // is a per-thread ChaCha8 generator: fast, safe for concurrent use, and
 // seeded from the operating system.

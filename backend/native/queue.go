@@ -35,10 +35,12 @@ type queue struct {
 
 	nextSeq   uint64
 	msgs      map[uint64]*message
-	ready     ring[*message] // standard queues: visible messages, oldest first (may hold tombstones)
-	fifo      *fifoState     // FIFO queues: groups, deduplication, receive attempts
-	dlq       *queue         // the RedrivePolicy's target, resolved when the policy is set
-	dlqOut    []*message     // dead-lettered under mu, handed to dlq by unlock
+	ready     ring[*message]    // standard queues: visible messages, oldest first (may hold tombstones)
+	fifo      *fifoState        // FIFO queues: groups, deduplication, receive attempts
+	dlq       *queue            // the RedrivePolicy's target, resolved when the policy is set
+	deferred  ring[*message]    // standard queues: visible messages of noisy tenants, held back
+	tenants   map[string]*group // standard queues: message groups, for fair queueing
+	dlqOut    []*message        // dead-lettered under mu, handed to dlq by unlock
 	nReady    int
 	nInflight int
 	nDelayed  int
@@ -162,13 +164,16 @@ func (q *queue) expired(m *message, nowNanos int64) bool {
 // queue's ready ring may still hold it as a tombstone). Callers hold mu.
 func (q *queue) drop(m *message) {
 	delete(q.msgs, m.seq)
-	m.state = stateGone
-	if m.ext != nil && m.ext.grp != nil {
-		g := m.ext.grp
-		g.removeMsg(m)
-		q.checkAvail(g)
-		q.forgetGroup(g)
+	if g := m.group(); g != nil {
+		if q.fifo != nil {
+			g.removeMsg(m)
+			q.checkAvail(g)
+			q.forgetGroup(g)
+		} else if m.state == stateReady || m.state == stateDelayed {
+			q.tenantLeave(g)
+		}
 	}
+	m.state = stateGone
 }
 
 // makeReady makes a message visible. Callers hold mu.
@@ -178,6 +183,9 @@ func (q *queue) makeReady(m *message) {
 	if q.fifo != nil {
 		q.checkAvail(m.ext.grp)
 		return
+	}
+	if m.group() != nil {
+		q.tenantEnter(m)
 	}
 	q.ready.push(m)
 }
@@ -194,14 +202,23 @@ func (q *queue) markInflight(m *message, visibility, nowNanos, nowMs int64) {
 	m.visibleAt = nowNanos + visibility
 	q.pending.push(m)
 	q.nInflight++
+	if g := m.group(); g != nil {
+		if q.fifo == nil {
+			q.tenantLeave(g)
+		}
+		g.inflight++
+	}
 }
 
 // leaveInflight updates the counts of a message leaving the in-flight state
 // (its heap entry is the caller's business). Callers hold mu.
 func (q *queue) leaveInflight(m *message) {
 	q.nInflight--
-	if q.fifo != nil {
-		m.ext.grp.inflight--
+	if g := m.group(); g != nil {
+		g.inflight--
+		if q.fifo == nil {
+			q.forgetTenant(g)
+		}
 	}
 }
 
@@ -213,9 +230,9 @@ func (q *queue) take(max int, visibility int64, nowNanos int64, out []taken) []t
 	}
 	nowMs := nowNanos / 1e6
 	for len(out) < max && q.nReady > 0 {
-		m := q.ready.pop()
-		if m.state != stateReady {
-			continue // deleted while visible: a tombstone
+		m := q.popReady(nowNanos)
+		if m == nil {
+			break
 		}
 		q.nReady--
 		if q.expired(m, nowNanos) {
@@ -715,6 +732,8 @@ func (q *queue) purgeLocked() {
 	}
 	q.msgs = make(map[uint64]*message)
 	q.ready = ring[*message]{}
+	q.deferred = ring[*message]{}
+	q.tenants = nil
 	q.pending = nil
 	if q.fifo != nil {
 		q.fifo.groups = make(map[string]*group)
@@ -741,7 +760,7 @@ func (q *queue) sweep(nowNanos int64) {
 		}
 		return
 	}
-	q.ready.filter(func(m *message) bool {
+	keep := func(m *message) bool {
 		if m.state != stateReady {
 			return false
 		}
@@ -751,5 +770,7 @@ func (q *queue) sweep(nowNanos int64) {
 			return false
 		}
 		return true
-	})
+	}
+	q.ready.filter(keep)
+	q.deferred.filter(keep)
 }
