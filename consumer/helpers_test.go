@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -261,4 +263,18 @@ func (l *errorLog) ops(op string) []*consumer.Error {
 		}
 	}
 	return out
+}
+
+// advanceUntil lets the bubble's fake time run, a millisecond at a time,
+// until cond holds; it fails the test after an hour of fake time.
+func advanceUntil(t testing.TB, cond func() bool) {
+	t.Helper()
+	for range 3_600_000 {
+		synctest.Wait()
+		if cond() {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("condition not met after an hour of fake time")
 }
