@@ -427,9 +427,15 @@ func (s *sub) settle(j *job, err, lost, cause error) bool {
 func (s *sub) backoffSecs(j *job) int {
 	d := s.Backoff(max(1, j.msg.ReceiveCount))
 	secs := int((d + time.Second - 1) / time.Second)
-	left := int(j.msg.ReceivedAt.Add(maxLease).Sub(s.srv.clock.Now()) / time.Second)
+	// The change waits up to AckMaxDelay in its batch, and reaches the
+	// queue a little later still: keep a second in hand.
+	left := int((j.msg.ReceivedAt.Add(maxLease).Sub(s.srv.clock.Now()) - s.AckMaxDelay - leaseMargin) / time.Second)
 	return max(0, min(secs, left, backend.MaxVisibilityTimeout))
 }
+
+// leaseMargin is kept between a visibility change and SQS's 12-hour limit,
+// for the time the request takes to reach the queue.
+const leaseMargin = time.Second
 
 // release gives messages that will not run back to the queue at once.
 func (s *sub) release(jobs []*job) {
@@ -558,6 +564,9 @@ func (s *sub) beat() {
 			continue
 		}
 		limit := j.msg.ReceivedAt.Add(s.MaxExtension)
+		if s.MaxExtension >= maxLease {
+			limit = limit.Add(-leaseMargin)
+		}
 		secs := min(s.visSecs, int(limit.Sub(now)/time.Second))
 		if time.Duration(secs)*time.Second <= remaining {
 			continue // at the extension limit: let it run out

@@ -1,0 +1,165 @@
+package consumer_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/postbox-go/postbox/backend"
+	"github.com/postbox-go/postbox/consumer"
+)
+
+// blocker is a handler that blocks until released, counting how many run.
+type blocker struct {
+	started chan *consumer.Message
+	release chan struct{}
+}
+
+func newBlocker() *blocker {
+	return &blocker{started: make(chan *consumer.Message, 1000), release: make(chan struct{})}
+}
+
+func (b *blocker) HandleMessage(ctx context.Context, msg *consumer.Message) error {
+	b.started <- msg
+	select {
+	case <-b.release:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+func TestBackPressure(t *testing.T) {
+	for _, tc := range []struct {
+		name                    string
+		conc, prefetch, pollers int
+	}{
+		{"no prefetch", 2, 0, 0},
+		{"prefetch 3", 2, 3, 0},
+		{"many pollers", 5, 1, 4},
+		{"many workers", 40, 5, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				eng := newEngine(t)
+				q := newQueue(t, eng, "q", nil)
+				sendN(t, q, 100, nil)
+				b := newBlocker()
+				r := start(t, consumer.Config{Queues: []consumer.QueueConfig{{
+					Queue: q, Handler: b, Concurrency: tc.conc, Prefetch: tc.prefetch, Pollers: tc.pollers,
+				}}})
+				time.Sleep(time.Minute)
+				synctest.Wait()
+				// The workers are all busy, the prefetch is full, and
+				// nothing more was received.
+				if _, inflight, _ := counts(t, eng, q); inflight != tc.conc+tc.prefetch {
+					t.Errorf("%d messages received, want %d workers + %d prefetch", inflight, tc.conc, tc.prefetch)
+				}
+				if n := len(b.started); n != tc.conc {
+					t.Errorf("%d handlers started, want %d", n, tc.conc)
+				}
+				if st := r.srv.Stats(); st.InFlight != int64(tc.conc+tc.prefetch) {
+					t.Errorf("stats %+v", st)
+				}
+				close(b.release)
+				advanceUntil(t, func() bool { return r.srv.Stats().Deleted == 100 })
+				r.stop(t, context.Background())
+			})
+		})
+	}
+}
+
+func TestEmptyQueueCostsOneLongPollPerPoller(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		eng := newEngine(t)
+		q := newQueue(t, eng, "q", nil)
+		fq := &faultQueue{Queue: q}
+		h := consumer.HandlerFunc(func(context.Context, *consumer.Message) error { return nil })
+		r := start(t, consumer.Config{Queues: []consumer.QueueConfig{{
+			Queue: fq, Handler: h, Concurrency: 25, // 3 pollers
+		}}})
+		synctest.Wait()
+		if n := eng.WaitingReceives(); n != 3 {
+			t.Fatalf("%d long polls parked, want 3", n)
+		}
+		time.Sleep(59 * time.Second) // three 20-second waits each
+		synctest.Wait()
+		if n := fq.receives.Load(); n != 9 {
+			t.Errorf("%d receives in 59s, want 9", n)
+		}
+		// A message sent now is received at once by a parked poll.
+		sendN(t, q, 1, nil)
+		synctest.Wait()
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		if st := r.srv.Stats(); st.Succeeded != 1 {
+			t.Errorf("stats %+v", st)
+		}
+		r.stop(t, context.Background())
+	})
+}
+
+func TestReceiveErrorsBackOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		eng := newEngine(t)
+		q := newQueue(t, eng, "q", nil)
+		sendN(t, q, 5, nil)
+		fq := &faultQueue{Queue: q}
+		var failing atomic.Bool
+		failing.Store(true)
+		fq.receiveHook = func(ctx context.Context, req backend.ReceiveRequest) ([]*backend.Message, error) {
+			if failing.Load() {
+				return nil, backend.NewError(backend.CodeServiceUnavailable, "down")
+			}
+			return q.Receive(ctx, req)
+		}
+		var errs errorLog
+		rec := &recorder{}
+		r := start(t, consumer.Config{OnError: errs.add, Queues: []consumer.QueueConfig{{
+			Queue: fq, Handler: rec, Concurrency: 1,
+			ReceiveBackoff: consumer.ExponentialBackoff(time.Second, 8*time.Second),
+		}}})
+		time.Sleep(60 * time.Second)
+		synctest.Wait()
+		// 1 + 2 + 4 + 8 + 8 ... seconds apart: about 10 calls in a minute,
+		// not a spin.
+		n := fq.receives.Load()
+		if n < 6 || n > 14 {
+			t.Errorf("%d receives in a minute of failures", n)
+		}
+		got := errs.ops(consumer.OpReceive)
+		if int64(len(got)) != n || !errors.Is(got[0], backend.ErrServiceUnavailable) || got[0].QueueURL != q.URL() {
+			t.Errorf("%d receive errors reported for %d receives: %v", len(got), n, got[0])
+		}
+		failing.Store(false)
+		advanceUntil(t, func() bool { return rec.total() == 5 })
+		r.stop(t, context.Background())
+	})
+}
+
+func TestReceiveAsksForAttributesAndVisibility(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := newQueue(t, newEngine(t), "q", nil)
+		fq := &faultQueue{Queue: q}
+		reqs := make(chan backend.ReceiveRequest, 10)
+		fq.receiveHook = func(ctx context.Context, req backend.ReceiveRequest) ([]*backend.Message, error) {
+			reqs <- req
+			return q.Receive(ctx, req)
+		}
+		h := consumer.HandlerFunc(func(context.Context, *consumer.Message) error { return nil })
+		r := start(t, consumer.Config{Queues: []consumer.QueueConfig{{
+			Queue: fq, Handler: h, Concurrency: 4, MaxMessages: 3, WaitTime: 7 * time.Second, VisibilityTimeout: 45 * time.Second,
+		}}})
+		synctest.Wait()
+		r.stop(t, context.Background())
+		req := <-reqs
+		if req.MaxMessages != 3 || *req.WaitTimeSeconds != 7 || *req.VisibilityTimeout != 45 ||
+			len(req.SystemAttributeNames) != 1 || req.SystemAttributeNames[0] != "All" ||
+			len(req.MessageAttributeNames) != 1 || req.MessageAttributeNames[0] != "All" {
+			t.Errorf("request %+v", req)
+		}
+	})
+}
