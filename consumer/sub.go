@@ -195,7 +195,7 @@ func (s *sub) poll() {
 		s.srv.stats.received.Add(int64(len(jobs)))
 		if ctx.Err() != nil {
 			// Shutting down: nothing received now will start.
-			s.release(jobs)
+			s.giveBack(jobs)
 			return
 		}
 		s.dispatch(jobs)
@@ -211,7 +211,7 @@ func (s *sub) dispatch(jobs []*job) {
 		for _, j := range jobs {
 			start, ok := s.groups.submit(j)
 			if !ok {
-				s.release(j.self[:])
+				s.giveBack(j.self[:])
 			} else if start {
 				s.ready <- j.self[:]
 			}
@@ -230,7 +230,7 @@ func (s *sub) worker() {
 			return
 		case w := <-s.ready:
 			if s.stopping.Load() {
-				s.release(w)
+				s.giveBack(w)
 				continue
 			}
 			if s.BatchHandler != nil {
@@ -285,13 +285,10 @@ func (s *sub) runOne(j *job) {
 		return
 	}
 	next, rel := s.groups.done(j, ok)
-	if len(rel) > 0 {
-		s.release(rel)
-		s.slots.release(len(rel))
-	}
+	s.giveBack(rel)
 	if next != nil {
 		if s.stopping.Load() {
-			s.release(next.self[:])
+			s.giveBack(next.self[:])
 		} else {
 			s.ready <- next.self[:]
 		}
@@ -436,6 +433,14 @@ func (s *sub) backoffSecs(j *job) int {
 // leaseMargin is kept between a visibility change and SQS's 12-hour limit,
 // for the time the request takes to reach the queue.
 const leaseMargin = time.Second
+
+// giveBack releases messages that will not run and frees their slots.
+func (s *sub) giveBack(jobs []*job) {
+	if len(jobs) > 0 {
+		s.release(jobs)
+		s.slots.release(len(jobs))
+	}
+}
 
 // release gives messages that will not run back to the queue at once.
 func (s *sub) release(jobs []*job) {
@@ -644,12 +649,12 @@ func (s *sub) stopReceiving() {
 // have stopped.
 func (s *sub) drain() {
 	if s.groups != nil {
-		s.release(s.groups.drain())
+		s.giveBack(s.groups.drain())
 	}
 	for {
 		select {
 		case w := <-s.ready:
-			s.release(w)
+			s.giveBack(w)
 		default:
 			return
 		}
