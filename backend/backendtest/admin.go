@@ -247,6 +247,13 @@ func invalidAttributeValues() []backend.Attributes {
 			out = append(out, backend.Attributes{a.name: v})
 		}
 	}
+	// API Reference (CreateQueue, Attributes): KmsDataKeyReusePeriodSeconds
+	// is "An integer representing seconds, between 60 seconds (1 minute)
+	// and 86,400 seconds (24 hours)"; SqsManagedSseEnabled is a boolean.
+	for _, v := range []string{"59", "86401", "abc"} {
+		out = append(out, backend.Attributes{"KmsDataKeyReusePeriodSeconds": v})
+	}
+	out = append(out, backend.Attributes{"SqsManagedSseEnabled": "yes"})
 	return out
 }
 
@@ -530,6 +537,18 @@ func testSetAttributes(e *env) {
 	gotPolicy := e.attrs(url, "Policy")["Policy"]
 	if err := json.Unmarshal([]byte(gotPolicy), &got); err != nil || !reflect.DeepEqual(got, want) {
 		e.Errorf("Policy = %q, want %q", gotPolicy, policy)
+	}
+	// Server-side encryption settings are stored and returned: SSE-SQS,
+	// or SSE-KMS with a key and a data key reuse period (60-86,400 s).
+	for _, sse := range []backend.Attributes{
+		{"SqsManagedSseEnabled": "false"},
+		{"SqsManagedSseEnabled": "true"},
+		{"SqsManagedSseEnabled": "false"},
+		{"KmsMasterKeyId": "alias/aws/sqs", "KmsDataKeyReusePeriodSeconds": "60"},
+		{"KmsDataKeyReusePeriodSeconds": "86400"},
+	} {
+		e.setAttrs(url, sse)
+		e.wantAttrs(url, sse)
 	}
 	e.setAttrs(url, set)
 	e.reopen()
