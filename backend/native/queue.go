@@ -742,9 +742,20 @@ func (q *queue) purgeLocked() {
 	q.nReady, q.nInflight, q.nDelayed = 0, 0, 0
 }
 
-// sweep drops every expired message, so that counts are exact. Callers hold mu.
+// sweep drops every expired message, in flight and delayed ones included, so
+// that counts are exact. It is O(n): only attribute reads and move tasks
+// call it. Callers hold mu.
 func (q *queue) sweep(nowNanos int64) {
 	q.advance(nowNanos)
+	var gone []*message
+	for _, m := range q.pending {
+		if q.expired(m, nowNanos) {
+			gone = append(gone, m)
+		}
+	}
+	for _, m := range gone {
+		q.remove(m)
+	}
 	if q.fifo != nil {
 		var expired []*message
 		for _, g := range q.fifo.groups {
