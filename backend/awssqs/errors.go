@@ -1,7 +1,9 @@
 package awssqs
 
 import (
+	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
 	"strings"
 
@@ -83,18 +85,18 @@ func modeledCode(err error) (string, bool) {
 // for errors the error table knows under another name. Codes in the error
 // table, by JSON or by legacy query name, need no entry here.
 var codeAliases = map[string]string{
-	"AccessDeniedException":            backend.CodeAccessDenied,
-	"InternalError":                    backend.CodeInternalFailure,
-	"InternalServerError":              backend.CodeInternalFailure,
-	"InternalFailureException":         backend.CodeInternalFailure,
-	"ServiceUnavailableException":      backend.CodeServiceUnavailable,
-	"Throttling":                       backend.CodeRequestThrottled,
-	"ThrottlingException":              backend.CodeRequestThrottled,
-	"UnrecognizedClientException":      backend.CodeInvalidClientTokenID,
-	"MissingParameterException":        backend.CodeMissingParameter,
-	"InvalidParameterValueException":   backend.CodeInvalidParameterValue,
-	"ValidationException":              backend.CodeValidationError,
-	"UnknownOperationException":        backend.CodeInvalidAction,
+	"AccessDeniedException":          backend.CodeAccessDenied,
+	"InternalError":                  backend.CodeInternalFailure,
+	"InternalServerError":            backend.CodeInternalFailure,
+	"InternalFailureException":       backend.CodeInternalFailure,
+	"ServiceUnavailableException":    backend.CodeServiceUnavailable,
+	"Throttling":                     backend.CodeRequestThrottled,
+	"ThrottlingException":            backend.CodeRequestThrottled,
+	"UnrecognizedClientException":    backend.CodeInvalidClientTokenID,
+	"MissingParameterException":      backend.CodeMissingParameter,
+	"InvalidParameterValueException": backend.CodeInvalidParameterValue,
+	"ValidationException":            backend.CodeValidationError,
+	"UnknownOperationException":      backend.CodeInvalidAction,
 }
 
 // normalizeCode turns a code as a service sent it (a JSON "__type" with or
@@ -137,7 +139,7 @@ func fromAPIError(apiErr smithy.APIError) *backend.Error {
 	if !known {
 		code, known = normalizeCode(apiErr.ErrorCode())
 	}
-	if code == "" || code == "UnknownError" {
+	if code == "" {
 		code, known = backend.CodeInternalFailure, true
 	}
 	e := &backend.Error{Code: code, Message: apiErr.ErrorMessage()}
@@ -153,9 +155,46 @@ func fromAPIError(apiErr smithy.APIError) *backend.Error {
 	return e
 }
 
+// queryErrorResponse is the query protocol's error answer:
+//
+//	<ErrorResponse><Error><Type>Sender</Type><Code>...</Code><Message>...</Message></Error>...</ErrorResponse>
+type queryErrorResponse struct {
+	Error struct {
+		Type    string `xml:"Type"`
+		Code    string `xml:"Code"`
+		Message string `xml:"Message"`
+	} `xml:"Error"`
+}
+
+// fromQueryErrorResponse decodes an XML ErrorResponse that the SDK's JSON
+// decoder could not read (it keeps the start of the body); nil when body is
+// not one.
+func fromQueryErrorResponse(body []byte) *backend.Error {
+	body = bytes.TrimSpace(body)
+	if !bytes.HasPrefix(body, []byte("<")) || !bytes.Contains(body, []byte("<ErrorResponse")) {
+		return nil
+	}
+	var r queryErrorResponse
+	if err := xml.Unmarshal(body, &r); err != nil || r.Error.Code == "" {
+		return nil
+	}
+	code, known := normalizeCode(r.Error.Code)
+	e := &backend.Error{Code: code, Message: r.Error.Message}
+	if known {
+		info, _ := backend.LookupError(code)
+		e.SenderFault = info.SenderFault
+	} else {
+		e.SenderFault = r.Error.Type != "Receiver"
+	}
+	return e
+}
+
 // mapError turns an error from an SDK call into postbox's errors:
 //   - when ctx has ended and the call failed because of it, ctx's error;
 //   - an error the service answered with, a *backend.Error with its code;
+//   - an answer in the query protocol's XML ErrorResponse shape (from a
+//     server that speaks only the query protocol), a *backend.Error with
+//     its code;
 //   - a request the SDK refused to send (a required parameter missing), a
 //     MissingParameter *backend.Error;
 //   - anything else (connection refused or reset, an answer that is not
@@ -171,8 +210,14 @@ func mapError(ctx context.Context, err error) error {
 		return ctxErr
 	}
 	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() != "UnknownError" {
 		return fromAPIError(apiErr)
+	}
+	var undecodable *smithy.DeserializationError
+	if errors.As(err, &undecodable) {
+		if e := fromQueryErrorResponse(undecodable.Snapshot); e != nil {
+			return e
+		}
 	}
 	var invalid *smithy.InvalidParamsError
 	if errors.As(err, &invalid) {
@@ -199,13 +244,13 @@ func newTransportError(cause error) *TransportError {
 	var status interface{ HTTPStatusCode() int }
 	var send interface{ ConnectionError() bool }
 	switch {
+	case errors.As(cause, &send):
+		code = backend.CodeServiceUnavailable // the request did not get through
 	case errors.As(cause, &status):
 		switch status.HTTPStatusCode() {
 		case 502, 503, 504:
 			code = backend.CodeServiceUnavailable
 		}
-	case errors.As(cause, &send):
-		code = backend.CodeServiceUnavailable
 	}
 	return &TransportError{Err: backend.NewError(code, "%s", cause.Error()), Cause: cause}
 }

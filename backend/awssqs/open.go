@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -67,13 +68,7 @@ func openURL(ctx context.Context, u *url.URL) (backend.Queue, backend.Service, e
 // DefaultRegion and the credentials to static placeholders when the chain
 // has none, and the instance metadata service is not asked.
 func newClient(ctx context.Context, info QueueURLInfo) (*sqs.Client, func() error, error) {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxIdleConns = maxIdleConns
-	transport.MaxIdleConnsPerHost = maxIdleConns
-	closeIdle := func() error { transport.CloseIdleConnections(); return nil }
-
 	opts := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(&http.Client{Transport: transport}),
 		config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }),
 	}
 	if info.AWS {
@@ -99,6 +94,28 @@ func newClient(ctx context.Context, info QueueURLInfo) (*sqs.Client, func() erro
 			})
 		}
 	}
+
+	// The SDK's transport as the config made it (custom CA bundle and all),
+	// with a bigger idle pool, in a client whose idle connections Close can
+	// close. SQS never redirects; a redirect is returned as the answer.
+	closeIdle := func() error { return nil }
+	var transport *http.Transport
+	switch c := cfg.HTTPClient.(type) {
+	case nil:
+		transport = awshttp.NewBuildableClient().GetTransport()
+	case *awshttp.BuildableClient:
+		transport = c.GetTransport()
+	}
+	if transport != nil {
+		transport.MaxIdleConns = maxIdleConns
+		transport.MaxIdleConnsPerHost = maxIdleConns
+		cfg.HTTPClient = &http.Client{
+			Transport:     transport,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+		closeIdle = func() error { transport.CloseIdleConnections(); return nil }
+	}
+
 	client := sqs.NewFromConfig(cfg, func(o *sqs.Options) {
 		o.BaseEndpoint = aws.String(info.Endpoint)
 	})
