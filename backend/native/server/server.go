@@ -297,10 +297,7 @@ func (s *Server) readBody(r *http.Request, buf *bytes.Buffer) (bool, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return true, nil
 	}
-	if r.ContentLength > s.maxBytes {
-		return false, nil
-	}
-	if r.ContentLength > 0 {
+	if r.ContentLength > 0 && r.ContentLength <= s.maxBytes {
 		buf.Grow(int(r.ContentLength) + 1)
 	}
 	_, err := buf.ReadFrom(io.LimitReader(r.Body, s.maxBytes+1))
