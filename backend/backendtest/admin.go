@@ -38,6 +38,7 @@ func adminScenarios() []scenario {
 		{name: "Purge", run: testPurge},
 		{name: "Tags", run: testTags},
 		{name: "TagLimits", run: testTagLimits},
+		{name: "Permissions", run: testPermissions},
 	}
 }
 
@@ -322,6 +323,9 @@ func testDeleteQueue(e *env) {
 	e.wantErr("UntagQueue", e.svc().UntagQueue(e.ctx, url, []string{"k"}), dne)
 	_, err = e.svc().ListTags(e.ctx, url)
 	e.wantErr("ListTags", err, dne)
+	e.wantErr("AddPermission", e.svc().AddPermission(e.ctx, backend.PermissionRequest{
+		QueueURL: url, Label: "l", AccountIDs: []string{"111122223333"}, Actions: []string{"SendMessage"}}), dne)
+	e.wantErr("RemovePermission", e.svc().RemovePermission(e.ctx, url, "l"), dne)
 	q := e.q(url) // Queue does not check existence; its operations do.
 	sr, err := q.Send(e.ctx, bodyEntries("x"))
 	e.wantErr("Send", err, dne)
@@ -731,5 +735,69 @@ func testTagLimits(e *env) {
 	// Replacing values of existing keys at the limit is allowed.
 	if err := e.svc().TagQueue(e.ctx, url, map[string]string{"a": "1", "base01": "2"}); err != nil {
 		e.Fatalf("TagQueue replacing at 50 tags: %v", err)
+	}
+}
+
+func testPermissions(e *env) {
+	url := e.create("q", nil)
+	arn := e.attrs(url, "QueueArn")["QueueArn"]
+	add := func(label string) error {
+		return e.svc().AddPermission(e.ctx, backend.PermissionRequest{
+			QueueURL: url, Label: label, AccountIDs: []string{"111122223333"}, Actions: []string{"SendMessage"},
+		})
+	}
+	if err := add("AliceSend"); err != nil {
+		e.Fatalf("AddPermission: %v", err)
+	}
+	// API Reference (AddPermission): "AddPermission generates a policy
+	// for you": the queue's Policy holds a statement whose Sid is the
+	// label.
+	e.wantPolicySids(url, arn, "AliceSend")
+	// Real SQS: "Value AliceSend for parameter Label is invalid. Reason:
+	// Already exists." (InvalidParameterValue).
+	e.wantErr("AddPermission with a label in use", add("AliceSend"), backend.ErrInvalidParameterValue)
+	// Label: "Maximum 80 characters. Allowed characters include
+	// alphanumeric characters, hyphens (-), and underscores (_)."
+	for _, label := range []string{"bad label", "bad.label", strings.Repeat("l", 81)} {
+		e.wantErr(fmt.Sprintf("AddPermission(label %q)", label), add(label), backend.ErrInvalidParameterValue)
+	}
+	if err := add(strings.Repeat("l", 80)); err != nil {
+		e.Fatalf("AddPermission with an 80-character label: %v", err)
+	}
+	if err := e.svc().RemovePermission(e.ctx, url, "AliceSend"); err != nil {
+		e.Fatalf("RemovePermission: %v", err)
+	}
+	e.wantPolicySids(url, arn, strings.Repeat("l", 80))
+	// Real SQS: "Value AliceSend for parameter Label is invalid. Reason:
+	// can't find label on existing policy." (InvalidParameterValue).
+	e.wantErr("RemovePermission of a removed label", e.svc().RemovePermission(e.ctx, url, "AliceSend"), backend.ErrInvalidParameterValue)
+	e.wantPolicySids(url, arn, strings.Repeat("l", 80))
+}
+
+// wantPolicySids checks that the queue's Policy is a JSON policy on the
+// queue whose statements have exactly the Sids given.
+func (e *env) wantPolicySids(url, arn string, sids ...string) {
+	e.Helper()
+	raw := e.attrs(url, "Policy")["Policy"]
+	var p struct {
+		Statement []struct {
+			Sid      string
+			Resource any
+		}
+	}
+	if err := json.Unmarshal([]byte(raw), &p); err != nil {
+		e.Errorf("Policy %q is not a JSON policy: %v", raw, err)
+		return
+	}
+	var got []string
+	for _, s := range p.Statement {
+		got = append(got, s.Sid)
+		if s.Resource != arn {
+			e.Errorf("statement %s has Resource %v, want %s", s.Sid, s.Resource, arn)
+		}
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, slices.Sorted(slices.Values(sids))) {
+		e.Errorf("Policy statements %v, want Sids %v (policy %s)", got, sids, raw)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/postbox-go/postbox/backend"
@@ -31,6 +32,7 @@ func messageScenarios() []scenario {
 		{name: "InvalidReceiveRequest", run: testInvalidReceiveRequest},
 		{name: "DeleteIdempotent", run: testDeleteIdempotent},
 		{name: "AtLeastOnce", run: testAtLeastOnce},
+		{name: "InflightLimit", run: testInflightLimit},
 	}
 }
 
@@ -632,4 +634,48 @@ func testAtLeastOnce(e *env) {
 	e.wantCounts(url, counts{})
 	e.advance(time.Hour)
 	e.wantNone(url)
+}
+
+func testInflightLimit(e *env) {
+	if testing.Short() {
+		e.Skip("sends 120,000 messages")
+	}
+	url := e.create("q", nil)
+	// API Reference (ChangeMessageVisibility; OverLimit): "For most
+	// standard queues ... there can be a maximum of approximately 120,000
+	// in flight messages ... If you reach this limit, Amazon SQS returns
+	// the OverLimit error message." ReceiveMessage returns it "if the
+	// maximum number of in flight messages is reached".
+	q := e.q(url)
+	body := "x"
+	entries := bodyEntries(body, body, body, body, body, body, body, body, body, body)
+	for range backend.MaxInflightMessages / 10 {
+		if _, err := q.Send(e.ctx, entries); err != nil {
+			e.Fatalf("Send: %v", err)
+		}
+	}
+	req := backend.ReceiveRequest{MaxMessages: 10, WaitTimeSeconds: new(0)}
+	var first *backend.Message
+	for n := 0; n < backend.MaxInflightMessages; {
+		msgs, err := q.Receive(e.ctx, req)
+		if err != nil || len(msgs) == 0 {
+			e.Fatalf("Receive after %d messages: %d messages, error %v", n, len(msgs), err)
+		}
+		if first == nil {
+			first = msgs[0]
+		}
+		n += len(msgs)
+	}
+	e.send(url, "one more")
+	msgs, err := q.Receive(e.ctx, req)
+	e.wantErr("Receive with 120,000 messages in flight", err, backend.ErrOverLimit)
+	if msgs != nil {
+		e.Errorf("a rejected Receive returned %d messages", len(msgs))
+	}
+	e.wantCounts(url, counts{Visible: 1, InFlight: backend.MaxInflightMessages})
+	// Below the limit again, receiving works.
+	e.deleteOK(url, first.ReceiptHandle)
+	if m := e.receiveOne(url); m.Body != "one more" {
+		e.Fatalf("received %q, want %q", m.Body, "one more")
+	}
 }
