@@ -358,6 +358,8 @@ func testQueueURL(e *env) {
 	if err != nil || got != url {
 		e.Fatalf("QueueURL(alpha, %s) = %q, %v; want %q", account, got, err, url)
 	}
+	_, err = e.svc().QueueURL(e.ctx, "alpha", "999999999999")
+	e.wantErr("QueueURL(alpha) in another account", err, backend.ErrQueueDoesNotExist)
 	for _, name := range []string{"Alpha", "alp", "beta"} { // names are case-sensitive; no prefix match
 		_, err := e.svc().QueueURL(e.ctx, name, "")
 		e.wantErr(fmt.Sprintf("QueueURL(%q)", name), err, backend.ErrQueueDoesNotExist)

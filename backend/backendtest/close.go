@@ -22,6 +22,17 @@ func testCloseIdempotent(e *env) {
 	if err := e.svc().Close(); err != nil {
 		e.Fatalf("second Close: %v", err)
 	}
+	// The contract does not name the error of a call on a closed service,
+	// but there must be one, and no panic.
+	if _, err := e.q(url).Send(e.ctx, bodyEntries("after close")); err == nil {
+		e.Error("Send on a closed service succeeded")
+	}
+	if _, err := e.q(url).Receive(e.ctx, backend.ReceiveRequest{WaitTimeSeconds: new(0)}); err == nil {
+		e.Error("Receive on a closed service succeeded")
+	}
+	if _, err := e.svc().CreateQueue(e.ctx, "later", nil, nil); err == nil {
+		e.Error("CreateQueue on a closed service succeeded")
+	}
 }
 
 func testCloseEndsLongPolls(e *env) {

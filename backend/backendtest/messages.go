@@ -574,10 +574,15 @@ func testInvalidReceiveRequest(e *env) {
 		}
 		e.wantCounts(url, counts{Visible: 1})
 	}
-	// The limits themselves are allowed.
-	msgs := e.receive(url, backend.ReceiveRequest{MaxMessages: 10, WaitTimeSeconds: new(0), VisibilityTimeout: new(backend.MaxVisibilityTimeout)})
-	if len(msgs) != 1 {
-		e.Fatalf("received %d messages, want 1", len(msgs))
+	// The limits themselves are allowed, and the rejected receives did not
+	// count as receives.
+	msgs := e.receive(url, backend.ReceiveRequest{MaxMessages: 10, WaitTimeSeconds: new(0), VisibilityTimeout: new(backend.MaxVisibilityTimeout),
+		SystemAttributeNames: []string{"ApproximateReceiveCount"}})
+	if len(msgs) != 1 || msgs[0].Body != "keep" {
+		e.Fatalf("received %s, want [keep]", short(bodiesOf(msgs)))
+	}
+	if c := msgs[0].Attributes["ApproximateReceiveCount"]; c != "1" {
+		e.Errorf("ApproximateReceiveCount = %q after rejected receives, want 1", c)
 	}
 }
 
