@@ -1,9 +1,11 @@
 package backend
 
 import (
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // allowedCharsText is how SQS words its set of allowed characters.
@@ -44,6 +46,15 @@ func isIDString(s string) bool {
 // character is allowed.
 func invalidChar(s string) (r rune, at int, utf8Err, ok bool) {
 	i := 0
+	// Eight bytes at a time while all are printable ASCII (0x20-0x7f): a
+	// byte below 0x20 borrows into, and a byte of 0x80 or more already has,
+	// its top bit.
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+		if ((w-0x2020202020202020)|w)&0x8080808080808080 != 0 {
+			break
+		}
+	}
 	// ASCII fast path.
 	for i < len(s) {
 		c := s[i]
