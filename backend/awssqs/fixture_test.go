@@ -1,6 +1,7 @@
 package awssqs_test
 
 import (
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
@@ -25,6 +26,7 @@ type request struct {
 	Header http.Header    // the request's headers
 	Body   map[string]any // the JSON body
 	Raw    string
+	Ctx    context.Context // the server's request context: done when the client goes away
 }
 
 // fixture is an httptest server on 127.0.0.1 that answers SQS JSON 1.0
@@ -58,6 +60,7 @@ func newFixture(t *testing.T, handle func(w http.ResponseWriter, req request)) *
 			Header: r.Header.Clone(),
 			Body:   body,
 			Raw:    string(raw),
+			Ctx:    r.Context(),
 		}
 		f.mu.Lock()
 		f.requests = append(f.requests, req)
@@ -67,6 +70,13 @@ func newFixture(t *testing.T, handle func(w http.ResponseWriter, req request)) *
 	t.Cleanup(f.srv.Close)
 	f.base = f.srv.URL
 	return f
+}
+
+// calls returns the requests seen so far.
+func (f *fixture) calls() []request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]request(nil), f.requests...)
 }
 
 func (f *fixture) last() request {
