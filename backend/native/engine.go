@@ -3,6 +3,7 @@ package native
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/url"
@@ -653,43 +654,136 @@ func (e *Engine) ListDeadLetterSourceQueues(ctx context.Context, rawURL string, 
 	return pageQueues(qs, req)
 }
 
-// AddPermission records a permission statement on the queue. (Enforcement
-// comes with authentication in postbox serve.)
+// AddPermission adds a statement with Sid label to the queue's Policy
+// attribute, allowing the accounts the actions, as SQS does. (Policies are
+// enforced by postbox serve when it authenticates requests.)
 func (e *Engine) AddPermission(ctx context.Context, req backend.PermissionRequest) error {
 	q, err := e.lookupURL(req.QueueURL)
 	if err != nil {
 		return err
 	}
-	if req.Label == "" || len(req.AccountIDs) == 0 || len(req.Actions) == 0 {
-		return backend.NewError(backend.CodeMissingParameter, "AddPermission needs Label, AWSAccountIds and Actions.")
+	if req.Label == "" {
+		return backend.NewError(backend.CodeMissingParameter, "The request must contain the parameter Label.")
 	}
+	if len(req.AccountIDs) == 0 {
+		return backend.NewError(backend.CodeMissingParameter, "The request must contain the parameter AWSAccountIds.")
+	}
+	if len(req.Actions) == 0 {
+		return backend.NewError(backend.CodeMissingParameter, "The request must contain the parameter Actions.")
+	}
+	if !validLabel(req.Label) {
+		return backend.NewError(backend.CodeInvalidParameterValue,
+			"Value %s for parameter Label is invalid. Reason: Must be at most 80 characters of alphanumerics, hyphens and underscores.", req.Label)
+	}
+	for _, id := range req.AccountIDs {
+		if !isAccountID(id) {
+			return backend.NewError(backend.CodeInvalidParameterValue, "Value %s for parameter AWSAccountIds is invalid. Reason: not a 12-digit account id.", id)
+		}
+	}
+	actions := make([]string, 0, len(req.Actions))
+	for _, a := range req.Actions {
+		if !permissionActions[a] {
+			return backend.NewError(backend.CodeInvalidParameterValue, "Value %s for parameter ActionName is invalid. Reason: Only the queue owner is allowed to invoke this action.", a)
+		}
+		actions = append(actions, "SQS:"+a)
+	}
+	principals := make([]string, len(req.AccountIDs))
+	for i, id := range req.AccountIDs {
+		principals[i] = "arn:aws:iam::" + id + ":root"
+	}
+	now := e.clock.Now()
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for _, p := range q.permissions {
-		if p.label == req.Label {
+	pol, perr := parsePolicy(q.cfg.policy, q.arn)
+	if perr != nil {
+		return perr
+	}
+	for _, st := range pol.Statement {
+		if st["Sid"] == req.Label {
 			return backend.NewError(backend.CodeInvalidParameterValue,
 				"Value %s for parameter Label is invalid. Reason: Already exists.", req.Label)
 		}
 	}
-	q.permissions = append(q.permissions, permission{label: req.Label,
-		accountIDs: slices.Clone(req.AccountIDs), actions: slices.Clone(req.Actions)})
+	pol.Statement = append(pol.Statement, map[string]any{
+		"Sid":       req.Label,
+		"Effect":    "Allow",
+		"Principal": map[string]any{"AWS": principals},
+		"Action":    actions,
+		"Resource":  q.arn,
+	})
+	b, _ := json.Marshal(pol)
+	q.cfg.policy = string(b)
+	q.lastModified = now.Unix()
 	return nil
 }
 
-// RemovePermission removes the permission statement with that label.
+// permissionActions are the actions AddPermission may grant.
+var permissionActions = map[string]bool{
+	"*": true, "SendMessage": true, "ReceiveMessage": true, "DeleteMessage": true,
+	"ChangeMessageVisibility": true, "GetQueueAttributes": true, "GetQueueUrl": true,
+	"ListDeadLetterSourceQueues": true, "PurgeQueue": true, "ListQueueTags": true,
+}
+
+func validLabel(s string) bool {
+	if s == "" || len(s) > 80 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+type policyDoc struct {
+	Version   string           `json:"Version"`
+	ID        string           `json:"Id,omitempty"`
+	Statement []map[string]any `json:"Statement"`
+}
+
+func parsePolicy(raw, arn string) (*policyDoc, *backend.Error) {
+	if raw == "" {
+		return &policyDoc{Version: "2012-10-17", ID: arn + "/SQSDefaultPolicy"}, nil
+	}
+	var p policyDoc
+	if err := json.Unmarshal([]byte(raw), &p); err != nil {
+		return nil, backend.NewError(backend.CodeInvalidAttributeValue, "The queue's Policy is not a policy document: %v", err)
+	}
+	return &p, nil
+}
+
+// RemovePermission removes the statement with Sid label from the queue's
+// Policy attribute.
 func (e *Engine) RemovePermission(ctx context.Context, rawURL, label string) error {
 	q, err := e.lookupURL(rawURL)
 	if err != nil {
 		return err
 	}
+	if label == "" {
+		return backend.NewError(backend.CodeMissingParameter, "The request must contain the parameter Label.")
+	}
+	now := e.clock.Now()
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	i := slices.IndexFunc(q.permissions, func(p permission) bool { return p.label == label })
+	pol, perr := parsePolicy(q.cfg.policy, q.arn)
+	if perr != nil {
+		return perr
+	}
+	i := slices.IndexFunc(pol.Statement, func(st map[string]any) bool { return st["Sid"] == label })
 	if i < 0 {
 		return backend.NewError(backend.CodeInvalidParameterValue,
 			"Value %s for parameter Label is invalid. Reason: can't find label on existing policy.", label)
 	}
-	q.permissions = slices.Delete(q.permissions, i, i+1)
+	pol.Statement = slices.Delete(pol.Statement, i, i+1)
+	if len(pol.Statement) == 0 {
+		q.cfg.policy = ""
+	} else {
+		b, _ := json.Marshal(pol)
+		q.cfg.policy = string(b)
+	}
+	q.lastModified = now.Unix()
 	return nil
 }
 

@@ -3,6 +3,7 @@ package native
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strconv"
 	"time"
 
@@ -262,7 +263,7 @@ func (q *queue) retryAttempt(id string, visibility, nowNanos int64) ([]taken, bo
 // recordAttempt remembers what a receive with an attempt id returned.
 // Callers hold mu.
 func (q *queue) recordAttempt(id string, got []taken, nowNanos int64) {
-	a := &attempt{got: got, vis: make([]int64, len(got)), at: nowNanos}
+	a := &attempt{got: slices.Clone(got), vis: make([]int64, len(got)), at: nowNanos}
 	for i, t := range got {
 		a.vis[i] = t.m.visibleAt
 	}

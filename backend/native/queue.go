@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/jonboulle/clockwork"
 
@@ -30,7 +31,6 @@ type queue struct {
 	cfg          queueConfig
 	lastModified int64 // unix seconds
 	tags         map[string]string
-	permissions  []permission
 	purgedAt     int64 // unix nanoseconds of the last purge; 0 never
 
 	nextSeq   uint64
@@ -50,12 +50,6 @@ type queue struct {
 	wake     clockwork.Timer
 	wakeAt   int64
 	wakeFunc func()
-}
-
-type permission struct {
-	label      string
-	accountIDs []string
-	actions    []string
 }
 
 // waiter is a parked long poll. Messages are handed to it under q.mu.
@@ -315,11 +309,7 @@ func (q *queue) wakeAll() {
 }
 
 func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) {
-	ids := make([]string, len(entries))
-	for i := range entries {
-		ids[i] = entries[i].ID
-	}
-	if err := backend.ValidateBatchIDs(ids); err != nil {
+	if err := validateIDs(entries, func(e *backend.SendEntry) string { return e.ID }); err != nil {
 		return nil, err
 	}
 	if err := backend.ValidateSendBatchSize(entries); err != nil {
@@ -334,7 +324,8 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 	// Build the messages outside the lock: ids, MD5s and validation are the
 	// expensive part of a send.
 	results := make([]backend.SendResult, len(entries))
-	msgs := make([]*message, len(entries))
+	var msgBuf [backend.MaxBatchEntries]*message
+	msgs := msgBuf[:len(entries)]
 	block := make([]message, len(entries))
 	for i := range entries {
 		e := &entries[i]
@@ -465,7 +456,8 @@ func (q *queue) receive(ctx context.Context, req *backend.ReceiveRequest) ([]*ba
 			return q.build(got, req), nil
 		}
 	}
-	got := q.take(max, vis, now, nil)
+	var takenBuf [backend.MaxReceiveMessages]taken
+	got := q.take(max, vis, now, takenBuf[:0])
 	if len(got) > 0 || wait == 0 {
 		if attemptID != "" {
 			q.recordAttempt(attemptID, got, now)
@@ -515,7 +507,7 @@ func (q *queue) build(got []taken, req *backend.ReceiveRequest) []*backend.Messa
 	for _, t := range got {
 		hb = appendHandle(hb, q.gen, t.m.seq, t.receiveCount, t.m.nonce)
 	}
-	handles := string(hb)
+	handles := unsafe.String(unsafe.SliceData(hb), len(hb)) // hb is never written again
 	wantSys := len(req.SystemAttributeNames) > 0
 	for i, t := range got {
 		m := t.m
@@ -621,11 +613,7 @@ func (q *queue) remove(m *message) {
 }
 
 func (q *queue) delete(entries []backend.DeleteEntry) ([]backend.EntryResult, error) {
-	ids := make([]string, len(entries))
-	for i := range entries {
-		ids[i] = entries[i].ID
-	}
-	if err := backend.ValidateBatchIDs(ids); err != nil {
+	if err := validateIDs(entries, func(e *backend.DeleteEntry) string { return e.ID }); err != nil {
 		return nil, err
 	}
 	res := make([]backend.EntryResult, len(entries))
@@ -662,11 +650,7 @@ func (q *queue) delete(entries []backend.DeleteEntry) ([]backend.EntryResult, er
 }
 
 func (q *queue) changeVisibility(entries []backend.VisibilityEntry) ([]backend.EntryResult, error) {
-	ids := make([]string, len(entries))
-	for i := range entries {
-		ids[i] = entries[i].ID
-	}
-	if err := backend.ValidateBatchIDs(ids); err != nil {
+	if err := validateIDs(entries, func(e *backend.VisibilityEntry) string { return e.ID }); err != nil {
 		return nil, err
 	}
 	res := make([]backend.EntryResult, len(entries))
@@ -784,4 +768,21 @@ func (q *queue) sweep(nowNanos int64) {
 	}
 	q.ready.filter(keep)
 	q.deferred.filter(keep)
+}
+
+// validateIDs checks a batch's entry ids (count, form, distinctness) without
+// allocating for batches of up to ten.
+func validateIDs[E any](entries []E, id func(*E) string) error {
+	var buf [backend.MaxBatchEntries]string
+	ids := buf[:0]
+	if len(entries) > len(buf) {
+		ids = make([]string, 0, len(entries))
+	}
+	for i := range entries {
+		ids = append(ids, id(&entries[i]))
+	}
+	if err := backend.ValidateBatchIDs(ids); err != nil {
+		return err
+	}
+	return nil
 }
