@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"mime"
 	"net/http"
@@ -168,13 +169,26 @@ func (f form) indices(name string, exact bool) []index {
 		if err != nil || n < 0 {
 			continue
 		}
-		if !slices.ContainsFunc(out, func(i index) bool { return i.raw == digits }) {
-			out = append(out, index{n, digits})
-		}
+		out = append(out, index{n, digits})
 	}
-	slices.SortFunc(out, func(a, b index) int { return a.n - b.n })
+	slices.SortFunc(out, func(a, b index) int {
+		if a.n != b.n {
+			return cmp.Compare(a.n, b.n)
+		}
+		return strings.Compare(a.raw, b.raw)
+	})
+	out = slices.CompactFunc(out, func(a, b index) bool { return a.raw == b.raw })
+	if len(out) > maxMembers {
+		// More than any SQS list takes; the backend rejects the request
+		// for the count alone, so the rest need not be decoded.
+		out = out[:maxMembers]
+	}
 	return out
 }
+
+// maxMembers bounds the members of one flattened list that are decoded:
+// one more than SQS's largest list (tags, 50) still fails as too many.
+const maxMembers = 64
 
 // members returns the structures name.N.*, in order.
 func (f form) members(name string) []form {
