@@ -154,7 +154,9 @@ func (e *Engine) Close() error {
 	return nil
 }
 
-// WaitingReceives returns how many receives are parked in a long poll.
+// WaitingReceives returns how many receives are parked in a long poll. A
+// receive is counted once its wait's timer is on the engine's clock, so a
+// test that sees the count go up can advance a fake clock past the wait.
 func (e *Engine) WaitingReceives() int { return int(e.waiting.Load()) }
 
 // AccountID returns the account that owns the engine's queues.

@@ -467,11 +467,14 @@ func (q *queue) receive(ctx context.Context, req *backend.ReceiveRequest) ([]*ba
 	}
 	w := &waiter{max: max, visibility: vis, ready: make(chan struct{}, 1)}
 	q.waiters.pushBack(w)
-	q.eng.waiting.Add(1)
 	q.armWake()
 	q.unlock()
 
+	// The wait's timer is on the clock before the receive counts as
+	// waiting, so a test that sees WaitingReceives go up may advance a fake
+	// clock past the wait.
 	timer := q.eng.clock.NewTimer(time.Duration(wait) * time.Second)
+	q.eng.waiting.Add(1)
 	var ctxErr error
 	select {
 	case <-w.ready:
