@@ -127,7 +127,9 @@ type Queue interface {
 	Send(ctx context.Context, entries []SendEntry) ([]SendResult, error)
 
 	// Receive returns up to req.MaxMessages messages, making them invisible
-	// for the visibility timeout. When none is available it waits up to the
+	// for the visibility timeout. Messages older than the queue's
+	// MessageRetentionPeriod are never returned, whether they were visible
+	// or in flight when they expired. When none is available it waits up to the
 	// wait time and returns as soon as one becomes available; it returns an
 	// empty slice and a nil error when the wait ends with none. A ctx that
 	// ends during the wait ends the wait with ctx's error.
@@ -242,7 +244,9 @@ type Service interface {
 	// Queue returns the message operations of the queue at url. It does not
 	// check that the queue exists; its operations do.
 	Queue(url string) (Queue, error)
-	// Close releases the service's resources and ends pending long polls.
-	// It is idempotent.
+	// Close releases the service's resources. Receives parked in a long
+	// poll return at once with the messages they have (usually none) and
+	// a nil error; later calls fail (the native engine answers
+	// ServiceUnavailable). Close is idempotent.
 	Close() error
 }
