@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postbox-go/postbox/backend/native"
+	"github.com/postbox-go/postbox/backend/native/server"
+)
+
+// serveOptions are the flags of postbox serve.
+type serveOptions struct {
+	addr            string
+	host            string
+	configFile      string
+	accountID       string
+	region          string
+	logLevel        string
+	logFormat       string
+	maxRequestBytes int64
+	shutdownTimeout time.Duration
+}
+
+func newServeCmd() *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the native engine over the SQS wire protocol",
+		Long: `Serve the native queue engine over the Amazon SQS wire protocol (JSON 1.0
+and the older query protocol), so that any AWS SDK, the AWS CLI and other
+SQS clients can use it with --endpoint-url / BaseEndpoint:
+
+  postbox serve
+  aws sqs create-queue --queue-name jobs --endpoint-url http://127.0.0.1:9324
+
+Queue URLs are http://HOST:PORT/000000000000/NAME, with the host the client
+used unless --host says otherwise. With --config, the queues the file names
+are created at start (see "Config file" below). SIGINT or SIGTERM shuts the
+server down gracefully: waiting long polls are answered with no messages,
+requests in flight finish, then the engine closes. Messages live in memory.
+
+Config file (JSON):
+
+  {
+    "queues": [
+      {"name": "jobs-dlq"},
+      {"name": "jobs",
+       "attributes": {"VisibilityTimeout": 60, "ReceiveMessageWaitTimeSeconds": 20},
+       "deadLetter": {"queue": "jobs-dlq", "maxReceiveCount": 5},
+       "tags": {"team": "payments"}},
+      {"name": "events.fifo", "attributes": {"FifoQueue": true, "ContentBasedDeduplication": true}}
+    ]
+  }
+
+Attribute values may be JSON strings, numbers or booleans.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd.Context(), o, cmd.ErrOrStderr(), nil)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", "127.0.0.1:9324", "address to listen on (host:port; port 0 picks a free one)")
+	f.StringVar(&o.host, "host", "", "host[:port] in the queue URLs of answers (default: the host the client used)")
+	f.StringVar(&o.configFile, "config", "", "JSON file naming queues to create at start")
+	f.StringVar(&o.accountID, "account-id", native.DefaultAccountID, "account id in queue URLs and ARNs")
+	f.StringVar(&o.region, "region", native.DefaultRegion, "region in queue ARNs")
+	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug (one line per request), info, warn or error")
+	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	f.Int64Var(&o.maxRequestBytes, "max-request-bytes", server.DefaultMaxRequestBytes, "largest request body accepted")
+	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown waits for requests in flight")
+	return cmd
+}
+
+// newLogger returns the slog logger the flags ask for.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// serving describes a running server, for tests.
+type serving struct {
+	addr    net.Addr
+	waiting func() int // long polls parked in the engine
+}
+
+// runServe serves until ctx ends, then shuts down gracefully. ready, when
+// not nil, is called once the queues of the config file exist and requests
+// are being served.
+func runServe(ctx context.Context, o serveOptions, logOut io.Writer, ready func(serving)) error {
+	log, err := newLogger(logOut, o.logLevel, o.logFormat)
+	if err != nil {
+		return err
+	}
+	var cfg *fileConfig
+	if o.configFile != "" {
+		if cfg, err = loadConfig(o.configFile); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.addr, err)
+	}
+	defer ln.Close()
+
+	eng, err := native.New(native.Config{
+		AccountID: o.accountID,
+		Region:    o.region,
+		BaseURL:   "http://" + ln.Addr().String(),
+		Logger:    log,
+	})
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if cfg != nil {
+		if err := cfg.apply(ctx, eng, log); err != nil {
+			return fmt.Errorf("%s: %w", o.configFile, err)
+		}
+	}
+	srv, err := server.New(server.Config{Service: eng, Host: o.host, MaxRequestBytes: o.maxRequestBytes, Logger: log})
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       5 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	log.Info("postbox serve listening", "addr", ln.Addr().String(),
+		"endpoint", "http://"+ln.Addr().String(), "account", o.accountID, "region", o.region)
+	if ready != nil {
+		ready(serving{addr: ln.Addr(), waiting: eng.WaitingReceives})
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("postbox serve shutting down", "waiting_polls", eng.WaitingReceives())
+	// Answer waiting long polls first, so that Shutdown does not wait for
+	// them; then let requests in flight finish; then close the engine.
+	srv.Drain()
+	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("graceful shutdown incomplete; closing connections", "err", err)
+		hs.Close()
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serving: %w", err)
+	}
+	if err := eng.Close(); err != nil {
+		return err
+	}
+	log.Info("postbox serve stopped")
+	return nil
+}

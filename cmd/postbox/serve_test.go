@@ -1,0 +1,276 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+const testConfig = `{
+  "queues": [
+    {"name": "jobs",
+     "attributes": {"VisibilityTimeout": 60, "DelaySeconds": "0"},
+     "deadLetter": {"queue": "jobs-dlq", "maxReceiveCount": 5},
+     "tags": {"team": "payments"}},
+    {"name": "jobs-dlq"},
+    {"name": "events.fifo", "attributes": {"FifoQueue": true, "ContentBasedDeduplication": true}}
+  ]
+}`
+
+// startServe runs postbox serve on a free loopback port until the test
+// ends, and returns a client for it.
+func startServe(t *testing.T, o serveOptions) (*sqs.Client, serving, func() error, *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	readyCh := make(chan serving, 1)
+	done := make(chan error, 1)
+	go func() { done <- runServe(ctx, o, logs, func(s serving) { readyCh <- s }) }()
+	var s serving
+	select {
+	case s = <-readyCh:
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve failed: %v\n%s", err, logs)
+	}
+	var once sync.Once
+	var stopErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			stopErr = <-done
+		})
+		return stopErr
+	}
+	t.Cleanup(func() { stop() })
+	client := sqs.New(sqs.Options{
+		BaseEndpoint: aws.String("http://" + s.addr.String()),
+		Region:       "us-east-1",
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "x", SecretAccessKey: "y"}, nil
+		}),
+		Retryer: aws.NopRetryer{},
+	})
+	t.Cleanup(func() {
+		if tr, ok := client.Options().HTTPClient.(interface{ CloseIdleConnections() }); ok {
+			tr.CloseIdleConnections()
+		}
+	})
+	return client, s, stop, logs
+}
+
+func defaultOptions() serveOptions {
+	return serveOptions{
+		addr: "127.0.0.1:0", accountID: "000000000000", region: "us-east-1",
+		logLevel: "debug", logFormat: "text", shutdownTimeout: 5 * time.Second,
+	}
+}
+
+func TestServeConfigAndGracefulShutdown(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "postbox.json")
+	if err := os.WriteFile(path, []byte(testConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := defaultOptions()
+	o.configFile = path
+	client, s, stop, logs := startServe(t, o)
+	ctx := t.Context()
+	base := "http://" + s.addr.String() + "/000000000000/"
+
+	lq, err := client.ListQueues(ctx, &sqs.ListQueuesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{base + "events.fifo", base + "jobs", base + "jobs-dlq"}; !slices.Equal(lq.QueueUrls, want) {
+		t.Fatalf("queues = %v, want %v", lq.QueueUrls, want)
+	}
+	ga, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(base + "jobs"), AttributeNames: []types.QueueAttributeName{"All"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ga.Attributes["VisibilityTimeout"] != "60" || !strings.Contains(ga.Attributes["RedrivePolicy"], "arn:aws:sqs:us-east-1:000000000000:jobs-dlq") {
+		t.Fatalf("jobs attributes = %v", ga.Attributes)
+	}
+	tags, err := client.ListQueueTags(ctx, &sqs.ListQueueTagsInput{QueueUrl: aws.String(base + "jobs")})
+	if err != nil || tags.Tags["team"] != "payments" {
+		t.Fatalf("tags = %v, %v", tags, err)
+	}
+	fifo, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(base + "events.fifo"), AttributeNames: []types.QueueAttributeName{"All"}})
+	if err != nil || fifo.Attributes["FifoQueue"] != "true" || fifo.Attributes["ContentBasedDeduplication"] != "true" {
+		t.Fatalf("fifo attributes = %v, %v", fifo.Attributes, err)
+	}
+
+	// A long poll parked when the shutdown starts is answered, empty.
+	type result struct {
+		n   int
+		err error
+	}
+	polled := make(chan result, 1)
+	go func() {
+		out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(base + "jobs"), WaitTimeSeconds: 20})
+		if err != nil {
+			polled <- result{err: err}
+			return
+		}
+		polled <- result{n: len(out.Messages)}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.waiting() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the long poll never parked")
+		}
+		runtime.Gosched()
+	}
+	start := time.Now()
+	if err := stop(); err != nil {
+		t.Fatalf("serve returned %v", err)
+	}
+	r := <-polled
+	if r.err != nil || r.n != 0 {
+		t.Fatalf("long poll during shutdown = %d messages, %v", r.n, r.err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("shutdown took %v, the long poll held it up", took)
+	}
+	for _, want := range []string{"queue created", "dead-letter queue set", "postbox serve listening", "sqs request", "postbox serve stopped"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("logs lack %q:\n%s", want, logs)
+		}
+	}
+}
+
+func TestServeHostFlag(t *testing.T) {
+	o := defaultOptions()
+	o.host = "sqs.local:4566"
+	client, _, _, _ := startServe(t, o)
+	out, err := client.CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String("x")})
+	if err != nil || aws.ToString(out.QueueUrl) != "http://sqs.local:4566/000000000000/x" {
+		t.Fatalf("QueueUrl = %v, %v", aws.ToString(out.QueueUrl), err)
+	}
+}
+
+func TestServeErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cases := []struct {
+		name string
+		mod  func(*serveOptions)
+		want string
+	}{
+		{"bad log level", func(o *serveOptions) { o.logLevel = "loud" }, "--log-level"},
+		{"bad log format", func(o *serveOptions) { o.logFormat = "xml" }, "--log-format"},
+		{"missing config", func(o *serveOptions) { o.configFile = filepath.Join(dir, "nope.json") }, "nope.json"},
+		{"bad address", func(o *serveOptions) { o.addr = "127.0.0.1:notaport" }, "listen"},
+		{"bad host", func(o *serveOptions) { o.host = "http://x" }, "Host"},
+		{"invalid queue", func(o *serveOptions) { o.configFile = write("q.json", `{"queues":[{"name":"bad name"}]}`) }, "bad name"},
+		{"unknown dead-letter queue", func(o *serveOptions) {
+			o.configFile = write("d.json", `{"queues":[{"name":"a","deadLetter":{"queue":"zzz","maxReceiveCount":1}}]}`)
+		}, "zzz"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := defaultOptions()
+			c.mod(&o)
+			err := runServe(t.Context(), o, &syncBuffer{}, func(serving) { t.Error("served") })
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	cases := []struct {
+		name, text, want string // want: "" for success, else a fragment of the error
+	}{
+		{"ok", testConfig, ""},
+		{"empty", `{}`, ""},
+		{"unknown key", `{"queues":[{"name":"a","visibility":3}]}`, "unknown field"},
+		{"no name", `{"queues":[{}]}`, "no name"},
+		{"twice", `{"queues":[{"name":"a"},{"name":"a"}]}`, "twice"},
+		{"bad attribute type", `{"queues":[{"name":"a","attributes":{"DelaySeconds":[1]}}]}`, "want a string"},
+		{"both redrives", `{"queues":[{"name":"a","attributes":{"RedrivePolicy":"{}"},"deadLetter":{"queue":"b","maxReceiveCount":1}}]}`, "not both"},
+		{"zero receive count", `{"queues":[{"name":"a","deadLetter":{"queue":"b"}}]}`, "maxReceiveCount"},
+		{"trailing text", `{} {}`, "after"},
+		{"not json", `queues: []`, "invalid character"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := parseConfig("f.json", []byte(c.text))
+			if c.want == "" && err != nil {
+				t.Fatal(err)
+			}
+			if c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+				t.Fatalf("err = %v, want %q", err, c.want)
+			}
+		})
+	}
+	cfg, err := parseConfig("f.json", []byte(`{"queues":[{"name":"a","attributes":{"FifoQueue":true,"DelaySeconds":5,"Policy":{"Version":"2012-10-17"}}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs, _ := cfg.Queues[0].attributes()
+	if attrs["FifoQueue"] != "true" || attrs["DelaySeconds"] != "5" || attrs["Policy"] != `{"Version":"2012-10-17"}` {
+		t.Fatalf("attributes = %v", attrs)
+	}
+}
+
+func TestRootCommand(t *testing.T) {
+	cmd := newRootCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"serve", "--help"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	for _, flag := range []string{"--addr", "--host", "--config", "--log-level", "127.0.0.1:9324"} {
+		if !strings.Contains(out.String(), flag) {
+			t.Errorf("serve --help lacks %s", flag)
+		}
+	}
+	cmd = newRootCmd()
+	cmd.SetArgs([]string{"serve", "extra"})
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	if err := cmd.Execute(); err == nil {
+		t.Error("serve with an argument succeeded")
+	}
+}
