@@ -9,105 +9,100 @@ import (
 )
 
 // batcher gathers items into batches of up to size, flushed when full or
-// when the oldest item has waited delay. One goroutine owns the pending
-// batch; up to maxInFlight flushes run at once, and while they are all busy
-// items queue up, so batches grow under load (gocloud's batcher does the
-// same). close flushes what is pending and waits for every flush.
+// when the oldest item has waited delay. Up to maxInFlight flushes run at
+// once, each in a goroutine of its own; while they are all busy, items queue
+// up, so batches grow under load (gocloud's batcher does the same). close
+// flushes what is pending and waits for every flush.
 type batcher[T any] struct {
 	clock       clockwork.Clock
 	size        int
 	delay       time.Duration
+	maxInFlight int
 	flush       func(ctx context.Context, batch []T)
 	ctx         context.Context
-	in          chan T
-	sem         chan struct{}
-	wg          sync.WaitGroup
-	closeOnce   sync.Once
-	loopStopped chan struct{}
+
+	mu       sync.Mutex
+	pending  []T
+	inFlight int
+	timer    clockwork.Timer // set while a part batch waits
+	due      bool            // the delay of the pending items has passed
+	closed   bool
+	wg       sync.WaitGroup
 }
 
 func newBatcher[T any](ctx context.Context, clock clockwork.Clock, size int, delay time.Duration, maxInFlight int,
 	flush func(ctx context.Context, batch []T)) *batcher[T] {
-	b := &batcher[T]{
-		clock:       clock,
-		size:        size,
-		delay:       delay,
-		flush:       flush,
-		ctx:         ctx,
-		in:          make(chan T, 4*size),
-		sem:         make(chan struct{}, max(1, maxInFlight)),
-		loopStopped: make(chan struct{}),
-	}
-	go b.loop()
-	return b
+	return &batcher[T]{clock: clock, size: size, delay: delay, maxInFlight: max(1, maxInFlight), flush: flush, ctx: ctx}
 }
 
 // add queues an item. It must not be called after close.
-func (b *batcher[T]) add(item T) { b.in <- item }
+func (b *batcher[T]) add(item T) {
+	b.mu.Lock()
+	b.pending = append(b.pending, item)
+	if len(b.pending) >= b.size || b.delay <= 0 {
+		b.due = true
+	}
+	b.startLocked()
+	if len(b.pending) > 0 && b.timer == nil && !b.due {
+		b.timer = b.clock.AfterFunc(b.delay, b.expire)
+	}
+	b.mu.Unlock()
+}
+
+// expire is the timer's callback: the oldest pending item has waited long
+// enough.
+func (b *batcher[T]) expire() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.timer = nil
+	if b.closed {
+		return
+	}
+	if len(b.pending) > 0 {
+		b.due = true
+		b.startLocked()
+	}
+}
+
+// startLocked starts flushes while batches are due and flushes may run.
+func (b *batcher[T]) startLocked() {
+	for b.due && len(b.pending) > 0 && b.inFlight < b.maxInFlight {
+		n := min(len(b.pending), b.size)
+		batch := make([]T, n)
+		copy(batch, b.pending)
+		rest := copy(b.pending, b.pending[n:])
+		clear(b.pending[rest:])
+		b.pending = b.pending[:rest]
+		b.due = b.closed || len(b.pending) >= b.size || b.delay <= 0
+		if len(b.pending) == 0 && b.timer != nil {
+			b.timer.Stop()
+			b.timer = nil
+		}
+		b.inFlight++
+		b.wg.Add(1)
+		go b.run(batch)
+	}
+}
+
+func (b *batcher[T]) run(batch []T) {
+	defer b.wg.Done()
+	b.flush(b.ctx, batch)
+	b.mu.Lock()
+	b.inFlight--
+	b.startLocked()
+	b.mu.Unlock()
+}
 
 // close flushes what is pending and waits for every flush to end.
 func (b *batcher[T]) close() {
-	b.closeOnce.Do(func() { close(b.in) })
-	<-b.loopStopped
+	b.mu.Lock()
+	b.closed = true
+	b.due = true
+	if b.timer != nil {
+		b.timer.Stop()
+		b.timer = nil
+	}
+	b.startLocked()
+	b.mu.Unlock()
 	b.wg.Wait()
-}
-
-func (b *batcher[T]) loop() {
-	defer close(b.loopStopped)
-	pending := make([]T, 0, b.size)
-	var timer clockwork.Timer
-	var timerC <-chan time.Time
-	stopTimer := func() {
-		if timer != nil {
-			timer.Stop()
-			timer, timerC = nil, nil
-		}
-	}
-	send := func() {
-		stopTimer()
-		if len(pending) == 0 {
-			return
-		}
-		batch := pending
-		pending = make([]T, 0, b.size)
-		b.sem <- struct{}{}
-		b.wg.Add(1)
-		go func() {
-			defer func() { <-b.sem; b.wg.Done() }()
-			b.flush(b.ctx, batch)
-		}()
-	}
-	for {
-		select {
-		case item, ok := <-b.in:
-			if !ok {
-				send()
-				return
-			}
-			pending = append(pending, item)
-			// Take what else is already queued without waiting.
-		more:
-			for len(pending) < b.size {
-				select {
-				case item, ok := <-b.in:
-					if !ok {
-						send()
-						return
-					}
-					pending = append(pending, item)
-				default:
-					break more
-				}
-			}
-			if len(pending) >= b.size || b.delay <= 0 {
-				send()
-			} else if timer == nil {
-				timer = b.clock.NewTimer(b.delay)
-				timerC = timer.Chan()
-			}
-		case <-timerC:
-			timer, timerC = nil, nil
-			send()
-		}
-	}
 }

@@ -29,8 +29,9 @@ type job struct {
 	self [1]*job // a one-job unit of work, without an allocation
 
 	// Guarded by sub.leaseMu.
-	expiresAt time.Time
-	tracked   bool
+	prev, next *job // in sub.leases while tracked
+	expiresAt  time.Time
+	tracked    bool
 	cancel    context.CancelCauseFunc // set while the handler runs
 	lost      error                   // why the lease was lost, if it was
 }
@@ -65,7 +66,7 @@ type sub struct {
 	pollWG, workWG, beatWG sync.WaitGroup
 
 	leaseMu sync.Mutex
-	leases  map[*job]struct{}
+	leases  jobList // received, unfinished messages
 
 	acks  *batcher[*job]
 	nacks *batcher[visChange]
@@ -78,7 +79,6 @@ func newSub(srv *Server, s queueSettings) *sub {
 		q:             s.Queue,
 		slots:         newSlots(s.capacity),
 		ready:         make(chan []*job, s.capacity),
-		leases:        make(map[*job]struct{}),
 		stopWork:      make(chan struct{}),
 		stopBeat:      make(chan struct{}),
 	}
@@ -92,7 +92,7 @@ func (s *sub) start(base context.Context) {
 	if s.fifo && s.Handler != nil {
 		s.groups = newGroups()
 	}
-	inflight := max(1, s.capacity/(10*s.AckBatchSize))
+	inflight := max(2, s.capacity/s.AckBatchSize)
 	s.acks = newBatcher(base, s.srv.clock, s.AckBatchSize, s.AckMaxDelay, min(inflight, 16), s.flushDeletes)
 	s.nacks = newBatcher(base, s.srv.clock, backend.MaxBatchEntries, s.AckMaxDelay, min(inflight, 16), s.flushVisibility)
 	for range s.Concurrency {
@@ -189,7 +189,7 @@ func (s *sub) poll() {
 			j := &job{msg: newMessage(m, s.url, start), expiresAt: start.Add(s.vis), tracked: true}
 			j.self[0] = j
 			jobs[i] = j
-			s.leases[j] = struct{}{}
+			s.leases.push(j)
 		}
 		s.leaseMu.Unlock()
 		s.srv.stats.received.Add(int64(len(jobs)))
@@ -224,6 +224,10 @@ func (s *sub) dispatch(jobs []*job) {
 }
 
 func (s *sub) worker() {
+	// Each worker derives its handlers' contexts from a context of its own,
+	// so that workers do not contend on one parent's list of children.
+	wctx, cancel := context.WithCancel(s.handlerCtx)
+	defer cancel()
 	for {
 		select {
 		case <-s.stopWork:
@@ -234,9 +238,9 @@ func (s *sub) worker() {
 				continue
 			}
 			if s.BatchHandler != nil {
-				s.runBatch(w)
+				s.runBatch(wctx, w)
 			} else {
-				s.runOne(w[0])
+				s.runOne(wctx, w[0])
 			}
 		}
 	}
@@ -259,15 +263,15 @@ func (s *sub) end(j *job) error {
 	s.leaseMu.Lock()
 	defer s.leaseMu.Unlock()
 	if j.tracked {
-		delete(s.leases, j)
+		s.leases.remove(j)
 		j.tracked = false
 	}
 	j.cancel = nil
 	return j.lost
 }
 
-func (s *sub) runOne(j *job) {
-	ctx, cancel := context.WithCancelCause(s.handlerCtx)
+func (s *sub) runOne(wctx context.Context, j *job) {
+	ctx, cancel := context.WithCancelCause(wctx)
 	var err error
 	started := s.begin(j, cancel)
 	if started {
@@ -295,8 +299,8 @@ func (s *sub) runOne(j *job) {
 	}
 }
 
-func (s *sub) runBatch(jobs []*job) {
-	ctx, cancel := context.WithCancelCause(s.handlerCtx)
+func (s *sub) runBatch(wctx context.Context, jobs []*job) {
+	ctx, cancel := context.WithCancelCause(wctx)
 	live := make([]*job, 0, len(jobs))
 	for _, j := range jobs {
 		if s.begin(j, cancel) {
@@ -558,7 +562,8 @@ func (s *sub) beat() {
 	var due []visChange
 	var lost []*job
 	s.leaseMu.Lock()
-	for j := range s.leases {
+	for j, next := s.leases.head, (*job)(nil); j != nil; j = next {
+		next = j.next // loseLocked unlinks j
 		remaining := j.expiresAt.Sub(now)
 		if remaining <= 0 {
 			s.loseLocked(j, fmt.Errorf("%w: visibility timeout of message %s ran out", ErrLeaseLost, j.msg.MessageID))
@@ -632,7 +637,7 @@ func (s *sub) reportLost(jobs []*job) {
 func (s *sub) loseLocked(j *job, cause error) {
 	j.lost = cause
 	j.tracked = false
-	delete(s.leases, j)
+	s.leases.remove(j)
 	s.srv.stats.leasesLost.Add(1)
 	if j.cancel != nil {
 		j.cancel(cause)
@@ -659,4 +664,31 @@ func (s *sub) drain() {
 			return
 		}
 	}
+}
+
+// jobList is an intrusive doubly linked list of jobs.
+type jobList struct{ head, tail *job }
+
+func (l *jobList) push(j *job) {
+	j.prev, j.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = j
+	} else {
+		l.head = j
+	}
+	l.tail = j
+}
+
+func (l *jobList) remove(j *job) {
+	if j.prev != nil {
+		j.prev.next = j.next
+	} else {
+		l.head = j.next
+	}
+	if j.next != nil {
+		j.next.prev = j.prev
+	} else {
+		l.tail = j.prev
+	}
+	j.prev, j.next = nil, nil
 }

@@ -1,0 +1,99 @@
+package consumer_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/postbox-go/postbox/backend"
+	"github.com/postbox-go/postbox/consumer"
+)
+
+func TestAckFailuresAreRetriedAndReported(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		eng := newEngine(t)
+		q := newQueue(t, eng, "q", nil)
+		fq := &faultQueue{Queue: q}
+		ids := sendN(t, q, 10, nil)
+		tries := map[string]int{}
+		var handles = map[string]string{} // receipt handle -> body
+		rec := &recorder{fn: func(ctx context.Context, msg *consumer.Message) error {
+			fq.mu.Lock()
+			handles[msg.ReceiptHandle] = msg.Body
+			fq.mu.Unlock()
+			return nil
+		}}
+		requestFailed := false
+		fq.deleteHook = func(entries []backend.DeleteEntry) ([]backend.EntryResult, error) {
+			if !requestFailed {
+				requestFailed = true
+				return nil, backend.NewError(backend.CodeServiceUnavailable, "try later")
+			}
+			var pass []backend.DeleteEntry
+			res := make([]backend.EntryResult, len(entries))
+			fq.mu.Lock()
+			for i, e := range entries {
+				body := handles[e.ReceiptHandle]
+				tries[body]++
+				res[i].ID = e.ID
+				switch {
+				case body == "3":
+					res[i].Err = backend.NewError(backend.CodeReceiptHandleIsInvalid, "bad")
+				case body == "5" && tries[body] < 3:
+					res[i].Err = backend.NewError(backend.CodeInternalFailure, "oops")
+				default:
+					pass = append(pass, e)
+				}
+			}
+			fq.mu.Unlock()
+			if len(pass) > 0 {
+				if _, err := q.Delete(context.Background(), pass); err != nil {
+					return nil, err
+				}
+			}
+			return res, nil
+		}
+		var errs errorLog
+		r := start(t, consumer.Config{OnError: errs.add, Queues: []consumer.QueueConfig{{
+			Queue: fq, Handler: rec, Concurrency: 10,
+		}}})
+		advanceUntil(t, func() bool { return rec.total() == 10 })
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		r.stop(t, context.Background())
+		if tries["5"] != 3 || tries["3"] != 1 {
+			t.Errorf("tries %v: want 5 retried until it passed, 3 not retried", tries)
+		}
+		got := errs.ops(consumer.OpDelete)
+		if len(got) != 1 || got[0].MessageID != ids["3"] || !errors.Is(got[0], backend.ErrReceiptHandleIsInvalid) {
+			t.Errorf("delete errors %v", got)
+		}
+		if v, f, _ := counts(t, eng, q); v+f != 1 {
+			t.Errorf("%d visible, %d in flight; want only message 3 left", v, f)
+		}
+		if st := r.srv.Stats(); st.Deleted != 9 {
+			t.Errorf("stats %+v", st)
+		}
+	})
+}
+
+func TestAckFlushesAfterMaxDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		eng := newEngine(t)
+		q := newQueue(t, eng, "q", nil)
+		sendN(t, q, 3, nil)
+		rec := &recorder{}
+		r := start(t, consumer.Config{Queues: []consumer.QueueConfig{{
+			Queue: q, Handler: rec, AckMaxDelay: 2 * time.Second,
+		}}})
+		advanceUntil(t, func() bool { return rec.total() == 3 })
+		t0 := time.Now()
+		advanceUntil(t, func() bool { return r.srv.Stats().Deleted == 3 })
+		if d := time.Since(t0); d < 1900*time.Millisecond || d > 2100*time.Millisecond {
+			t.Errorf("a part batch was deleted after %v, want 2s", d)
+		}
+		r.stop(t, context.Background())
+	})
+}
