@@ -32,8 +32,8 @@ type job struct {
 	prev, next *job // in sub.leases while tracked
 	expiresAt  time.Time
 	tracked    bool
-	cancel    context.CancelCauseFunc // set while the handler runs
-	lost      error                   // why the lease was lost, if it was
+	cancel     context.CancelCauseFunc // set while the handler runs
+	lost       error                   // why the lease was lost, if it was
 }
 
 // visChange is a visibility change queued on the nack batcher.
