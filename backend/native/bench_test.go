@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -46,10 +47,13 @@ func benchQueue(b *testing.B, e *Engine, name string, attrs backend.Attributes) 
 	return q
 }
 
+// entryIDs are batch entry ids, made once.
+var entryIDs = [10]string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+
 func batchOf(body string, group func(i int) string) []backend.SendEntry {
 	entries := make([]backend.SendEntry, 10)
 	for i := range entries {
-		entries[i] = backend.SendEntry{ID: fmt.Sprint(i), Body: body}
+		entries[i] = backend.SendEntry{ID: entryIDs[i], Body: body}
 		if group != nil {
 			entries[i].MessageGroupID = group(i)
 			entries[i].MessageDeduplicationID = "" // filled per send
@@ -93,7 +97,7 @@ func cycle(b *testing.B, q backend.Queue, entries []backend.SendEntry) {
 	}
 	var del [10]backend.DeleteEntry
 	for i, m := range got {
-		del[i] = backend.DeleteEntry{ID: entries[i].ID, ReceiptHandle: m.ReceiptHandle}
+		del[i] = backend.DeleteEntry{ID: entryIDs[i], ReceiptHandle: m.ReceiptHandle}
 	}
 	if len(got) > 0 {
 		if _, err := q.Delete(ctx, del[:len(got)]); err != nil {
@@ -301,13 +305,18 @@ func BenchmarkCycleFIFO(b *testing.B) {
 				for w := range per {
 					per[w] = batchOf(body, nil)
 				}
+				names := make([]string, groups)
+				for i := range names {
+					names[i] = strconv.Itoa(i)
+				}
 				parallel(b, g, 10, func(w, i int) {
 					entries := per[w]
 					for j := range entries {
 						n := counters[w]
 						counters[w]++
-						entries[j].MessageGroupID = fmt.Sprint((n*8 + w) % groups)
-						entries[j].MessageDeduplicationID = fmt.Sprintf("%d-%d", w, n)
+						entries[j].MessageGroupID = names[(n*8+w)%groups]
+						// One allocation: the id must be new for every message.
+						entries[j].MessageDeduplicationID = strconv.Itoa(n*8 + w)
 					}
 					cycleFIFO(b, q, entries)
 				})
@@ -334,11 +343,11 @@ func cycleFIFO(b *testing.B, q backend.Queue, entries []backend.SendEntry) {
 			runtime.Gosched()
 			continue
 		}
-		del := make([]backend.DeleteEntry, len(got))
+		var del [10]backend.DeleteEntry
 		for i, m := range got {
-			del[i] = backend.DeleteEntry{ID: fmt.Sprint(i), ReceiptHandle: m.ReceiptHandle}
+			del[i] = backend.DeleteEntry{ID: entryIDs[i], ReceiptHandle: m.ReceiptHandle}
 		}
-		if _, err := q.Delete(ctx, del); err != nil {
+		if _, err := q.Delete(ctx, del[:len(got)]); err != nil {
 			b.Fatal(err)
 		}
 		handled += len(got)

@@ -3,6 +3,7 @@ package native
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"hash/maphash"
 	"slices"
 	"strconv"
 	"time"
@@ -24,13 +25,15 @@ const seqBase = 10_000_000_000_000_000_000
 type fifoState struct {
 	groups map[string]*group
 	avail  ring[*group] // groups that may deliver: none in flight, head visible (may hold stale entries)
+	free   []*group     // forgotten groups kept for reuse
 
 	seq        uint64
-	dedup      map[string]dedupEntry
+	dedup      map[dedupKey]dedupEntry
 	dedupOrder ring[dedupRec]
+	dedupSeeds [2]maphash.Seed
 
 	attempts     map[string]*attempt
-	attemptOrder ring[dedupRec]
+	attemptOrder ring[attemptRec]
 }
 
 // group is one message group. In a FIFO queue it holds its messages in
@@ -49,15 +52,44 @@ type group struct {
 	noisy    bool
 }
 
+// The deduplication history holds every id of the last five minutes, which
+// at a high send rate is millions of entries. Its keys are 128-bit seeded
+// hashes of the ids (two independent 64-bit maphashes; a false match is
+// about as likely as 2^-100 per pair) and its entries hold no pointers, so
+// the garbage collector never scans it.
+type dedupKey [2]uint64
+
 type dedupEntry struct {
-	messageID string
-	seqNum    string
+	messageID [16]byte
+	seq       uint64
 	at        int64 // unix nanoseconds
 }
 
 type dedupRec struct {
+	key dedupKey
+	at  int64
+}
+
+type attemptRec struct {
 	key string
 	at  int64
+}
+
+// dedupKeyOf hashes a deduplication id, scoped to its group when the queue
+// deduplicates per group.
+func (f *fifoState) dedupKeyOf(group, id string, perGroup bool) dedupKey {
+	var k dedupKey
+	for i := range k {
+		var h maphash.Hash
+		h.SetSeed(f.dedupSeeds[i])
+		if perGroup {
+			h.WriteString(group)
+			h.WriteByte(0)
+		}
+		h.WriteString(id)
+		k[i] = h.Sum64()
+	}
+	return k
 }
 
 type attempt struct {
@@ -68,9 +100,10 @@ type attempt struct {
 
 func newFIFOState() *fifoState {
 	return &fifoState{
-		groups:   make(map[string]*group),
-		dedup:    make(map[string]dedupEntry),
-		attempts: make(map[string]*attempt),
+		groups:     make(map[string]*group),
+		dedup:      make(map[dedupKey]dedupEntry),
+		dedupSeeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		attempts:   make(map[string]*attempt),
 	}
 }
 
@@ -114,12 +147,21 @@ func (q *queue) checkAvail(g *group) {
 	q.fifo.avail.push(g)
 }
 
-// forgetGroup drops an empty, idle group. Callers hold mu.
+// forgetGroup drops an empty, idle group, keeping a few for reuse: queues
+// with many short-lived groups would otherwise allocate a group per message.
+// Callers hold mu.
 func (q *queue) forgetGroup(g *group) {
 	if g.len() == 0 && g.inflight == 0 && !g.inAvail {
 		delete(q.fifo.groups, g.id)
+		if len(q.fifo.free) < maxFreeGroups {
+			*g = group{msgs: g.msgs[:0]}
+			q.fifo.free = append(q.fifo.free, g)
+		}
 	}
 }
+
+// maxFreeGroups bounds the groups a FIFO queue keeps for reuse.
+const maxFreeGroups = 256
 
 // takeFIFO hands out up to max messages: as many of one group as it can,
 // then of the next groups, locking each group it takes from.
@@ -179,30 +221,34 @@ func (q *queue) fifoSend(msgs []*message, results []backend.SendResult, nowNanos
 		if m == nil {
 			continue
 		}
-		key := m.ext.dedupID
-		if q.cfg.dedupScope == "messageGroup" {
-			key = m.ext.groupID + "\x00" + key
-		}
+		key := f.dedupKeyOf(m.ext.groupID, m.ext.dedupID, q.cfg.dedupScope == "messageGroup")
 		if e, ok := f.dedup[key]; ok {
-			results[i].MessageID = e.messageID
-			results[i].SequenceNumber = e.seqNum
+			results[i].MessageID = formatUUID(e.messageID)
+			results[i].SequenceNumber = strconv.FormatUint(seqBase+e.seq, 10)
 			msgs[i] = nil
 			continue
 		}
 		f.seq++
 		m.ext.sequenceNumber = strconv.FormatUint(seqBase+f.seq, 10)
 		results[i].SequenceNumber = m.ext.sequenceNumber
-		f.dedup[key] = dedupEntry{messageID: m.id, seqNum: m.ext.sequenceNumber, at: nowNanos}
+		f.dedup[key] = dedupEntry{messageID: parseUUID(m.id), seq: f.seq, at: nowNanos}
 		f.dedupOrder.push(dedupRec{key: key, at: nowNanos})
 	}
 }
 
 // enqueueFIFO appends m to its group. Callers hold mu.
 func (q *queue) enqueueFIFO(m *message) {
-	g := q.fifo.groups[m.ext.groupID]
+	f := q.fifo
+	g := f.groups[m.ext.groupID]
 	if g == nil {
-		g = &group{id: m.ext.groupID}
-		q.fifo.groups[g.id] = g
+		if n := len(f.free); n > 0 {
+			g = f.free[n-1]
+			f.free = f.free[:n-1]
+		} else {
+			g = &group{}
+		}
+		g.id = m.ext.groupID
+		f.groups[g.id] = g
 	}
 	m.ext.grp = g
 	g.push(m)
@@ -268,5 +314,5 @@ func (q *queue) recordAttempt(id string, got []taken, nowNanos int64) {
 		a.vis[i] = t.m.visibleAt
 	}
 	q.fifo.attempts[id] = a
-	q.fifo.attemptOrder.push(dedupRec{key: id, at: nowNanos})
+	q.fifo.attemptOrder.push(attemptRec{key: id, at: nowNanos})
 }

@@ -68,6 +68,11 @@ func newMessageID() string {
 	binary.BigEndian.PutUint64(b[8:], rand.Uint64())
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
+	return formatUUID(b)
+}
+
+// formatUUID writes 16 bytes in the 8-4-4-4-12 hex form.
+func formatUUID(b [16]byte) string {
 	var s [36]byte
 	hex.Encode(s[0:8], b[0:4])
 	s[8] = '-'
@@ -79,6 +84,20 @@ func newMessageID() string {
 	s[23] = '-'
 	hex.Encode(s[24:], b[10:])
 	return string(s[:])
+}
+
+// parseUUID reads what formatUUID wrote (message ids are always in that
+// form).
+func parseUUID(s string) [16]byte {
+	var b [16]byte
+	var h [32]byte
+	copy(h[0:8], s[0:8])
+	copy(h[8:12], s[9:13])
+	copy(h[12:16], s[14:18])
+	copy(h[16:20], s[19:23])
+	copy(h[20:32], s[24:36])
+	hex.Decode(b[:], h[:])
+	return b
 }
 
 // Receipt handles are base64url(queueGen[4] | seq[8] | receiveCount[4] |
