@@ -370,23 +370,19 @@ func BenchmarkMoveTask(b *testing.B) {
 		fill(b, dlq, n, body)
 		b.StartTimer()
 		start := time.Now()
-		if _, err := e.StartMessageMoveTask(ctx, backend.MoveTaskRequest{
+		h, err := e.StartMessageMoveTask(ctx, backend.MoveTaskRequest{
 			SourceARN: "arn:aws:sqs:us-east-1:000000000000:dlq", DestinationARN: "arn:aws:sqs:us-east-1:000000000000:dst",
-		}); err != nil {
+		})
+		if err != nil {
 			b.Fatal(err)
 		}
-		for {
-			ts, _ := e.ListMessageMoveTasks(ctx, "arn:aws:sqs:us-east-1:000000000000:dlq", 1)
-			if ts[0].Status != backend.MoveTaskRunning {
-				if ts[0].Status != backend.MoveTaskCompleted || ts[0].ApproximateNumberOfMessagesMoved != n {
-					b.Fatalf("task ended %+v", ts[0])
-				}
-				break
-			}
-			runtime.Gosched()
-		}
+		<-e.taskDone(h)
 		total += time.Since(start)
 		b.StopTimer()
+		ts, _ := e.ListMessageMoveTasks(ctx, "arn:aws:sqs:us-east-1:000000000000:dlq", 1)
+		if ts[0].Status != backend.MoveTaskCompleted || ts[0].ApproximateNumberOfMessagesMoved != n {
+			b.Fatalf("task ended %+v", ts[0])
+		}
 		attrs, _ := e.GetAttributes(ctx, dst.URL(), []string{"ApproximateNumberOfMessages"})
 		if attrs["ApproximateNumberOfMessages"] != fmt.Sprint(n) {
 			b.Fatalf("destination has %s", attrs["ApproximateNumberOfMessages"])

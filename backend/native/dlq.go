@@ -123,6 +123,7 @@ type moveTask struct {
 	rate      int
 	started   time.Time
 	cancel    chan struct{}
+	done      chan struct{} // closed when the task has ended
 
 	mu      sync.Mutex
 	status  string
@@ -159,6 +160,22 @@ func (t *moveTask) finish(status, failure string) {
 	t.mu.Lock()
 	t.status, t.failure = status, failure
 	t.mu.Unlock()
+	close(t.done)
+}
+
+// taskDone returns a channel closed when the task with that handle ends
+// (nil for an unknown handle); tests and benchmarks wait on it.
+func (e *Engine) taskDone(handle string) <-chan struct{} {
+	e.tasksMu.Lock()
+	defer e.tasksMu.Unlock()
+	for _, hist := range e.tasks {
+		for _, t := range hist {
+			if t.handle == handle {
+				return t.done
+			}
+		}
+	}
+	return nil
 }
 
 // maxTaskHistory is how many tasks ListMessageMoveTasks remembers per source.
@@ -235,6 +252,7 @@ func (e *Engine) StartMessageMoveTask(ctx context.Context, req backend.MoveTaskR
 		rate:      req.MaxNumberOfMessagesPerSecond,
 		started:   now,
 		cancel:    make(chan struct{}),
+		done:      make(chan struct{}),
 		status:    backend.MoveTaskRunning,
 		toMove:    toMove,
 	}

@@ -73,14 +73,10 @@ func TestMoveTaskRedrivesEverythingOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _ = e.CancelMessageMoveTask(ctx, h) // may land before, during or after the move
-	for {
-		ts, err := e.ListMessageMoveTasks(ctx, "arn:aws:sqs:us-east-1:000000000000:d", 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st := ts[0].Status; st != backend.MoveTaskRunning && st != backend.MoveTaskCancelling {
-			break
-		}
+	<-e.taskDone(h)
+	ts, err := e.ListMessageMoveTasks(ctx, "arn:aws:sqs:us-east-1:000000000000:d", 1)
+	if err != nil || (ts[0].Status != backend.MoveTaskCompleted && ts[0].Status != backend.MoveTaskCancelled) {
+		t.Fatalf("task: %+v %v", ts, err)
 	}
 	seen := map[string]bool{}
 	for _, q := range []backend.Queue{src, dq} {
