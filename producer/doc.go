@@ -1,0 +1,41 @@
+// Package producer sends messages to a queue: Send and SendBatch for
+// one-off calls, and Producer, which merges concurrent sends into
+// SendMessageBatch calls.
+//
+// Everything here works on a backend.Queue, so the same code sends to AWS
+// SQS, to postbox serve, or to the in-process engine.
+//
+//	p := producer.New(q, producer.Config{})
+//	defer p.Close()
+//	res, err := p.Send(ctx, producer.Message{Body: `{"image":"cat.png"}`})
+//
+// # Batching
+//
+// SendBatch splits its messages into SendMessageBatch calls of at most 10
+// messages and at most 1 MiB (SQS's limits), sent up to 4 at once, and
+// returns one Result per message. Producer gathers the messages of
+// concurrent Send calls for up to Config.Linger (1 ms by default) or until a
+// batch is full, and runs up to Config.MaxInFlight calls at once; while they
+// are all busy, messages queue up and the next batches are fuller. Close
+// sends what is pending and waits.
+//
+// # Delivery semantics
+//
+// A message is sent when its Result has no error. SQS stores a message that
+// it acknowledged; a send whose request failed (a network error, a context
+// that ended) may or may not have been stored, and a retry may store it
+// twice on a standard queue: consumers must be idempotent. On FIFO queues a
+// DeduplicationID (or content-based deduplication) makes a retry within 5
+// minutes harmless. Messages of one FIFO group keep their order only within
+// one batch, or across Send calls that do not overlap in time.
+//
+// # Errors
+//
+// A message's own failure is a *backend.Error with SQS's code (for example
+// InvalidParameterValue for a bad body or a message over 1 MiB,
+// InvalidMessageContents); compare with errors.Is against the backend.Err*
+// values. A request that failed as a whole gives every message in it that
+// error. SendBatch returns a *BatchError when any message failed; Send and
+// Producer.Send return the message's own error. Producer.Send after Close
+// returns ErrClosed. Nothing here retries: callers decide.
+package producer

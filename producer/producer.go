@@ -1,0 +1,372 @@
+package producer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/postbox-go/postbox/backend"
+)
+
+// Message is one message to send.
+type Message struct {
+	// Body is the message body (at least one character).
+	Body string
+	// GroupID is the MessageGroupId: required on FIFO queues, where it
+	// orders messages; on standard queues it names the tenant for fair
+	// queueing.
+	GroupID string
+	// DeduplicationID is the FIFO MessageDeduplicationId; leave it empty on
+	// queues with content-based deduplication.
+	DeduplicationID string
+	// Delay postpones delivery (0-15 minutes, rounded down to seconds). Zero
+	// means the queue's DelaySeconds. FIFO queues take no per-message delay.
+	Delay time.Duration
+	// Attributes are the message's user attributes (at most 10).
+	Attributes map[string]backend.MessageAttributeValue
+	// TraceHeader is the AWSTraceHeader system attribute, if any.
+	TraceHeader string
+}
+
+// Result is the outcome of sending one message.
+type Result struct {
+	MessageID      string
+	SequenceNumber string // FIFO queues only
+	MD5OfBody      string
+	// Err is nil when the message was sent. Otherwise it is the message's
+	// own failure (a *backend.Error) or the failure of the request that
+	// carried it.
+	Err error
+}
+
+// ErrClosed is returned by Producer.Send after Close.
+var ErrClosed = errors.New("producer: closed")
+
+// BatchError reports that some messages of a SendBatch failed; the results
+// say which.
+type BatchError struct {
+	Failed int   // how many messages failed
+	First  error // the first failure
+}
+
+// Error implements error.
+func (e *BatchError) Error() string {
+	return fmt.Sprintf("producer: %d messages not sent; first: %v", e.Failed, e.First)
+}
+
+// Unwrap returns the first failure.
+func (e *BatchError) Unwrap() error { return e.First }
+
+// entry turns m into a send entry with batch id id.
+func (m *Message) entry(id string) backend.SendEntry {
+	e := backend.SendEntry{
+		ID:                     id,
+		Body:                   m.Body,
+		MessageAttributes:      m.Attributes,
+		MessageGroupID:         m.GroupID,
+		MessageDeduplicationID: m.DeduplicationID,
+	}
+	if m.Delay > 0 {
+		e.DelaySeconds = new(int(m.Delay / time.Second))
+	}
+	if m.TraceHeader != "" {
+		e.MessageSystemAttributes = map[string]backend.MessageAttributeValue{
+			"AWSTraceHeader": {DataType: "String", StringValue: m.TraceHeader},
+		}
+	}
+	return e
+}
+
+// size is what the message counts against the batch limit.
+func (m *Message) size() int { return backend.MessageSize(m.Body, m.Attributes) }
+
+func errTooLong(size int) error {
+	return backend.NewError(backend.CodeInvalidParameterValue,
+		"One or more parameters are invalid. Reason: Message must be shorter than %d bytes (this one is %d).",
+		backend.MaxMessageSize, size)
+}
+
+var entryIDs = func() (ids [backend.MaxBatchEntries]string) {
+	for i := range ids {
+		ids[i] = strconv.Itoa(i)
+	}
+	return ids
+}()
+
+// Send sends one message with one SendMessageBatch call of one entry. The
+// error is the message's failure, if any (also in Result.Err).
+func Send(ctx context.Context, q backend.Queue, m Message) (Result, error) {
+	res, err := SendBatch(ctx, q, []Message{m})
+	if len(res) == 0 {
+		return Result{Err: err}, err
+	}
+	return res[0], res[0].Err
+}
+
+// sendBatchConcurrency is how many batches SendBatch sends at once.
+const sendBatchConcurrency = 4
+
+// SendBatch sends msgs in as few SendMessageBatch calls as SQS allows:
+// batches of up to 10 messages and up to 1 MiB in total, in order, up to 4
+// batches at once. It returns one Result per message, in order. The error
+// is nil when every message was sent, and a *BatchError otherwise. A message
+// larger than 1 MiB fails by itself without being sent.
+//
+// On FIFO queues, SendBatch keeps the order of the messages of a group only
+// within one batch: send one group's messages with SendBatch calls of their
+// own, or one at a time, if their order matters across more than 10.
+func SendBatch(ctx context.Context, q backend.Queue, msgs []Message) ([]Result, error) {
+	results := make([]Result, len(msgs))
+	var batches [][2]int // [start, end) of each batch, skipping oversized messages
+	start, bytes := 0, 0
+	for i := range msgs {
+		size := msgs[i].size()
+		if size > backend.MaxMessageSize {
+			if start < i {
+				batches = append(batches, [2]int{start, i})
+			}
+			results[i].Err = errTooLong(size)
+			start, bytes = i+1, 0
+			continue
+		}
+		if i-start == backend.MaxBatchEntries || bytes+size > backend.MaxMessageSize {
+			batches = append(batches, [2]int{start, i})
+			start, bytes = i, 0
+		}
+		bytes += size
+	}
+	if start < len(msgs) {
+		batches = append(batches, [2]int{start, len(msgs)})
+	}
+	sem := make(chan struct{}, sendBatchConcurrency)
+	var wg sync.WaitGroup
+	for _, b := range batches {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			sendOne(ctx, q, msgs[b[0]:b[1]], results[b[0]:b[1]])
+		})
+	}
+	wg.Wait()
+	return results, batchError(results)
+}
+
+func batchError(results []Result) error {
+	var be *BatchError
+	for _, r := range results {
+		if r.Err != nil {
+			if be == nil {
+				be = &BatchError{First: r.Err}
+			}
+			be.Failed++
+		}
+	}
+	if be == nil {
+		return nil
+	}
+	return be
+}
+
+// sendOne sends one batch (1-10 messages within the size limit) and fills
+// in its results.
+func sendOne(ctx context.Context, q backend.Queue, msgs []Message, results []Result) {
+	entries := make([]backend.SendEntry, len(msgs))
+	for i := range msgs {
+		entries[i] = msgs[i].entry(entryIDs[i])
+	}
+	res, err := q.Send(ctx, entries)
+	if err != nil {
+		for i := range results {
+			results[i] = Result{Err: err}
+		}
+		return
+	}
+	for i, r := range res {
+		results[i] = Result{MessageID: r.MessageID, SequenceNumber: r.SequenceNumber, MD5OfBody: r.MD5OfMessageBody}
+		if r.Err != nil {
+			results[i].Err = r.Err
+		}
+	}
+}
+
+// Defaults for Config's zero values.
+const (
+	DefaultLinger      = time.Millisecond
+	DefaultMaxInFlight = 8
+)
+
+// Config configures a Producer. The zero value of each field is its
+// documented default.
+type Config struct {
+	// Linger is how long a message may wait for others to share its
+	// SendMessageBatch call. A full batch (10 messages, or 1 MiB) goes at
+	// once. Default 1 ms; a negative value sends as soon as a call may
+	// start (batches then form only while MaxInFlight calls are busy).
+	Linger time.Duration
+	// MaxInFlight is how many SendMessageBatch calls run at once; while
+	// they are all busy, messages queue up and form fuller batches.
+	// Default 8.
+	MaxInFlight int
+	// Clock times the linger. Default: the real clock.
+	Clock clockwork.Clock
+}
+
+// Producer sends messages to one queue, merging concurrent Sends into
+// SendMessageBatch calls. It is safe for concurrent use. Close it to flush
+// what is pending.
+type Producer struct {
+	q      backend.Queue
+	linger time.Duration
+	max    int
+	clock  clockwork.Clock
+
+	mu       sync.Mutex
+	pending  []*pendingSend
+	inFlight int
+	timer    clockwork.Timer
+	due      bool
+	closed   bool
+	wg       sync.WaitGroup
+}
+
+type pendingSend struct {
+	msg  Message
+	size int
+	done chan Result
+}
+
+// New returns a producer for q.
+func New(q backend.Queue, cfg Config) *Producer {
+	p := &Producer{q: q, linger: cfg.Linger, max: cfg.MaxInFlight, clock: cfg.Clock}
+	if p.linger == 0 {
+		p.linger = DefaultLinger
+	}
+	if p.max <= 0 {
+		p.max = DefaultMaxInFlight
+	}
+	if p.clock == nil {
+		p.clock = clockwork.NewRealClock()
+	}
+	return p
+}
+
+// Send queues m for the next batch and waits until that batch is sent. The
+// error is m's failure, if any (also in Result.Err). If ctx ends first Send
+// returns ctx's error, and m may or may not be sent.
+//
+// On FIFO queues, the messages of one group keep the order of their Send
+// calls only when those calls do not overlap: wait for one Send to return
+// before the next of the same group.
+func (p *Producer) Send(ctx context.Context, m Message) (Result, error) {
+	size := m.size()
+	if size > backend.MaxMessageSize {
+		err := errTooLong(size)
+		return Result{Err: err}, err
+	}
+	ps := &pendingSend{msg: m, size: size, done: make(chan Result, 1)}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return Result{Err: ErrClosed}, ErrClosed
+	}
+	p.pending = append(p.pending, ps)
+	if p.linger < 0 || p.full() {
+		p.due = true
+	}
+	p.startLocked()
+	if len(p.pending) > 0 && p.timer == nil && !p.due {
+		p.timer = p.clock.AfterFunc(p.linger, p.expire)
+	}
+	p.mu.Unlock()
+	select {
+	case r := <-ps.done:
+		return r, r.Err
+	case <-ctx.Done():
+		return Result{Err: ctx.Err()}, ctx.Err()
+	}
+}
+
+// full reports whether the pending messages fill a batch.
+func (p *Producer) full() bool {
+	if len(p.pending) >= backend.MaxBatchEntries {
+		return true
+	}
+	total := 0
+	for _, ps := range p.pending {
+		total += ps.size
+	}
+	return total > backend.MaxMessageSize
+}
+
+func (p *Producer) expire() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.timer = nil
+	if len(p.pending) > 0 {
+		p.due = true
+		p.startLocked()
+	}
+}
+
+// startLocked sends batches while they are due and calls may start.
+func (p *Producer) startLocked() {
+	for p.due && len(p.pending) > 0 && p.inFlight < p.max {
+		n, bytes := 0, 0
+		for n < len(p.pending) && n < backend.MaxBatchEntries && bytes+p.pending[n].size <= backend.MaxMessageSize {
+			bytes += p.pending[n].size
+			n++
+		}
+		batch := make([]*pendingSend, n)
+		copy(batch, p.pending)
+		rest := copy(p.pending, p.pending[n:])
+		clear(p.pending[rest:])
+		p.pending = p.pending[:rest]
+		p.due = p.closed || p.linger < 0 || p.full()
+		if len(p.pending) == 0 && p.timer != nil {
+			p.timer.Stop()
+			p.timer = nil
+		}
+		p.inFlight++
+		p.wg.Add(1)
+		go p.send(batch)
+	}
+}
+
+func (p *Producer) send(batch []*pendingSend) {
+	defer p.wg.Done()
+	msgs := make([]Message, len(batch))
+	for i, ps := range batch {
+		msgs[i] = ps.msg
+	}
+	results := make([]Result, len(batch))
+	// The batch's own calls are not tied to any one sender's context.
+	sendOne(context.Background(), p.q, msgs, results)
+	for i, ps := range batch {
+		ps.done <- results[i]
+	}
+	p.mu.Lock()
+	p.inFlight--
+	p.startLocked()
+	p.mu.Unlock()
+}
+
+// Close sends what is pending, waits for every call to end, and makes
+// later Sends fail with ErrClosed. It is idempotent.
+func (p *Producer) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	p.due = true
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
+	}
+	p.startLocked()
+	p.mu.Unlock()
+	p.wg.Wait()
+	return nil
+}
