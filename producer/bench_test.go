@@ -36,14 +36,19 @@ func runSenders(b *testing.B, send func(ctx context.Context, m producer.Message)
 	b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "msgs/s")
 }
 
-// slowQueue adds a network round trip to every Send call.
+// slowQueue adds a network round trip to every Send call, and counts the
+// calls.
 type slowQueue struct {
 	backend.Queue
-	rtt time.Duration
+	rtt   time.Duration
+	calls atomic.Int64
 }
 
-func (s slowQueue) Send(ctx context.Context, entries []backend.SendEntry) ([]backend.SendResult, error) {
-	time.Sleep(s.rtt)
+func (s *slowQueue) Send(ctx context.Context, entries []backend.SendEntry) ([]backend.SendResult, error) {
+	s.calls.Add(1)
+	if s.rtt > 0 {
+		time.Sleep(s.rtt)
+	}
 	return s.Queue.Send(ctx, entries)
 }
 
@@ -55,12 +60,9 @@ var links = []struct {
 	rtt  time.Duration
 }{{"inproc", 0}, {"rtt=1ms", time.Millisecond}}
 
-func benchQueue(b *testing.B, rtt time.Duration) backend.Queue {
+func benchQueue(b *testing.B, rtt time.Duration) *slowQueue {
 	_, q := newQueue(b, "bench", nil)
-	if rtt > 0 {
-		return slowQueue{q, rtt}
-	}
-	return q
+	return &slowQueue{Queue: q, rtt: rtt}
 }
 
 // BenchmarkProducerAutoBatch sends from 64 goroutines through one Producer,
@@ -68,12 +70,14 @@ func benchQueue(b *testing.B, rtt time.Duration) backend.Queue {
 func BenchmarkProducerAutoBatch(b *testing.B) {
 	for _, l := range links {
 		b.Run(l.name, func(b *testing.B) {
-			p := producer.New(benchQueue(b, l.rtt), producer.Config{})
+			q := benchQueue(b, l.rtt)
+			p := producer.New(q, producer.Config{})
 			runSenders(b, func(ctx context.Context, m producer.Message) error {
 				_, err := p.Send(ctx, m)
 				return err
 			})
 			p.Close()
+			b.ReportMetric(float64(q.calls.Load())/float64(b.N), "calls/msg")
 		})
 	}
 }
@@ -88,6 +92,7 @@ func BenchmarkProducerOneByOne(b *testing.B) {
 				_, err := q.Send(ctx, []backend.SendEntry{{ID: "0", Body: m.Body}})
 				return err
 			})
+			b.ReportMetric(float64(q.calls.Load())/float64(b.N), "calls/msg")
 		})
 	}
 }
