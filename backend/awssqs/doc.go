@@ -21,7 +21,9 @@
 // credentials static placeholders are used, so that it works on a machine
 // with no AWS setup. Opening does not contact the service; the queue's
 // first call does. Close the returned service when done: it ends pending
-// long polls and closes idle connections.
+// long polls and closes idle connections. OpenEndpoint does the same for an
+// endpoint alone (http://127.0.0.1:9324), for administering queues before
+// there is a queue URL.
 //
 // # Using your own client
 //
@@ -70,6 +72,8 @@
 //     ("AWS.SimpleQueueService.NonExistentQueue;Sender") or from an older
 //     query-protocol answer: looked up with backend.LookupQueryCode, which
 //     knows both the JSON and the legacy query names;
+//   - the Code of a query protocol XML ErrorResponse, from a server that
+//     answers a JSON request in the query protocol's shape;
 //   - a few other names AWS services use for the same errors
 //     (ThrottlingException, AccessDeniedException, InternalError, ...);
 //   - any other code is kept as the service sent it.

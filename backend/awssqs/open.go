@@ -44,11 +44,7 @@ func openURL(ctx context.Context, u *url.URL) (backend.Queue, backend.Service, e
 	if err != nil {
 		return nil, nil, err
 	}
-	client, closeIdle, err := newClient(ctx, info)
-	if err != nil {
-		return nil, nil, err
-	}
-	svc, err := New(Config{Client: client, OnClose: closeIdle})
+	svc, err := openService(ctx, info)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -58,6 +54,32 @@ func openURL(ctx context.Context, u *url.URL) (backend.Queue, backend.Service, e
 		return nil, nil, err
 	}
 	return q, svc, nil
+}
+
+// OpenEndpoint returns a Service for the SQS endpoint that rawURL names:
+// an endpoint alone (https://sqs.eu-west-1.amazonaws.com,
+// http://127.0.0.1:9324) or any queue URL that ParseQueueURL accepts. It is
+// configured as backend.Open configures the services it returns
+// (credentials, region, no retries), for administering queues where there
+// is no queue URL yet. Close the service when done.
+func OpenEndpoint(ctx context.Context, rawURL string) (*Service, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("awssqs: malformed endpoint URL %q: %w", rawURL, err)
+	}
+	info, err := parse(u, true)
+	if err != nil {
+		return nil, err
+	}
+	return openService(ctx, info)
+}
+
+func openService(ctx context.Context, info QueueURLInfo) (*Service, error) {
+	client, closeIdle, err := newClient(ctx, info)
+	if err != nil {
+		return nil, err
+	}
+	return New(Config{Client: client, OnClose: closeIdle})
 }
 
 // newClient builds the SQS client for a parsed queue URL: credentials and
@@ -78,7 +100,7 @@ func newClient(ctx context.Context, info QueueURLInfo) (*sqs.Client, func() erro
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("awssqs: loading the AWS config for %s: %w", info.URL, err)
+		return nil, nil, fmt.Errorf("awssqs: loading the AWS config for %s: %w", info.Endpoint, err)
 	}
 	if !info.AWS {
 		if cfg.Region == "" {

@@ -61,10 +61,18 @@ func ParseQueueURL(rawURL string) (QueueURLInfo, error) {
 	return parseURL(u)
 }
 
-func parseURL(u *url.URL) (QueueURLInfo, error) {
+func parseURL(u *url.URL) (QueueURLInfo, error) { return parse(u, false) }
+
+// parse parses a queue URL or, when endpointOK, also a bare endpoint
+// (scheme://HOST[:PORT], no path), whose info has no URL, account or name.
+func parse(u *url.URL, endpointOK bool) (QueueURLInfo, error) {
 	raw := u.String()
+	what := "queue URL"
+	if endpointOK {
+		what = "endpoint URL"
+	}
 	bad := func(format string, args ...any) (QueueURLInfo, error) {
-		return QueueURLInfo{}, fmt.Errorf("awssqs: queue URL %q %s", raw, fmt.Sprintf(format, args...))
+		return QueueURLInfo{}, fmt.Errorf("awssqs: %s %q %s", what, raw, fmt.Sprintf(format, args...))
 	}
 	scheme := strings.ToLower(u.Scheme)
 	switch {
@@ -85,9 +93,36 @@ func parseURL(u *url.URL) (QueueURLInfo, error) {
 	if host == "" {
 		return bad("has no host name; want %s://HOST/ACCOUNT/NAME", scheme)
 	}
+	var info QueueURLInfo
+	region, endpoint, isAWS, msg := awsHost(host)
+	if isAWS {
+		switch {
+		case msg != "":
+			return bad("%s", msg)
+		case scheme != "https":
+			return bad("names an AWS host over %s; AWS SQS URLs use https", scheme)
+		case u.Port() != "" && u.Port() != "443":
+			return bad("names an AWS host with port %s; AWS SQS listens on 443", u.Port())
+		}
+		info.AWS, info.Region, info.Endpoint = true, region, endpoint
+	} else {
+		info.Endpoint = scheme + "://" + host
+		if p := u.Port(); p != "" {
+			info.Endpoint = scheme + "://" + net.JoinHostPort(host, p)
+		}
+	}
+	// The URL keeps the host it names (a legacy or VPC endpoint host stays
+	// as it is); requests go to Endpoint.
+	origin := info.Endpoint
+	if isAWS {
+		origin = "https://" + host
+	}
 
 	path := u.EscapedPath()
 	if path == "" || path == "/" {
+		if endpointOK {
+			return info, nil
+		}
 		return bad("has no account and queue name; want %s://%s/ACCOUNT/NAME", scheme, u.Host)
 	}
 	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
@@ -100,43 +135,19 @@ func parseURL(u *url.URL) (QueueURLInfo, error) {
 		return bad("has %d path segments; want exactly two, /ACCOUNT/NAME", len(segs))
 	}
 	account, name := segs[0], segs[1]
-	if account == "" {
+	switch {
+	case account == "":
 		return bad("has an empty account segment; want /ACCOUNT/NAME")
+	case isAWS && !isAWSAccount(account):
+		return bad("has account %q; an AWS account is 12 digits", account)
+	case !isAccountSegment(account):
+		return bad("has account segment %q; want letters, digits, '-' or '_'", account)
 	}
 	if msg := checkQueueName(name); msg != "" {
 		return bad("%s", msg)
 	}
-
-	info := QueueURLInfo{AccountID: account, Name: name, FIFO: strings.HasSuffix(name, ".fifo")}
-	hostport := host
-	if p := u.Port(); p != "" {
-		hostport = net.JoinHostPort(host, p)
-	}
-
-	if region, endpoint, isAWS, msg := awsHost(host); isAWS {
-		if msg != "" {
-			return bad("%s", msg)
-		}
-		if scheme != "https" {
-			return bad("names an AWS host over %s; AWS SQS URLs use https", scheme)
-		}
-		if !isAWSAccount(account) {
-			return bad("has account %q; an AWS account is 12 digits", account)
-		}
-		if u.Port() != "" && u.Port() != "443" {
-			return bad("names an AWS host with port %s; AWS SQS listens on 443", u.Port())
-		}
-		info.AWS, info.Region = true, region
-		info.Endpoint = endpoint
-		info.URL = "https://" + host + "/" + account + "/" + name
-		return info, nil
-	}
-
-	if !isAccountSegment(account) {
-		return bad("has account segment %q; want letters, digits, '-' or '_'", account)
-	}
-	info.Endpoint = scheme + "://" + hostport
-	info.URL = info.Endpoint + "/" + account + "/" + name
+	info.AccountID, info.Name, info.FIFO = account, name, strings.HasSuffix(name, ".fifo")
+	info.URL = origin + "/" + account + "/" + name
 	return info, nil
 }
 

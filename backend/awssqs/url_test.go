@@ -232,3 +232,34 @@ func TestOpenedClientSendsToTheURLsEndpoint(t *testing.T) {
 		t.Errorf("QueueUrl = %v; want %s", req.Body["QueueUrl"], f.queueURL("q"))
 	}
 }
+
+func TestOpenEndpoint(t *testing.T) {
+	isolateAWSConfig(t)
+	f := cannedFixture(t, map[string]any{"ListQueues": map[string]any{"QueueUrls": []string{"u"}}})
+	for _, raw := range []string{f.base, f.base + "/", f.queueURL("q")} {
+		svc, err := awssqs.OpenEndpoint(t.Context(), raw)
+		if err != nil {
+			t.Fatalf("OpenEndpoint(%q): %v", raw, err)
+		}
+		res, err := svc.ListQueues(t.Context(), backend.ListQueuesRequest{})
+		if err != nil || len(res.QueueURLs) != 1 {
+			t.Errorf("ListQueues through OpenEndpoint(%q) = %v, %v", raw, res, err)
+		}
+		if err := svc.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+	svc, err := awssqs.OpenEndpoint(t.Context(), "https://sqs.eu-west-1.amazonaws.com")
+	if err != nil {
+		t.Fatalf("OpenEndpoint(AWS): %v", err)
+	}
+	svc.Close()
+	for _, bad := range []string{"ftp://127.0.0.1", "http://127.0.0.1:9324/orders", "https://s3.amazonaws.com", "http://sqs.us-east-1.amazonaws.com", "::"} {
+		if svc, err := awssqs.OpenEndpoint(t.Context(), bad); err == nil {
+			svc.Close()
+			t.Errorf("OpenEndpoint(%q) succeeded; want an error", bad)
+		} else if !strings.Contains(err.Error(), "awssqs: ") {
+			t.Errorf("OpenEndpoint(%q) = %v", bad, err)
+		}
+	}
+}
