@@ -1,0 +1,62 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/postbox-go/postbox/consumer"
+)
+
+// Outcomes logged by Logging.
+const (
+	OutcomeOK        = "ok"
+	OutcomeError     = "error"
+	OutcomePermanent = "permanent"
+	OutcomePanic     = "panic"
+)
+
+// Logging logs one record per handler call with logger (slog.Default() if
+// nil): the message id, queue URL, receive count, duration and outcome, and
+// the error if there is one. Successes are logged at level Info, errors at
+// Warn, permanent errors and panics at Error. Put it outermost to log what
+// the server will act on.
+func Logging(logger *slog.Logger) consumer.Middleware {
+	return func(next consumer.Handler) consumer.Handler {
+		return consumer.HandlerFunc(func(ctx context.Context, msg *consumer.Message) error {
+			l := logger
+			if l == nil {
+				l = slog.Default()
+			}
+			start := time.Now()
+			err := next.HandleMessage(ctx, msg)
+			outcome, level := OutcomeOK, slog.LevelInfo
+			var pe *consumer.PanicError
+			switch {
+			case err == nil:
+			case errors.As(err, &pe):
+				outcome, level = OutcomePanic, slog.LevelError
+			case consumer.IsPermanent(err):
+				outcome, level = OutcomePermanent, slog.LevelError
+			default:
+				outcome, level = OutcomeError, slog.LevelWarn
+			}
+			attrs := []slog.Attr{
+				slog.String("message_id", msg.MessageID),
+				slog.String("queue", msg.QueueURL),
+				slog.Int("receive_count", msg.ReceiveCount),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("outcome", outcome),
+			}
+			if msg.GroupID != "" {
+				attrs = append(attrs, slog.String("group_id", msg.GroupID))
+			}
+			if err != nil {
+				attrs = append(attrs, slog.String("error", err.Error()))
+			}
+			l.LogAttrs(ctx, level, "postbox message handled", attrs...)
+			return err
+		})
+	}
+}
