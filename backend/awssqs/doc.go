@@ -31,7 +31,10 @@
 // makes; *sqs.Client satisfies it. Build the client without retries
 // (aws.NopRetryer): backends never retry, callers own retries and backoff.
 // The SDK's MD5 checks of message bodies stay on; the adapter never turns
-// them off, and a failed check is a request error (see # Errors).
+// them off. The SDK does not check MD5OfMessageAttributes, which other AWS
+// SDKs do, so the adapter checks it itself in SendMessageBatch and
+// ReceiveMessage answers (Config.SkipAttributeMD5Check turns that off). A
+// failed check is a request error (see # Errors).
 //
 // # Delivery semantics
 //
@@ -57,9 +60,11 @@
 //   - a *TransportError when no SQS answer came back: the connection
 //     failed (ServiceUnavailable), a 502, 503 or 504 answer was not SQS's
 //     (ServiceUnavailable), or the answer could not be decoded or failed
-//     the SDK's MD5 check (InternalFailure). It matches the
+//     an MD5 check of a body or of message attributes (InternalFailure). It matches the
 //     *backend.Error of that code with errors.Is and errors.As, and
-//     errors.Unwrap returns the SDK's error.
+//     errors.Unwrap returns the SDK's error. Unlike the other errors, it
+//     does not promise that nothing changed: a request may have reached the
+//     service before its answer was lost (or failed the MD5 check).
 //
 // The SQS code is found in one table (errors.go), whichever form the
 // service sends it in:

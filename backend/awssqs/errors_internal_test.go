@@ -102,3 +102,30 @@ func TestEntryErrorKeepsWhatTheServiceSent(t *testing.T) {
 		}
 	}
 }
+
+// TestAttributesMD5 checks the MD5OfMessageAttributes algorithm against
+// values computed independently (Python, from the SQS Developer Guide).
+func TestAttributesMD5(t *testing.T) {
+	tests := []struct {
+		attrs map[string]backend.MessageAttributeValue
+		want  string
+	}{
+		{nil, ""},
+		{map[string]backend.MessageAttributeValue{
+			"s": {DataType: "String", StringValue: "v"},
+			"n": {DataType: "Number.int", StringValue: "42"},
+			"b": {DataType: "Binary.png", BinaryValue: []byte{0, 1, 2}},
+		}, "26ae311fd6d1356728266315c1eb9586"},
+		{map[string]backend.MessageAttributeValue{
+			"kind":  {DataType: "String", StringValue: "order"},
+			"count": {DataType: "Number", StringValue: "3"},
+			"blob":  {DataType: "Binary", BinaryValue: []byte{0xde, 0xad}},
+		}, "e568e1429cc0dc392bfcba602f37b994"},
+		{map[string]backend.MessageAttributeValue{"ünï": {DataType: "String", StringValue: "ẅ"}}, "b431c758cb18532712919fa038747115"},
+	}
+	for _, tt := range tests {
+		if got := attributesMD5(tt.attrs); got != tt.want {
+			t.Errorf("attributesMD5(%v) = %q; want %q", tt.attrs, got, tt.want)
+		}
+	}
+}

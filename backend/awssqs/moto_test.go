@@ -22,6 +22,9 @@ import (
 // skipped when python3 or moto is missing.
 func startMoto(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: skipping the end-to-end test against moto")
+	}
 	python, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("python3 is not installed; skipping the end-to-end test against moto (pip install 'moto[server]')")

@@ -111,6 +111,11 @@ func (q *Queue) Send(ctx context.Context, entries []backend.SendEntry) ([]backen
 			results[i].Err = missingResult(results[i].ID)
 		}
 	}
+	if s.checkAttrs {
+		if err := checkSentAttributes(entries, results); err != nil {
+			return nil, err
+		}
+	}
 	return results, nil
 }
 
@@ -183,6 +188,11 @@ func (q *Queue) Receive(ctx context.Context, req backend.ReceiveRequest) ([]*bac
 			MD5OfMessageAttributes: deref(m.MD5OfMessageAttributes),
 			Attributes:             m.Attributes,
 			MessageAttributes:      fromSDKAttributes(m.MessageAttributes),
+		}
+	}
+	if s.checkAttrs {
+		if err := checkReceivedAttributes(msgs); err != nil {
+			return nil, err
 		}
 	}
 	return msgs, nil

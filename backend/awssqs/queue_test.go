@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
 	"github.com/postbox-go/postbox/backend"
 	"github.com/postbox-go/postbox/backend/awssqs"
 )
@@ -44,6 +47,14 @@ func jsonOf(t *testing.T, v any) any {
 	return out
 }
 
+// MD5OfMessageAttributes of the attributes the tests send and receive,
+// computed independently (Python, from the SQS Developer Guide's
+// description of the algorithm).
+const (
+	attrsMD5A        = "26ae311fd6d1356728266315c1eb9586" // s=String v, n=Number.int 42, b=Binary.png 00 01 02
+	attrsMD5Received = "61bd5a5bdf1596afbeb45f87b55d1445" // s=String v, b=Binary "raw"
+)
+
 func TestSendRequestAndPerEntryResults(t *testing.T) {
 	bodies := map[string]string{"a": "alpha", "b": "bravo <&>", "c": "charlie", "d": "delta"}
 	f := cannedFixture(t, map[string]any{
@@ -56,7 +67,7 @@ func TestSendRequestAndPerEntryResults(t *testing.T) {
 			"Successful": []map[string]any{
 				{"Id": "b", "MessageId": "mid-b", "MD5OfMessageBody": md5Hex(bodies["b"]), "SequenceNumber": "18"},
 				{"Id": "a", "MessageId": "mid-a", "MD5OfMessageBody": md5Hex(bodies["a"]),
-					"MD5OfMessageAttributes": "attrs-md5", "MD5OfMessageSystemAttributes": "sys-md5"},
+					"MD5OfMessageAttributes": attrsMD5A, "MD5OfMessageSystemAttributes": "sys-md5"},
 			},
 		},
 	})
@@ -84,7 +95,7 @@ func TestSendRequestAndPerEntryResults(t *testing.T) {
 
 	want := []backend.SendResult{
 		{ID: "a", MessageID: "mid-a", MD5OfMessageBody: md5Hex(bodies["a"]),
-			MD5OfMessageAttributes: "attrs-md5", MD5OfMessageSystemAttributes: "sys-md5"},
+			MD5OfMessageAttributes: attrsMD5A, MD5OfMessageSystemAttributes: "sys-md5"},
 		{ID: "b", MessageID: "mid-b", MD5OfMessageBody: md5Hex(bodies["b"]), SequenceNumber: "18"},
 		{ID: "c", Err: &backend.Error{Code: backend.CodeInvalidMessageContents, Message: "Invalid binary character", SenderFault: true}},
 		{ID: "d"},
@@ -161,7 +172,7 @@ func TestReceiveRequestAndMessages(t *testing.T) {
 		"ReceiveMessage": map[string]any{
 			"Messages": []map[string]any{{
 				"MessageId": "m1", "ReceiptHandle": "rh1", "Body": body, "MD5OfBody": md5Hex(body),
-				"MD5OfMessageAttributes": "am",
+				"MD5OfMessageAttributes": attrsMD5Received,
 				"Attributes":             map[string]string{"ApproximateReceiveCount": "2", "SentTimestamp": "1700000000000"},
 				"MessageAttributes": map[string]any{
 					"s": map[string]any{"DataType": "String", "StringValue": "v"},
@@ -184,7 +195,7 @@ func TestReceiveRequestAndMessages(t *testing.T) {
 		t.Fatalf("Receive: %v", err)
 	}
 	want := []*backend.Message{{
-		MessageID: "m1", ReceiptHandle: "rh1", Body: body, MD5OfBody: md5Hex(body), MD5OfMessageAttributes: "am",
+		MessageID: "m1", ReceiptHandle: "rh1", Body: body, MD5OfBody: md5Hex(body), MD5OfMessageAttributes: attrsMD5Received,
 		Attributes: map[string]string{"ApproximateReceiveCount": "2", "SentTimestamp": "1700000000000"},
 		MessageAttributes: map[string]backend.MessageAttributeValue{
 			"s": {DataType: "String", StringValue: "v"},
@@ -374,5 +385,95 @@ func TestServiceQueueRejectsNonURLs(t *testing.T) {
 func TestNewNeedsAClient(t *testing.T) {
 	if _, err := awssqs.New(awssqs.Config{}); err == nil {
 		t.Fatal("New(Config{}) succeeded; want an error for the missing Client")
+	}
+}
+
+// TestAttributeMD5Checks: the adapter checks MD5OfMessageAttributes, which
+// the SDK does not, unless told not to.
+func TestAttributeMD5Checks(t *testing.T) {
+	attrs := map[string]backend.MessageAttributeValue{
+		"s": {DataType: "String", StringValue: "v"},
+		"b": {DataType: "Binary", BinaryValue: []byte("raw")},
+	}
+	var sendMD5, receiveMD5 string // what the fixture answers with
+	var receiveAttrs any
+	f := cannedFixture(t, map[string]any{
+		"SendMessageBatch": func(req request) any {
+			e := map[string]any{"Id": "1", "MessageId": "m", "MD5OfMessageBody": md5Hex("x")}
+			if sendMD5 != "" {
+				e["MD5OfMessageAttributes"] = sendMD5
+			}
+			return map[string]any{"Successful": []any{e}}
+		},
+		"ReceiveMessage": func(req request) any {
+			m := map[string]any{"MessageId": "m", "ReceiptHandle": "h", "Body": "x", "MD5OfBody": md5Hex("x")}
+			if receiveMD5 != "" {
+				m["MD5OfMessageAttributes"] = receiveMD5
+			}
+			if receiveAttrs != nil {
+				m["MessageAttributes"] = receiveAttrs
+			}
+			return map[string]any{"Messages": []any{m}}
+		},
+	})
+	q, _ := f.open(t, "q")
+	wireAttrs := map[string]any{
+		"s": map[string]any{"DataType": "String", "StringValue": "v"},
+		"b": map[string]any{"DataType": "Binary", "BinaryValue": base64.StdEncoding.EncodeToString([]byte("raw"))},
+	}
+	send := func(a map[string]backend.MessageAttributeValue) error {
+		_, err := q.Send(t.Context(), []backend.SendEntry{{ID: "1", Body: "x", MessageAttributes: a}})
+		return err
+	}
+	receive := func() error {
+		_, err := q.Receive(t.Context(), backend.ReceiveRequest{WaitTimeSeconds: new(0), MessageAttributeNames: []string{"All"}})
+		return err
+	}
+	tests := []struct {
+		name        string
+		send        map[string]backend.MessageAttributeValue
+		md5         string // answered by the fixture
+		recvAttrs   any
+		sendOK, rOK bool
+	}{
+		{"matching", attrs, attrsMD5Received, wireAttrs, true, true},
+		{"left-out", attrs, "", wireAttrs, true, true},
+		{"wrong", attrs, md5Hex("nope"), wireAttrs, false, false},
+		// A checksum for a message that has no attributes (a known bug of
+		// other SQS emulators) is a mismatch when sending; on receiving
+		// there is nothing to check it against.
+		{"checksum-without-attributes", nil, attrsMD5Received, nil, false, true},
+	}
+	for _, tt := range tests {
+		sendMD5, receiveMD5, receiveAttrs = tt.md5, tt.md5, tt.recvAttrs
+		if err := send(tt.send); (err == nil) != tt.sendOK {
+			t.Errorf("%s: Send = %v; want ok %v", tt.name, err, tt.sendOK)
+		} else if err != nil && !errors.Is(err, backend.ErrInternalFailure) {
+			t.Errorf("%s: Send = %v; want InternalFailure", tt.name, err)
+		}
+		if err := receive(); (err == nil) != tt.rOK {
+			t.Errorf("%s: Receive = %v; want ok %v", tt.name, err, tt.rOK)
+		}
+	}
+
+	// With the check off, a wrong checksum goes through.
+	sendMD5, receiveMD5, receiveAttrs = md5Hex("nope"), md5Hex("nope"), wireAttrs
+	client := sqs.New(sqs.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(f.base),
+		Credentials:  aws.AnonymousCredentials{},
+		Retryer:      aws.NopRetryer{},
+	})
+	svc, err := awssqs.New(awssqs.Config{Client: client, SkipAttributeMD5Check: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	unchecked, _ := svc.Queue(f.queueURL("q"))
+	if _, err := unchecked.Send(t.Context(), []backend.SendEntry{{ID: "1", Body: "x", MessageAttributes: attrs}}); err != nil {
+		t.Errorf("unchecked Send: %v", err)
+	}
+	if msgs, err := unchecked.Receive(t.Context(), backend.ReceiveRequest{WaitTimeSeconds: new(0)}); err != nil || len(msgs) != 1 {
+		t.Errorf("unchecked Receive = %v, %v", msgs, err)
 	}
 }

@@ -23,6 +23,12 @@ type Config struct {
 	// either (aws.NopRetryer); callers own retries and backoff.
 	Client API
 
+	// SkipAttributeMD5Check turns off the adapter's own check of
+	// MD5OfMessageAttributes in SendMessageBatch and ReceiveMessage
+	// answers (the SDK checks only bodies). A mismatch fails the call with
+	// an InternalFailure *TransportError, as a body mismatch does.
+	SkipAttributeMD5Check bool
+
 	// OnClose, when not nil, is called once by Service.Close after every
 	// call in flight has returned, for example to close the HTTP client's
 	// idle connections. Its error is Close's.
@@ -32,8 +38,9 @@ type Config struct {
 // Service is the AWS adapter: a backend.Service over an SQS client. It is
 // safe for concurrent use.
 type Service struct {
-	api     API
-	onClose func() error
+	api        API
+	onClose    func() error
+	checkAttrs bool
 
 	// closing ends pending long polls when Close is called.
 	closing context.Context
@@ -58,7 +65,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("awssqs: Config.Client is nil")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Service{api: cfg.Client, onClose: cfg.OnClose, closing: ctx, cancel: cancel}, nil
+	return &Service{api: cfg.Client, onClose: cfg.OnClose, checkAttrs: !cfg.SkipAttributeMD5Check, closing: ctx, cancel: cancel}, nil
 }
 
 // errClosed is what calls on a closed Service return.
