@@ -57,14 +57,15 @@
 //   - a *backend.Error carrying the SQS code of the service's answer, so
 //     that errors.Is(err, backend.ErrQueueDoesNotExist) and backend.Code
 //     work the same as with the native engine;
-//   - a *TransportError when no SQS answer came back: the connection
-//     failed (ServiceUnavailable), a 502, 503 or 504 answer was not SQS's
-//     (ServiceUnavailable), or the answer could not be decoded or failed
-//     an MD5 check of a body or of message attributes (InternalFailure). It matches the
-//     *backend.Error of that code with errors.Is and errors.As, and
-//     errors.Unwrap returns the SDK's error. Unlike the other errors, it
-//     does not promise that nothing changed: a request may have reached the
-//     service before its answer was lost (or failed the MD5 check).
+//   - a *TransportError when no usable SQS answer came back: the
+//     connection failed (ServiceUnavailable), a 502, 503 or 504 answer was
+//     not SQS's (ServiceUnavailable), or the answer could not be decoded or
+//     failed an MD5 check of a body or of message attributes
+//     (InternalFailure). It matches the *backend.Error of that code with
+//     errors.Is and errors.As, and errors.Unwrap returns the cause (the
+//     SDK's error, or the attribute checksum mismatch). Unlike the other
+//     errors, it does not promise that nothing changed: the request may
+//     have been carried out before its answer was lost or failed a check.
 //
 // The SQS code is found in one table (errors.go), whichever form the
 // service sends it in:
