@@ -214,9 +214,7 @@ func (s *Server) Stats() Stats {
 		LeasesLost: s.stats.leasesLost.Load(),
 	}
 	for _, sb := range s.subs {
-		sb.slots.mu.Lock()
-		st.InFlight += int64(sb.capacity - sb.slots.free)
-		sb.slots.mu.Unlock()
+		st.InFlight += sb.held.Load()
 	}
 	return st
 }

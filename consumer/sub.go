@@ -51,6 +51,7 @@ type sub struct {
 	q backend.Queue
 
 	slots  *slots
+	held   atomic.Int64 // received messages not yet finished
 	ready  chan []*job // received, not started; never blocks (slots bound it)
 	groups *groups     // FIFO queues with a Handler only
 
@@ -192,6 +193,7 @@ func (s *sub) poll() {
 			s.leases.push(j)
 		}
 		s.leaseMu.Unlock()
+		s.held.Add(int64(len(jobs)))
 		s.srv.stats.received.Add(int64(len(jobs)))
 		if ctx.Err() != nil {
 			// Shutting down: nothing received now will start.
@@ -284,7 +286,7 @@ func (s *sub) runOne(wctx context.Context, j *job) {
 	if started {
 		ok = s.settle(j, err, lost, cause)
 	}
-	s.slots.release(1)
+	s.finished(1)
 	if s.groups == nil {
 		return
 	}
@@ -346,7 +348,7 @@ func (s *sub) runBatch(wctx context.Context, jobs []*job) {
 		}
 	}
 	cancel(nil)
-	s.slots.release(len(jobs))
+	s.finished(len(jobs))
 }
 
 func callHandler(ctx context.Context, h Handler, msg *Message) (err error) {
@@ -438,11 +440,17 @@ func (s *sub) backoffSecs(j *job) int {
 // for the time the request takes to reach the queue.
 const leaseMargin = time.Second
 
+// finished frees the slots of n received messages that are done with.
+func (s *sub) finished(n int) {
+	s.held.Add(-int64(n))
+	s.slots.release(n)
+}
+
 // giveBack releases messages that will not run and frees their slots.
 func (s *sub) giveBack(jobs []*job) {
 	if len(jobs) > 0 {
 		s.release(jobs)
-		s.slots.release(len(jobs))
+		s.finished(len(jobs))
 	}
 }
 

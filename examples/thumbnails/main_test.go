@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	// The shared in-process engine behind mem:// lives as long as the
+	// process and parks no goroutine once the server is stopped.
+	goleak.VerifyTestMain(m)
+}
+
+func TestRunMakesEveryThumbnail(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		queue string
+		fail  string
+	}{
+		{"all succeed", "mem://thumbs-test-ok", "0"},
+		{"some retried", "mem://thumbs-test-retry", "0.25"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var out bytes.Buffer
+			err := run(context.Background(), []string{"-n", "24", "-workers", "4", "-size", "32", "-width", "96",
+				"-height", "64", "-fail", tc.fail, "-dir", dir, "-queue", tc.queue, "-progress", "1h"}, &out)
+			if err != nil {
+				t.Fatalf("run: %v\n%s", err, out.String())
+			}
+			if !strings.Contains(out.String(), "summary: 24/24 thumbnails") {
+				t.Errorf("no summary:\n%s", out.String())
+			}
+			thumbs, _ := filepath.Glob(filepath.Join(dir, "thumbs", "*.png"))
+			if len(thumbs) != 24 {
+				t.Fatalf("%d thumbnails", len(thumbs))
+			}
+			for _, p := range thumbs {
+				f, err := os.Open(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				img, err := png.Decode(f)
+				f.Close()
+				if err != nil {
+					t.Fatalf("%s: %v", p, err)
+				}
+				if b := img.Bounds(); b.Dx() != 32 || b.Dy() != 21 {
+					t.Errorf("%s is %dx%d, want 32x21", p, b.Dx(), b.Dy())
+				}
+			}
+		})
+	}
+}
+
+func TestScaleDown(t *testing.T) {
+	src := generate(7, 300, 100)
+	for _, tc := range []struct {
+		img          image.Image
+		size, wx, wy int
+	}{
+		{src, 30, 30, 10},
+		{src, 1000, 300, 100}, // already fits
+		{generate(1, 50, 200), 20, 5, 20},
+		{image.NewNRGBA(image.Rect(0, 0, 40, 40)), 10, 10, 10}, // the generic path
+	} {
+		got := scaleDown(tc.img, tc.size).Bounds()
+		if got.Dx() != tc.wx || got.Dy() != tc.wy {
+			t.Errorf("scaled to %v, want %dx%d", got, tc.wx, tc.wy)
+		}
+	}
+	// Averaging keeps a flat colour flat.
+	flat := image.NewRGBA(image.Rect(0, 0, 64, 64))
+	for i := range flat.Pix {
+		flat.Pix[i] = 200
+	}
+	out := scaleDown(flat, 7)
+	for _, v := range out.Pix {
+		if v != 200 {
+			t.Fatalf("flat image changed: %v", v)
+		}
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-workers", "0"}, &out); err == nil {
+		t.Error("accepted -workers 0")
+	}
+}
