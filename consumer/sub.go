@@ -52,8 +52,8 @@ type sub struct {
 
 	slots  *slots
 	held   atomic.Int64 // received messages not yet finished
-	ready  chan []*job // received, not started; never blocks (slots bound it)
-	groups *groups     // FIFO queues with a Handler only
+	ready  chan []*job  // received, not started; never blocks (slots bound it)
+	groups *groups      // FIFO queues with a Handler only
 
 	ioCtx         context.Context // for deletes and visibility changes; never cancelled
 	pollCtx       context.Context
