@@ -1,12 +1,7 @@
 package awssqs
 
 import (
-	"crypto/md5"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/postbox-go/postbox/backend"
 )
@@ -15,40 +10,10 @@ import (
 // which the other AWS SDKs check; the adapter checks those itself, unless
 // Config.SkipAttributeMD5Check is set.
 
-// attributesMD5 is SQS's MD5OfMessageAttributes of attrs: over the
-// attributes sorted by name, each as its name, its data type, a transport
-// byte (1 for String and Number types, 2 for Binary) and its value, each
-// of name, type and value preceded by its length as a 4-byte big-endian
-// integer. It is "" when attrs is empty.
+// attributesMD5 is SQS's MD5OfMessageAttributes of attrs ("" when there
+// are none), as the native engine computes it.
 func attributesMD5(attrs map[string]backend.MessageAttributeValue) string {
-	if len(attrs) == 0 {
-		return ""
-	}
-	names := make([]string, 0, len(attrs))
-	for name := range attrs {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	h := md5.New()
-	var n [4]byte
-	field := func(b []byte) {
-		binary.BigEndian.PutUint32(n[:], uint32(len(b)))
-		h.Write(n[:])
-		h.Write(b)
-	}
-	for _, name := range names {
-		v := attrs[name]
-		field([]byte(name))
-		field([]byte(v.DataType))
-		if strings.HasPrefix(v.DataType, "Binary") {
-			h.Write([]byte{2})
-			field(v.BinaryValue)
-		} else {
-			h.Write([]byte{1})
-			field([]byte(v.StringValue))
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return backend.MD5OfMessageAttributes(attrs)
 }
 
 // errAttributesMD5 is the error for an answer whose MD5OfMessageAttributes

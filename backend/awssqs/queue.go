@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -24,28 +25,100 @@ type Queue struct {
 // URL returns the queue's URL.
 func (q *Queue) URL() string { return q.url }
 
-// checkBatch rejects an empty or oversized batch as SQS would, without a
-// call.
-func checkBatch(n int, entryShape string) error {
-	switch {
-	case n == 0:
-		return backend.NewError(backend.CodeEmptyBatchRequest,
-			"There should be at least one %s in the request.", entryShape)
-	case n > backend.MaxBatchEntries:
-		return backend.NewError(backend.CodeTooManyEntriesInBatchRequest,
-			"Maximum number of entries per request are %d. You have sent %d.", backend.MaxBatchEntries, n)
+// checkIDs refuses, without a call, a batch that SQS would refuse as a
+// whole for its entry ids: none, more than ten, an id that is not 1-80
+// alphanumerics, '-' and '_', or ids that repeat (backend.ValidateBatchIDs,
+// the native engine's check).
+func checkIDs(n int, id func(int) string) error {
+	var stack [backend.MaxBatchEntries]string
+	ids := stack[:0]
+	if n > backend.MaxBatchEntries {
+		ids = make([]string, 0, n)
+	}
+	for i := range n {
+		ids = append(ids, id(i))
+	}
+	if err := backend.ValidateBatchIDs(ids); err != nil {
+		return err
 	}
 	return nil
 }
 
-// Send implements backend.Queue with one SendMessageBatch call. A
+// unsendable returns why entry e cannot be carried by the JSON protocol:
+// a body or message attribute that is not valid UTF-8, which the SDK's
+// encoder would silently replace with U+FFFD. SQS rejects such messages,
+// so e fails alone as SQS would fail it.
+func unsendable(e *backend.SendEntry) *backend.Error {
+	if !utf8.ValidString(e.Body) {
+		return backend.ValidateBody(e.Body)
+	}
+	for name, v := range e.MessageAttributes {
+		if !utf8.ValidString(name) || !utf8.ValidString(v.DataType) || !utf8.ValidString(v.StringValue) {
+			return backend.ValidateMessageAttributes(e.MessageAttributes)
+		}
+	}
+	for name, v := range e.MessageSystemAttributes {
+		if !utf8.ValidString(name) || !utf8.ValidString(v.DataType) || !utf8.ValidString(v.StringValue) {
+			return backend.ValidateSystemAttributes(e.MessageSystemAttributes)
+		}
+	}
+	return nil
+}
+
+// Send implements backend.Queue with one SendMessageBatch call. The ids
+// are checked first, as SQS checks them (see checkIDs). A
 // DelaySeconds that points to 0 is sent as an explicit 0, overriding the
 // queue's delay (the SDK alone would leave it out); an API other than
 // *sqs.Client may ignore the per-call option that does this.
+//
+// An entry whose body or message attributes are not valid UTF-8, which
+// the JSON protocol cannot carry, fails alone with SQS's error for it
+// (InvalidMessageContents for a body) without being sent.
 func (q *Queue) Send(ctx context.Context, entries []backend.SendEntry) ([]backend.SendResult, error) {
-	if err := checkBatch(len(entries), "SendMessageBatchRequestEntry"); err != nil {
+	if err := checkIDs(len(entries), func(i int) string { return entries[i].ID }); err != nil {
 		return nil, err
 	}
+	var failed []*backend.Error // by entry, when some cannot be sent
+	for i := range entries {
+		if err := unsendable(&entries[i]); err != nil {
+			if failed == nil {
+				failed = make([]*backend.Error, len(entries))
+			}
+			failed[i] = err
+		}
+	}
+	if failed == nil {
+		return q.send(ctx, entries)
+	}
+	results := make([]backend.SendResult, len(entries))
+	rest := make([]backend.SendEntry, 0, len(entries))
+	for i := range entries {
+		results[i].ID = entries[i].ID
+		if failed[i] != nil {
+			results[i].Err = failed[i]
+		} else {
+			rest = append(rest, entries[i])
+		}
+	}
+	if len(rest) == 0 {
+		return results, nil
+	}
+	sent, err := q.send(ctx, rest)
+	if err != nil {
+		return nil, err
+	}
+	j := 0
+	for i := range results {
+		if failed[i] == nil {
+			results[i] = sent[j]
+			j++
+		}
+	}
+	return results, nil
+}
+
+// send sends entries in one SendMessageBatch call.
+func (q *Queue) send(ctx context.Context, entries []backend.SendEntry) ([]backend.SendResult, error) {
 	s := q.svc
 	if err := s.begin(); err != nil {
 		return nil, err
@@ -200,7 +273,7 @@ func (q *Queue) Receive(ctx context.Context, req backend.ReceiveRequest) ([]*bac
 
 // Delete implements backend.Queue with one DeleteMessageBatch call.
 func (q *Queue) Delete(ctx context.Context, entries []backend.DeleteEntry) ([]backend.EntryResult, error) {
-	if err := checkBatch(len(entries), "DeleteMessageBatchRequestEntry"); err != nil {
+	if err := checkIDs(len(entries), func(i int) string { return entries[i].ID }); err != nil {
 		return nil, err
 	}
 	s := q.svc
@@ -236,7 +309,7 @@ func (q *Queue) Delete(ctx context.Context, entries []backend.DeleteEntry) ([]ba
 // ChangeVisibility implements backend.Queue with one
 // ChangeMessageVisibilityBatch call.
 func (q *Queue) ChangeVisibility(ctx context.Context, entries []backend.VisibilityEntry) ([]backend.EntryResult, error) {
-	if err := checkBatch(len(entries), "ChangeMessageVisibilityBatchRequestEntry"); err != nil {
+	if err := checkIDs(len(entries), func(i int) string { return entries[i].ID }); err != nil {
 		return nil, err
 	}
 	s := q.svc

@@ -477,3 +477,76 @@ func TestAttributeMD5Checks(t *testing.T) {
 		t.Errorf("unchecked Receive = %v, %v", msgs, err)
 	}
 }
+
+// TestUnsendableEntriesFailAlone: a body or attribute that is not valid
+// UTF-8 cannot be carried by the JSON protocol (the SDK would replace the
+// bad bytes), so its entry fails without being sent, as SQS would fail it,
+// and its neighbours are sent.
+func TestUnsendableEntriesFailAlone(t *testing.T) {
+	f := cannedFixture(t, map[string]any{
+		"SendMessageBatch": func(req request) any {
+			var ok []any
+			for _, e := range req.Body["Entries"].([]any) {
+				e := e.(map[string]any)
+				ok = append(ok, map[string]any{"Id": e["Id"], "MessageId": "m-" + e["Id"].(string),
+					"MD5OfMessageBody": md5Hex(e["MessageBody"].(string))})
+			}
+			return map[string]any{"Successful": ok}
+		},
+	})
+	q, _ := f.open(t, "q")
+	res, err := q.Send(t.Context(), []backend.SendEntry{
+		{ID: "before", Body: "fine"},
+		{ID: "bad-body", Body: "a\xffb"},
+		{ID: "surrogate", Body: "\xed\xa0\x80"},
+		{ID: "bad-attr", Body: "x", MessageAttributes: map[string]backend.MessageAttributeValue{
+			"a": {DataType: "String", StringValue: "\xe2\x82"}}},
+		{ID: "after", Body: "also fine"},
+	})
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	wantCodes := []string{"", backend.CodeInvalidMessageContents, backend.CodeInvalidMessageContents, backend.CodeInvalidParameterValue, ""}
+	for i, r := range res {
+		if backend.Code(errOrNil(r.Err)) != wantCodes[i] {
+			t.Errorf("result %d (%s) = %v; want code %q", i, r.ID, r.Err, wantCodes[i])
+		}
+	}
+	if res[0].MessageID != "m-before" || res[4].MessageID != "m-after" {
+		t.Errorf("results = %+v, %+v; want the sent entries' message ids", res[0], res[4])
+	}
+	sent := f.last().Body["Entries"].([]any)
+	if len(sent) != 2 {
+		t.Errorf("sent %d entries; want the 2 valid ones", len(sent))
+	}
+
+	// Nothing valid: no request at all.
+	n := len(f.calls())
+	res, err = q.Send(t.Context(), []backend.SendEntry{{ID: "a", Body: "\xff"}})
+	if err != nil || res[0].Err == nil || res[0].ID != "a" {
+		t.Errorf("Send of one unsendable entry = %+v, %v", res, err)
+	}
+	if len(f.calls()) != n {
+		t.Error("an all-invalid batch was sent")
+	}
+	// The ids are still checked as SQS checks them.
+	for _, tt := range []struct {
+		entries []backend.SendEntry
+		code    string
+	}{
+		{[]backend.SendEntry{{ID: "a", Body: "\xff"}, {ID: "a", Body: "ok"}}, backend.CodeBatchEntryIdsNotDistinct},
+		{[]backend.SendEntry{{ID: "a b", Body: "\xff"}}, backend.CodeInvalidBatchEntryID},
+	} {
+		if _, err := q.Send(t.Context(), tt.entries); backend.Code(err) != tt.code {
+			t.Errorf("Send(%v) = %v; want %s", tt.entries, err, tt.code)
+		}
+	}
+}
+
+// errOrNil turns a nil *backend.Error into a nil error.
+func errOrNil(e *backend.Error) error {
+	if e == nil {
+		return nil
+	}
+	return e
+}

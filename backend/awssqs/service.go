@@ -401,10 +401,10 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// positive32 is nil for n <= 0 (the parameter is left out) and n clamped to
-// int32 otherwise.
+// optional32 is nil for n == 0 (the parameter is left out) and n clamped
+// to int32 otherwise: a negative n is sent for the service to reject.
 func optional32(n int) *int32 {
-	if n <= 0 {
+	if n == 0 {
 		return nil
 	}
 	v := clamp32(n)

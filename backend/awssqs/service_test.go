@@ -66,6 +66,10 @@ func TestServiceCalls(t *testing.T) {
 			map[string]any{"QueueNamePrefix": "or", "MaxResults": 2.0, "NextToken": "tok"}},
 		{"ListQueues", func(ctx context.Context) (any, error) { return svc.ListQueues(ctx, backend.ListQueuesRequest{}) },
 			backend.ListQueuesResult{QueueURLs: []string{"u1", "u2"}, NextToken: "next"}, map[string]any{}},
+		// An invalid MaxResults goes out for the service to reject.
+		{"ListQueues", func(ctx context.Context) (any, error) {
+			return svc.ListQueues(ctx, backend.ListQueuesRequest{MaxResults: -1})
+		}, backend.ListQueuesResult{QueueURLs: []string{"u1", "u2"}, NextToken: "next"}, map[string]any{"MaxResults": -1.0}},
 		{"GetQueueAttributes", func(ctx context.Context) (any, error) {
 			return svc.GetAttributes(ctx, u, []string{"VisibilityTimeout"})
 		}, backend.Attributes{"VisibilityTimeout": "30"},
