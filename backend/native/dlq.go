@@ -37,11 +37,17 @@ func (q *queue) unlock() {
 	}
 	q.eng.deadLettered.Add(int64(len(out)))
 	now := q.eng.clock.Now().UnixNano()
+	seqs := make([]uint64, len(out))
+	for i, m := range out {
+		seqs[i] = m.seq
+	}
+	moved := make([]*message, 0, len(out))
 	dlq.mu.Lock()
-	defer dlq.unlock()
 	if dlq.deleted.Load() {
+		dlq.mu.Unlock()
 		q.eng.cfg.Logger.Warn("native: dead-letter queue deleted while messages moved to it; they are dropped",
 			"queue", q.name, "dlq", dlq.name, "messages", len(out))
+		q.logDelete(seqs, false)
 		return
 	}
 	dlq.advance(now)
@@ -57,8 +63,14 @@ func (q *queue) unlock() {
 			nm.ext.dedupID = m.id
 		}
 		dlq.enqueue(nm, 0, now)
+		moved = append(moved, nm)
 	}
+	// The copy is logged before the original's deletion: a crash between
+	// the two leaves the message in both queues, never in neither.
+	dlq.logSend(moved)
 	dlq.serveWaiters(now)
+	dlq.unlock()
+	q.logDelete(seqs, false)
 }
 
 // adopt makes a copy of a message of another queue that belongs to q: same
@@ -156,7 +168,18 @@ func (t *moveTask) snapshot() backend.MoveTask {
 	return mt
 }
 
-func (t *moveTask) finish(status, failure string) {
+func (e *Engine) finishTask(t *moveTask, status, failure string) {
+	t.mu.Lock()
+	t.status, t.failure = status, failure
+	t.mu.Unlock()
+	if err := e.logTask(t).wait(); err != nil {
+		e.cfg.Logger.Warn("native: could not store a move task's end; it will show as failed after a restart", "err", err)
+	}
+	close(t.done)
+}
+
+// finishLocal ends a task that never ran.
+func (t *moveTask) finishLocal(status, failure string) {
 	t.mu.Lock()
 	t.status, t.failure = status, failure
 	t.mu.Unlock()
@@ -276,6 +299,11 @@ func (e *Engine) StartMessageMoveTask(ctx context.Context, req backend.MoveTaskR
 	e.tasks[req.SourceARN] = hist
 	e.tasksWG.Add(1)
 	e.tasksMu.Unlock()
+	if err := e.logTask(t).wait(); err != nil {
+		e.tasksWG.Done()
+		t.finishLocal(backend.MoveTaskFailed, "The task could not be stored.")
+		return "", err
+	}
 	go func() {
 		defer e.tasksWG.Done()
 		e.runMove(t, src)
@@ -293,10 +321,10 @@ func (e *Engine) runMove(t *moveTask, src *queue) {
 	for {
 		select {
 		case <-t.cancel:
-			t.finish(backend.MoveTaskCancelled, "")
+			e.finishTask(t, backend.MoveTaskCancelled, "")
 			return
 		case <-e.done:
-			t.finish(backend.MoveTaskFailed, "The engine was closed while the task ran.")
+			e.finishTask(t, backend.MoveTaskFailed, "The engine was closed while the task ran.")
 			return
 		default:
 		}
@@ -323,12 +351,15 @@ func (e *Engine) runMove(t *moveTask, src *queue) {
 		t.mu.Lock()
 		t.moved += int64(moved)
 		t.mu.Unlock()
+		if moved > 0 {
+			e.logTask(t)
+		}
 		if failure != "" {
-			t.finish(backend.MoveTaskFailed, failure)
+			e.finishTask(t, backend.MoveTaskFailed, failure)
 			return
 		}
 		if moved == 0 {
-			t.finish(backend.MoveTaskCompleted, "")
+			e.finishTask(t, backend.MoveTaskCompleted, "")
 			return
 		}
 	}
@@ -352,6 +383,7 @@ func (e *Engine) moveBatch(t *moveTask, src *queue, n int) (int, string) {
 		return 0, "The source queue was deleted."
 	}
 	src.advance(now)
+	var seqs []uint64
 	for len(batch) < n {
 		m := src.peekVisible(now)
 		if m == nil {
@@ -372,6 +404,7 @@ func (e *Engine) moveBatch(t *moveTask, src *queue, n int) (int, string) {
 		}
 		src.nReady--
 		src.drop(m)
+		seqs = append(seqs, m.seq)
 		batch = append(batch, item{m, dst})
 	}
 	src.unlock()
@@ -383,14 +416,20 @@ func (e *Engine) moveBatch(t *moveTask, src *queue, n int) (int, string) {
 			dst.mu.Unlock()
 			// Put the rest back where it came from; nothing is lost.
 			src.mu.Lock()
+			var back []*message
 			for _, it := range batch[i:] {
-				src.enqueue(src.adoptBack(it.m, now), 0, now)
+				nm := src.adoptBack(it.m, now)
+				src.enqueue(nm, 0, now)
+				back = append(back, nm)
 			}
+			src.logSend(back)
 			src.serveWaiters(now)
 			src.unlock()
+			src.logDelete(seqs, false)
 			return moved, "The destination queue was deleted while the task ran."
 		}
 		dst.advance(now)
+		var sent []*message
 		for ; i < len(batch) && batch[i].dst == dst; i++ {
 			m := batch[i].m
 			nm := dst.adopt(m, now)
@@ -399,11 +438,14 @@ func (e *Engine) moveBatch(t *moveTask, src *queue, n int) (int, string) {
 				nm.ext.dedupID = nm.id
 			}
 			dst.enqueue(nm, 0, now)
+			sent = append(sent, nm)
 			moved++
 		}
+		dst.logSend(sent)
 		dst.serveWaiters(now)
 		dst.unlock()
 	}
+	src.logDelete(seqs, false)
 	return moved, failure
 }
 

@@ -52,6 +52,19 @@ type Config struct {
 	SenderID string
 	// Logger receives the engine's diagnostics (default: slog.Default()).
 	Logger *slog.Logger
+
+	// DataDir, when set, makes the engine durable: queues and messages are
+	// kept in this directory and survive restarts. One process at a time
+	// may use a directory.
+	DataDir string
+	// Sync says when durable writes are synced to stable storage (default
+	// SyncAlways: before each change is acknowledged).
+	Sync SyncMode
+	// SyncInterval is how often SyncInterval mode syncs (default 100 ms).
+	SyncInterval time.Duration
+	// SegmentBytes is the size at which the log moves to a new file
+	// (default 64 MiB).
+	SegmentBytes int64
 }
 
 // Engine is the native queue engine: SQS semantics in process. It implements
@@ -68,6 +81,10 @@ type Engine struct {
 	tasksMu sync.Mutex
 	tasks   map[string][]*moveTask // by source ARN, oldest first
 	tasksWG sync.WaitGroup
+
+	wal       *wal // nil without a data directory
+	compactMu sync.Mutex
+	bg        sync.WaitGroup // the compactor
 
 	nextGen      atomic.Uint32
 	waiting      atomic.Int64
@@ -110,14 +127,42 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Engine{
+	e := &Engine{
 		cfg:     cfg,
 		clock:   cfg.Clock,
 		queues:  make(map[string]*queue),
 		deleted: make(map[string]time.Time),
 		tasks:   make(map[string][]*moveTask),
 		done:    make(chan struct{}),
-	}, nil
+	}
+	if cfg.DataDir != "" {
+		if err := e.recover(); err != nil {
+			return nil, err
+		}
+		e.bg.Add(1)
+		go e.compactor()
+	}
+	return e, nil
+}
+
+// compactor writes a snapshot whenever the log has grown by compactEvery
+// since the last one.
+func (e *Engine) compactor() {
+	defer e.bg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.done:
+			return
+		case <-t.C:
+			if e.wal.bytesSinceSnapshot() >= compactEvery {
+				if err := e.Compact(); err != nil {
+					e.cfg.Logger.Warn("native: compaction failed; will retry", "err", err)
+				}
+			}
+		}
+	}
 }
 
 func isAccountID(s string) bool {
@@ -133,8 +178,10 @@ func isAccountID(s string) bool {
 }
 
 // Close ends every parked receive and makes further calls fail with
-// ServiceUnavailable. It is idempotent.
+// ServiceUnavailable; a durable engine writes out and syncs what it holds
+// and releases its data directory. It is idempotent.
 func (e *Engine) Close() error {
+	var err error
 	e.once.Do(func() {
 		e.closed.Store(true)
 		close(e.done)
@@ -150,8 +197,12 @@ func (e *Engine) Close() error {
 			q.mu.Unlock()
 		}
 		e.tasksWG.Wait()
+		e.bg.Wait()
+		if e.wal != nil {
+			err = e.wal.close()
+		}
 	})
-	return nil
+	return err
 }
 
 // WaitingReceives returns how many receives are parked in a long poll. A
@@ -289,6 +340,10 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Att
 			}
 			delete(e.deleted, key)
 		}
+		if err := e.storeCheck(); err != nil {
+			e.mu.Unlock()
+			return "", err
+		}
 		q := newQueue(e, e.cfg.AccountID, name, cfg, now)
 		if cfg.redrive != nil {
 			q.dlq = e.lookupARNLocked(cfg.redrive.DeadLetterTargetArn)
@@ -296,8 +351,14 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Att
 		for k, v := range tags {
 			q.tags[k] = v
 		}
+		q.mu.Lock()
+		r := q.logCreate()
+		q.mu.Unlock()
 		e.queues[key] = q
 		e.mu.Unlock()
+		if err := r.wait(); err != nil {
+			return "", err
+		}
 		return q.url(), nil
 	}
 }
@@ -360,21 +421,26 @@ func (e *Engine) DeleteQueue(ctx context.Context, rawURL string) error {
 	if err != nil {
 		return err
 	}
+	if err := e.storeCheck(); err != nil {
+		return err
+	}
 	e.mu.Lock()
 	key := q.account + "/" + q.name
 	if e.queues[key] != q {
 		e.mu.Unlock()
 		return errNoQueue(q.name)
 	}
+	now := e.clock.Now()
 	delete(e.queues, key)
-	e.deleted[key] = e.clock.Now()
-	e.mu.Unlock()
+	e.deleted[key] = now
 	q.mu.Lock()
+	r := q.logDeleteQueue(now.UnixNano())
 	q.deleted.Store(true)
 	q.wakeAll()
 	q.purgeLocked()
 	q.mu.Unlock()
-	return nil
+	e.mu.Unlock()
+	return r.wait()
 }
 
 // QueueURL returns the URL of a queue by name.
@@ -532,20 +598,30 @@ func (e *Engine) SetAttributes(ctx context.Context, rawURL string, attrs backend
 		dlq = e.lookupARN(cfg.redrive.DeadLetterTargetArn)
 	}
 	now := e.clock.Now()
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	// Apply onto the current config again, in case another SetAttributes
-	// ran in between; validation already passed for these values.
-	cfg, aerr = applyAttrs(q.cfg, attrs, false)
-	if aerr != nil {
-		return aerr
+	r, err := func() (*round, error) {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		// Apply onto the current config again, in case another SetAttributes
+		// ran in between; validation already passed for these values.
+		cfg, aerr = applyAttrs(q.cfg, attrs, false)
+		if aerr != nil {
+			return nil, aerr
+		}
+		if err := e.storeCheck(); err != nil {
+			return nil, err
+		}
+		q.cfg = cfg
+		if _, ok := attrs[attrRedrivePolicy]; ok {
+			q.dlq = dlq
+		}
+		q.lastModified = now.Unix()
+		r := q.logSetAttrs(attrs)
+		return r, nil
+	}()
+	if err != nil {
+		return err
 	}
-	q.cfg = cfg
-	if _, ok := attrs[attrRedrivePolicy]; ok {
-		q.dlq = dlq
-	}
-	q.lastModified = now.Unix()
-	return nil
+	return r.wait()
 }
 
 // Purge deletes every message in the queue. A second purge within 60 seconds
@@ -556,15 +632,25 @@ func (e *Engine) Purge(ctx context.Context, rawURL string) error {
 		return err
 	}
 	now := e.clock.Now().UnixNano()
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.purgedAt != 0 && now-q.purgedAt < int64(purgeInterval) {
-		return backend.NewError(backend.CodePurgeQueueInProgress,
-			"Only one PurgeQueue operation on %s is allowed every 60 seconds.", q.name)
+	r, err := func() (*round, error) {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		if q.purgedAt != 0 && now-q.purgedAt < int64(purgeInterval) {
+			return nil, backend.NewError(backend.CodePurgeQueueInProgress,
+				"Only one PurgeQueue operation on %s is allowed every 60 seconds.", q.name)
+		}
+		if err := e.storeCheck(); err != nil {
+			return nil, err
+		}
+		q.purgedAt = now
+		q.purgeLocked()
+		r := q.logPurge(now)
+		return r, nil
+	}()
+	if err != nil {
+		return err
 	}
-	q.purgedAt = now
-	q.purgeLocked()
-	return nil
+	return r.wait()
 }
 
 // TagQueue adds or replaces tags; a queue has at most 50.
@@ -579,22 +665,32 @@ func (e *Engine) TagQueue(ctx context.Context, rawURL string, tags map[string]st
 	if err := backend.ValidateTags(tags); err != nil {
 		return err
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	n := len(q.tags)
-	for k := range tags {
-		if _, ok := q.tags[k]; !ok {
-			n++
+	r, err := func() (*round, error) {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		n := len(q.tags)
+		for k := range tags {
+			if _, ok := q.tags[k]; !ok {
+				n++
+			}
 		}
+		if n > backend.MaxTags {
+			return nil, backend.NewError(backend.CodeInvalidParameterValue,
+				"Too many tags: a queue may have at most %d tags.", backend.MaxTags)
+		}
+		if err := e.storeCheck(); err != nil {
+			return nil, err
+		}
+		for k, v := range tags {
+			q.tags[k] = v
+		}
+		r := q.logTags()
+		return r, nil
+	}()
+	if err != nil {
+		return err
 	}
-	if n > backend.MaxTags {
-		return backend.NewError(backend.CodeInvalidParameterValue,
-			"Too many tags: a queue may have at most %d tags.", backend.MaxTags)
-	}
-	for k, v := range tags {
-		q.tags[k] = v
-	}
-	return nil
+	return r.wait()
 }
 
 // UntagQueue removes tags by key.
@@ -609,12 +705,22 @@ func (e *Engine) UntagQueue(ctx context.Context, rawURL string, keys []string) e
 	if err := backend.ValidateTagKeys(keys); err != nil {
 		return err
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for _, k := range keys {
-		delete(q.tags, k)
+	r, err := func() (*round, error) {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		if err := e.storeCheck(); err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			delete(q.tags, k)
+		}
+		r := q.logTags()
+		return r, nil
+	}()
+	if err != nil {
+		return err
 	}
-	return nil
+	return r.wait()
 }
 
 // ListTags returns a copy of the queue's tags.
@@ -694,29 +800,39 @@ func (e *Engine) AddPermission(ctx context.Context, req backend.PermissionReques
 		principals[i] = "arn:aws:iam::" + id + ":root"
 	}
 	now := e.clock.Now()
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	pol, perr := parsePolicy(q.cfg.policy, q.arn)
-	if perr != nil {
-		return perr
-	}
-	for _, st := range pol.Statement {
-		if st["Sid"] == req.Label {
-			return backend.NewError(backend.CodeInvalidParameterValue,
-				"Value %s for parameter Label is invalid. Reason: Already exists.", req.Label)
+	r, err := func() (*round, error) {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		pol, perr := parsePolicy(q.cfg.policy, q.arn)
+		if perr != nil {
+			return nil, perr
 		}
+		for _, st := range pol.Statement {
+			if st["Sid"] == req.Label {
+				return nil, backend.NewError(backend.CodeInvalidParameterValue,
+					"Value %s for parameter Label is invalid. Reason: Already exists.", req.Label)
+			}
+		}
+		pol.Statement = append(pol.Statement, map[string]any{
+			"Sid":       req.Label,
+			"Effect":    "Allow",
+			"Principal": map[string]any{"AWS": principals},
+			"Action":    actions,
+			"Resource":  q.arn,
+		})
+		if err := e.storeCheck(); err != nil {
+			return nil, err
+		}
+		b, _ := json.Marshal(pol)
+		q.cfg.policy = string(b)
+		q.lastModified = now.Unix()
+		r := q.logSetAttrs(backend.Attributes{attrPolicy: q.cfg.policy})
+		return r, nil
+	}()
+	if err != nil {
+		return err
 	}
-	pol.Statement = append(pol.Statement, map[string]any{
-		"Sid":       req.Label,
-		"Effect":    "Allow",
-		"Principal": map[string]any{"AWS": principals},
-		"Action":    actions,
-		"Resource":  q.arn,
-	})
-	b, _ := json.Marshal(pol)
-	q.cfg.policy = string(b)
-	q.lastModified = now.Unix()
-	return nil
+	return r.wait()
 }
 
 // permissionActions are the actions AddPermission may grant.
@@ -767,26 +883,36 @@ func (e *Engine) RemovePermission(ctx context.Context, rawURL, label string) err
 		return backend.NewError(backend.CodeMissingParameter, "The request must contain the parameter Label.")
 	}
 	now := e.clock.Now()
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	pol, perr := parsePolicy(q.cfg.policy, q.arn)
-	if perr != nil {
-		return perr
+	r, err := func() (*round, error) {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		pol, perr := parsePolicy(q.cfg.policy, q.arn)
+		if perr != nil {
+			return nil, perr
+		}
+		i := slices.IndexFunc(pol.Statement, func(st map[string]any) bool { return st["Sid"] == label })
+		if i < 0 {
+			return nil, backend.NewError(backend.CodeInvalidParameterValue,
+				"Value %s for parameter Label is invalid. Reason: can't find label on existing policy.", label)
+		}
+		if err := e.storeCheck(); err != nil {
+			return nil, err
+		}
+		pol.Statement = slices.Delete(pol.Statement, i, i+1)
+		if len(pol.Statement) == 0 {
+			q.cfg.policy = ""
+		} else {
+			b, _ := json.Marshal(pol)
+			q.cfg.policy = string(b)
+		}
+		q.lastModified = now.Unix()
+		r := q.logSetAttrs(backend.Attributes{attrPolicy: q.cfg.policy})
+		return r, nil
+	}()
+	if err != nil {
+		return err
 	}
-	i := slices.IndexFunc(pol.Statement, func(st map[string]any) bool { return st["Sid"] == label })
-	if i < 0 {
-		return backend.NewError(backend.CodeInvalidParameterValue,
-			"Value %s for parameter Label is invalid. Reason: can't find label on existing policy.", label)
-	}
-	pol.Statement = slices.Delete(pol.Statement, i, i+1)
-	if len(pol.Statement) == 0 {
-		q.cfg.policy = ""
-	} else {
-		b, _ := json.Marshal(pol)
-		q.cfg.policy = string(b)
-	}
-	q.lastModified = now.Unix()
-	return nil
+	return r.wait()
 }
 
 // Queue returns the message operations of the queue at rawURL. The queue

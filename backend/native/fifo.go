@@ -2,8 +2,8 @@ package native
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
-	"hash/maphash"
 	"slices"
 	"strconv"
 	"time"
@@ -30,7 +30,6 @@ type fifoState struct {
 	seq        uint64
 	dedup      map[dedupKey]dedupEntry
 	dedupOrder ring[dedupRec]
-	dedupSeeds [2]maphash.Seed
 
 	attempts     map[string]*attempt
 	attemptOrder ring[attemptRec]
@@ -53,10 +52,10 @@ type group struct {
 }
 
 // The deduplication history holds every id of the last five minutes, which
-// at a high send rate is millions of entries. Its keys are 128-bit seeded
-// hashes of the ids (two independent 64-bit maphashes; a false match is
-// about as likely as 2^-100 per pair) and its entries hold no pointers, so
-// the garbage collector never scans it.
+// at a high send rate is millions of entries. Its keys are the first 128
+// bits of the SHA-256 of the (group-scoped) id, so entries hold no
+// pointers and the garbage collector never scans them, and the same id
+// hashes alike after a restart.
 type dedupKey [2]uint64
 
 type dedupEntry struct {
@@ -75,35 +74,31 @@ type attemptRec struct {
 	at  int64
 }
 
-// dedupKeyOf hashes a deduplication id, scoped to its group when the queue
-// deduplicates per group.
-func (f *fifoState) dedupKeyOf(group, id string, perGroup bool) dedupKey {
-	var k dedupKey
-	for i := range k {
-		var h maphash.Hash
-		h.SetSeed(f.dedupSeeds[i])
-		if perGroup {
-			h.WriteString(group)
-			h.WriteByte(0)
-		}
-		h.WriteString(id)
-		k[i] = h.Sum64()
-	}
-	return k
-}
-
 type attempt struct {
 	got []taken
 	vis []int64 // visibleAt of each message right after that receive
 	at  int64
 }
 
+// dedupKeyOf hashes a deduplication id, scoped to its group when the queue
+// deduplicates per group.
+func dedupKeyOf(group, id string, perGroup bool) dedupKey {
+	h := sha256.New()
+	if perGroup {
+		h.Write([]byte(group))
+		h.Write([]byte{0})
+	}
+	h.Write([]byte(id))
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return dedupKey{binary.BigEndian.Uint64(sum[0:8]), binary.BigEndian.Uint64(sum[8:16])}
+}
+
 func newFIFOState() *fifoState {
 	return &fifoState{
-		groups:     make(map[string]*group),
-		dedup:      make(map[dedupKey]dedupEntry),
-		dedupSeeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
-		attempts:   make(map[string]*attempt),
+		groups:   make(map[string]*group),
+		dedup:    make(map[dedupKey]dedupEntry),
+		attempts: make(map[string]*attempt),
 	}
 }
 
@@ -168,6 +163,8 @@ const maxFreeGroups = 256
 func (q *queue) takeFIFO(max int, visibility, nowNanos int64, out []taken) []taken {
 	nowMs := nowNanos / 1e6
 	f := q.fifo
+	start := len(out)
+	defer func() { q.logReceive(out[start:]) }()
 	for len(out) < max && f.avail.len() > 0 {
 		g := f.avail.pop()
 		g.inAvail = false
@@ -209,7 +206,7 @@ func (q *queue) takeFIFO(max int, visibility, nowNanos int64, out []taken) []tak
 // fifoSend assigns sequence numbers and applies deduplication to the built
 // messages of one send, filling results. It returns the messages to
 // enqueue. Callers hold mu.
-func (q *queue) fifoSend(msgs []*message, results []backend.SendResult, nowNanos int64) {
+func (q *queue) fifoSend(msgs []*message, keys []dedupKey, results []backend.SendResult, nowNanos int64) {
 	f := q.fifo
 	for f.dedupOrder.len() > 0 && f.dedupOrder.front().at+int64(dedupWindow) <= nowNanos {
 		r := f.dedupOrder.pop()
@@ -221,7 +218,7 @@ func (q *queue) fifoSend(msgs []*message, results []backend.SendResult, nowNanos
 		if m == nil {
 			continue
 		}
-		key := f.dedupKeyOf(m.ext.groupID, m.ext.dedupID, q.cfg.dedupScope == "messageGroup")
+		key := keys[i]
 		if e, ok := f.dedup[key]; ok {
 			results[i].MessageID = formatUUID(e.messageID)
 			results[i].SequenceNumber = strconv.FormatUint(seqBase+e.seq, 10)
@@ -315,4 +312,5 @@ func (q *queue) recordAttempt(id string, got []taken, nowNanos int64) {
 	}
 	q.fifo.attempts[id] = a
 	q.fifo.attemptOrder.push(attemptRec{key: id, at: nowNanos})
+	q.logAttempt(id, a)
 }

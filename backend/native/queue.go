@@ -46,6 +46,8 @@ type queue struct {
 	nDelayed  int
 	pending   timeHeap // in-flight and delayed messages by visibleAt
 
+	scratch enc // the record being encoded; guarded by mu
+
 	waiters  waiterList
 	wake     clockwork.Timer
 	wakeAt   int64
@@ -223,6 +225,8 @@ func (q *queue) take(max int, visibility int64, nowNanos int64, out []taken) []t
 		return q.takeFIFO(max, visibility, nowNanos, out)
 	}
 	nowMs := nowNanos / 1e6
+	start := len(out)
+	defer func() { q.logReceive(out[start:]) }()
 	for len(out) < max && q.nReady > 0 {
 		m := q.popReady(nowNanos)
 		if m == nil {
@@ -319,6 +323,7 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 	maxSize := q.cfg.maxSize
 	fifo := q.cfg.fifo
 	contentDedup := q.cfg.contentDedup
+	perGroupDedup := q.cfg.dedupScope == "messageGroup"
 	q.mu.Unlock()
 
 	// Build the messages outside the lock: ids, MD5s and validation are the
@@ -326,6 +331,11 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 	results := make([]backend.SendResult, len(entries))
 	var msgBuf [backend.MaxBatchEntries]*message
 	msgs := msgBuf[:len(entries)]
+	var keyBuf [backend.MaxBatchEntries]dedupKey
+	keys := keyBuf[:0]
+	if fifo {
+		keys = make([]dedupKey, len(entries))
+	}
 	block := make([]message, len(entries))
 	for i := range entries {
 		e := &entries[i]
@@ -366,6 +376,9 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 			m.ext.groupID = e.MessageGroupID
 			m.ext.dedupID = dedupID
 		}
+		if fifo {
+			keys[i] = dedupKeyOf(e.MessageGroupID, dedupID, perGroupDedup)
+		}
 		msgs[i] = m
 		results[i].MessageID = m.id
 		results[i].MD5OfMessageBody = m.md5Body
@@ -375,16 +388,19 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 		}
 	}
 
+	if err := q.eng.storeCheck(); err != nil {
+		return nil, err
+	}
 	now := q.eng.clock.Now()
 	nowNanos := now.UnixNano()
 	q.mu.Lock()
-	defer q.unlock()
 	if q.deleted.Load() {
+		q.mu.Unlock()
 		return nil, errNoQueue(q.name)
 	}
 	q.advance(nowNanos)
 	if q.fifo != nil {
-		q.fifoSend(msgs, results, nowNanos)
+		q.fifoSend(msgs, keys, results, nowNanos)
 	}
 	for i, m := range msgs {
 		if m == nil {
@@ -399,7 +415,12 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 		}
 		q.enqueue(m, delay, nowNanos)
 	}
+	r := q.logSend(msgs)
 	q.serveWaiters(nowNanos)
+	q.unlock()
+	if err := r.wait(); err != nil {
+		return nil, err
+	}
 	return results, nil
 }
 
@@ -452,6 +473,11 @@ func (q *queue) receive(ctx context.Context, req *backend.ReceiveRequest) ([]*ba
 	attemptID := req.ReceiveRequestAttemptID
 	if attemptID != "" {
 		if got, ok := q.retryAttempt(attemptID, vis, now); ok {
+			ms := make([]*message, len(got))
+			for i, t := range got {
+				ms[i] = t.m
+			}
+			q.logVisibility(ms)
 			q.unlock()
 			return q.build(got, req), nil
 		}
@@ -619,11 +645,16 @@ func (q *queue) delete(entries []backend.DeleteEntry) ([]backend.EntryResult, er
 	if err := validateIDs(entries, func(e *backend.DeleteEntry) string { return e.ID }); err != nil {
 		return nil, err
 	}
+	if err := q.eng.storeCheck(); err != nil {
+		return nil, err
+	}
 	res := make([]backend.EntryResult, len(entries))
+	var seqBuf [backend.MaxBatchEntries]uint64
+	deleted := seqBuf[:0]
 	now := q.eng.clock.Now().UnixNano()
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	if q.deleted.Load() {
+		q.mu.Unlock()
 		return nil, errNoQueue(q.name)
 	}
 	q.advance(now)
@@ -647,7 +678,13 @@ func (q *queue) delete(entries []backend.DeleteEntry) ([]backend.EntryResult, er
 			res[i].Err = err
 			continue
 		}
+		deleted = append(deleted, m.seq)
 		q.remove(m)
+	}
+	r := q.logDelete(deleted, true)
+	q.mu.Unlock()
+	if err := r.wait(); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -656,11 +693,16 @@ func (q *queue) changeVisibility(entries []backend.VisibilityEntry) ([]backend.E
 	if err := validateIDs(entries, func(e *backend.VisibilityEntry) string { return e.ID }); err != nil {
 		return nil, err
 	}
+	if err := q.eng.storeCheck(); err != nil {
+		return nil, err
+	}
 	res := make([]backend.EntryResult, len(entries))
+	var changedBuf [backend.MaxBatchEntries]*message
+	changed := changedBuf[:0]
 	now := q.eng.clock.Now().UnixNano()
 	q.mu.Lock()
-	defer q.unlock()
 	if q.deleted.Load() {
+		q.mu.Unlock()
 		return nil, errNoQueue(q.name)
 	}
 	q.advance(now)
@@ -694,9 +736,11 @@ func (q *queue) changeVisibility(entries []backend.VisibilityEntry) ([]backend.E
 				"Value %d for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds].", e.VisibilityTimeout)
 			continue
 		}
+		changed = append(changed, m)
 		if t == 0 {
 			q.pending.remove(int(m.heapIdx))
 			q.leaveInflight(m)
+			m.visibleAt = now
 			q.makeReady(m)
 			released = true
 			continue
@@ -704,10 +748,15 @@ func (q *queue) changeVisibility(entries []backend.VisibilityEntry) ([]backend.E
 		m.visibleAt = now + t
 		q.pending.fix(int(m.heapIdx))
 	}
+	r := q.logVisibility(changed)
 	if released {
 		q.serveWaiters(now)
 	} else {
 		q.armWake()
+	}
+	q.unlock()
+	if err := r.wait(); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
