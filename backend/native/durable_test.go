@@ -161,7 +161,9 @@ func TestDurableReopenKeepsEverything(t *testing.T) {
 	}
 }
 
-func errorsIs(err error, target *backend.Error) bool { return err != nil && backend.Code(err) == target.Code }
+func errorsIs(err error, target *backend.Error) bool {
+	return err != nil && backend.Code(err) == target.Code
+}
 
 func bodiesOf(ms []*backend.Message) []string { return bodies(ms) }
 
