@@ -265,16 +265,16 @@ func (l *errorLog) ops(op string) []*consumer.Error {
 	return out
 }
 
-// advanceUntil lets the bubble's fake time run, a millisecond at a time,
-// until cond holds; it fails the test after an hour of fake time.
+// advanceUntil lets the bubble's fake time run, 10 ms at a time, until
+// cond holds; it fails the test after an hour of fake time.
 func advanceUntil(t testing.TB, cond func() bool) {
 	t.Helper()
-	for range 3_600_000 {
+	for range 360_000 {
 		synctest.Wait()
 		if cond() {
 			return
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatal("condition not met after an hour of fake time")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"hash/fnv"
+	"strconv"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -34,7 +35,7 @@ func TestShutdownMidwayThenResume(t *testing.T) {
 				var group func(int) string
 				if tc.fifo {
 					q = newFIFO(t, eng)
-					group = groupOf
+					group = func(i int) string { return "g" + strconv.Itoa(i%30) }
 				}
 				fq := &faultQueue{Queue: q}
 				ids := sendN(t, q, n, group)
