@@ -53,16 +53,30 @@ func unsendable(e *backend.SendEntry) *backend.Error {
 		return backend.ValidateBody(e.Body)
 	}
 	for name, v := range e.MessageAttributes {
-		if !utf8.ValidString(name) || !utf8.ValidString(v.DataType) || !utf8.ValidString(v.StringValue) {
-			return backend.ValidateMessageAttributes(e.MessageAttributes)
+		if !validUTF8(name, &v) {
+			if err := backend.ValidateMessageAttributes(e.MessageAttributes); err != nil {
+				return err
+			}
+			return notUTF8("", name)
 		}
 	}
 	for name, v := range e.MessageSystemAttributes {
-		if !utf8.ValidString(name) || !utf8.ValidString(v.DataType) || !utf8.ValidString(v.StringValue) {
-			return backend.ValidateSystemAttributes(e.MessageSystemAttributes)
+		if !validUTF8(name, &v) {
+			if err := backend.ValidateSystemAttributes(e.MessageSystemAttributes); err != nil {
+				return err
+			}
+			return notUTF8("system ", name)
 		}
 	}
 	return nil
+}
+
+func validUTF8(name string, v *backend.MessageAttributeValue) bool {
+	return utf8.ValidString(name) && utf8.ValidString(v.DataType) && utf8.ValidString(v.StringValue)
+}
+
+func notUTF8(kind, name string) *backend.Error {
+	return backend.NewError(backend.CodeInvalidParameterValue, "Message %sattribute %q is not valid UTF-8.", kind, name)
 }
 
 // Send implements backend.Queue with one SendMessageBatch call. The ids
