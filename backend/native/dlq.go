@@ -358,7 +358,9 @@ func (e *Engine) runMove(t *moveTask, src *queue) {
 			e.finishTask(t, backend.MoveTaskFailed, failure)
 			return
 		}
-		if moved == 0 {
+		if moved == 0 || moved < n || !src.hasVisible(e.clock.Now().UnixNano()) {
+			// Drained: nothing visible is left to move (a throttled task
+			// does not wait out its rate window to find that out).
 			e.finishTask(t, backend.MoveTaskCompleted, "")
 			return
 		}
@@ -460,6 +462,14 @@ func (q *queue) adoptBack(m *message, nowNanos int64) *message {
 		nm.ext.dlqSourceArn = m.ext.dlqSourceArn
 	}
 	return nm
+}
+
+// hasVisible reports whether q has a visible message.
+func (q *queue) hasVisible(nowNanos int64) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.advance(nowNanos)
+	return q.peekVisible(nowNanos) != nil
 }
 
 // peekVisible returns the oldest visible message without taking it, or nil.

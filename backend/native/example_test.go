@@ -3,6 +3,7 @@ package native_test
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/postbox-go/postbox/backend"
 	"github.com/postbox-go/postbox/backend/native"
@@ -73,4 +74,25 @@ func ExampleEngine_fifo() {
 	// Output:
 	// order 1: created
 	// order 1: paid
+}
+
+// A durable queue by URL: file:///DIR?queue=NAME keeps the queue in DIR,
+// so messages survive a restart.
+func Example_file() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "postbox-example")
+	defer os.RemoveAll(dir)
+
+	q, svc, err := backend.Open(ctx, "file://"+dir+"?queue=emails")
+	if err != nil {
+		panic(err)
+	}
+	q.Send(ctx, []backend.SendEntry{{ID: "1", Body: "welcome mail for ada@example.com"}})
+	svc.Close() // the process could stop here
+
+	q, svc, _ = backend.Open(ctx, "file://"+dir+"?queue=emails")
+	defer svc.Close()
+	msgs, _ := q.Receive(ctx, backend.ReceiveRequest{WaitTimeSeconds: new(0)})
+	fmt.Println(msgs[0].Body)
+	// Output: welcome mail for ada@example.com
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -12,6 +13,7 @@ import (
 
 func init() {
 	backend.Register("mem", "github.com/postbox-go/postbox/backend/native", openMem)
+	backend.Register("file", "github.com/postbox-go/postbox/backend/native", openFile)
 }
 
 // shared is the process-wide engine behind mem:// URLs, so that a producer
@@ -71,3 +73,115 @@ type sharedService struct{ *Engine }
 
 // Close does nothing: the shared engine lives as long as the process.
 func (sharedService) Close() error { return nil }
+
+// durableEngines are the durable engines opened through file:// URLs, one
+// per data directory (a directory admits one engine at a time), shared by
+// every opener in the process and closed when the last one closes.
+var durableEngines struct {
+	sync.Mutex
+	byDir map[string]*sharedDurable
+}
+
+type sharedDurable struct {
+	eng  *Engine
+	refs int
+}
+
+// openFile opens file:///DIR?queue=NAME[&Attribute=value...]: the queue
+// NAME of the durable engine in DIR, created on first open with the
+// attributes given. Optional parameters sync=interval selects SyncInterval.
+func openFile(ctx context.Context, u *url.URL) (backend.Queue, backend.Service, error) {
+	if u.Host != "" && u.Host != "localhost" {
+		return nil, nil, fmt.Errorf("native: file:// URL %q names host %q; use file:///absolute/dir?queue=NAME", u.String(), u.Host)
+	}
+	dir := filepath.Clean(u.Path)
+	if u.Path == "" || !filepath.IsAbs(dir) {
+		return nil, nil, fmt.Errorf("native: file:// URL %q needs an absolute directory: file:///absolute/dir?queue=NAME", u.String())
+	}
+	params := u.Query()
+	name := params.Get("queue")
+	if name == "" {
+		return nil, nil, fmt.Errorf("native: file:// URL %q needs ?queue=NAME", u.String())
+	}
+	cfg := Config{DataDir: dir}
+	attrs := backend.Attributes{}
+	for k, vs := range params {
+		switch k {
+		case "queue":
+			continue
+		case "sync":
+			switch vs[0] {
+			case "always":
+			case "interval":
+				cfg.Sync = SyncInterval
+			default:
+				return nil, nil, fmt.Errorf("native: file:// URL %q: sync must be always or interval", u.String())
+			}
+			continue
+		}
+		if len(vs) != 1 {
+			return nil, nil, fmt.Errorf("native: file:// URL %q gives attribute %s %d times", u.String(), k, len(vs))
+		}
+		attrs[k] = vs[0]
+	}
+	if backend.IsFIFOName(name) {
+		attrs["FifoQueue"] = "true"
+	}
+	durableEngines.Lock()
+	defer durableEngines.Unlock()
+	if durableEngines.byDir == nil {
+		durableEngines.byDir = map[string]*sharedDurable{}
+	}
+	sd := durableEngines.byDir[dir]
+	if sd == nil {
+		eng, err := New(cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		sd = &sharedDurable{eng: eng}
+		durableEngines.byDir[dir] = sd
+	}
+	qurl, err := sd.eng.QueueURL(ctx, name, "")
+	if err != nil {
+		if qurl, err = sd.eng.CreateQueue(ctx, name, attrs, nil); err != nil {
+			if sd.refs == 0 {
+				sd.eng.Close()
+				delete(durableEngines.byDir, dir)
+			}
+			return nil, nil, fmt.Errorf("native: opening %s: %w", u.String(), err)
+		}
+	}
+	q, err := sd.eng.Queue(qurl)
+	if err != nil {
+		return nil, nil, err
+	}
+	sd.refs++
+	return q, &durableService{Engine: sd.eng, dir: dir}, nil
+}
+
+// durableService is a durable engine as handed out by backend.Open: Close
+// releases this opener's reference, and the engine closes with the last.
+type durableService struct {
+	*Engine
+	dir  string
+	once sync.Once
+}
+
+// Close releases the engine when no other opener uses it.
+func (s *durableService) Close() error {
+	var err error
+	s.once.Do(func() {
+		durableEngines.Lock()
+		defer durableEngines.Unlock()
+		sd := durableEngines.byDir[s.dir]
+		if sd == nil || sd.eng != s.Engine {
+			return
+		}
+		sd.refs--
+		if sd.refs == 0 {
+			delete(durableEngines.byDir, s.dir)
+			err = sd.eng.Close()
+		}
+	})
+	return err
+}
