@@ -49,6 +49,12 @@ type Harness struct {
 	// FairQueues is true when the backend supports fair queueing of
 	// standard queues by MessageGroupId.
 	FairQueues bool
+
+	// SkipSlow skips the scenarios that move a hundred thousand messages or
+	// more (the in-flight limits, the noisy tenant), for backends where that
+	// takes too long (a backend reached over the network). They are also
+	// skipped under go test -short.
+	SkipSlow bool
 }
 
 // capability is a feature a scenario may need.
@@ -119,6 +125,10 @@ var groups = []group{
 	{"Attributes", attributeScenarios},
 	{"Concurrency", concurrencyScenarios},
 	{"Close", closeScenarios},
+	{"FIFO", fifoScenarios},
+	{"Fair", fairScenarios},
+	{"DeadLetter", deadLetterScenarios},
+	{"MoveTasks", moveTaskScenarios},
 }
 
 // Run runs every scenario of the suite on the backend h describes, each as
