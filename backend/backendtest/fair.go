@@ -26,6 +26,8 @@ func fairScenarios() []scenario {
 		{name: "NoisyTenant", needs: capFairQueues, run: testFairNoisyTenant},
 		{name: "UngroupedMessagesAreQuietTenants", needs: capFairQueues, run: testFairUngroupedQuiet},
 		{name: "NoisyWorkServedWhenAlone", needs: capFairQueues, run: testFairNoisyServedWhenAlone},
+		{name: "NoisyUntilBacklogDrains", needs: capFairQueues, run: testFairNoisyUntilBacklogDrains},
+		{name: "FewestInFlightNoisyFirst", needs: capFairQueues, run: testFairFewestInFlightFirst},
 		{name: "NoLockingNoOrdering", needs: capFairQueues, run: testFairNoLocking},
 		{name: "GroupAttribute", needs: capFairQueues, run: testFairGroupAttribute},
 	}
@@ -178,6 +180,68 @@ func testFairNoisyServedWhenAlone(e *env) {
 	}
 	e.wantCounts(url, counts{InFlight: 205})
 	e.wantNone(url)
+}
+
+func testFairNoisyUntilBacklogDrains(e *env) {
+	url := e.create("tenants", nil)
+	// "When a noisy neighbor becomes quiet: A tenant is no longer
+	// considered a noisy neighbor when either condition is met: The
+	// tenant's backlog is fully drained. The tenant hasn't sent any
+	// messages for 5 consecutive minutes." So it stays noisy when its
+	// share of the in-flight messages falls: here to 30 of 430 (7%) as 40
+	// quiet tenants take up to 10 in flight each, far fewer than its 30.
+	e.sendGroup(url, "noisy", "noisy", 1000)
+	e.makeNoisy(url, 30)
+	for g := range 40 {
+		group := fmt.Sprintf("quiet-%02d", g)
+		e.sendGroup(url, group, group, 10)
+	}
+	for i := range 40 {
+		for _, m := range e.receiveTen(url) {
+			if m.Body == "noisy" {
+				e.Fatalf("receive %d delivered noisy work while quiet messages waited (30 noisy of %d in flight)", i, 30+10*i)
+			}
+		}
+	}
+	e.wantCounts(url, counts{Visible: 970, InFlight: 430})
+	if msgs := e.receiveTen(url); len(msgs) != 10 || msgs[0].Body != "noisy" {
+		e.Fatalf("with only noisy work left, receive returned %v", short(bodiesOf(msgs)))
+	}
+}
+
+func testFairFewestInFlightFirst(e *env) {
+	url := e.create("tenants", nil)
+	// "If multiple tenants are detected as noisy neighbors at the same
+	// time, consumer instances first receive messages from noisy tenants
+	// with the fewest in-flight messages." Tenant big holds 60 in flight,
+	// then tenant small, quiet at first, gets 30 in flight: both are noisy
+	// (67% and 33% of the in-flight messages, at least 30 each), and small
+	// has fewer.
+	e.sendGroup(url, "big", "big", 200)
+	for range 6 {
+		for _, m := range e.receiveTen(url) {
+			if m.Body != "big" {
+				e.Fatalf("received %q while only big had sent", m.Body)
+			}
+		}
+	}
+	e.sendGroup(url, "small", "small", 200)
+	for i := range 3 {
+		for _, m := range e.receiveTen(url) {
+			if m.Body != "small" {
+				e.Fatalf("receive %d delivered %q while the quiet tenant small had messages waiting", i, m.Body)
+			}
+		}
+	}
+	msgs := e.receiveTen(url)
+	if len(msgs) != 10 {
+		e.Fatalf("receive returned %d messages, want 10", len(msgs))
+	}
+	for _, m := range msgs {
+		if m.Body != "small" {
+			e.Fatalf("with big (60 in flight) and small (30 in flight) both noisy, receive delivered %v, want small's messages first", bodiesInOrder(msgs))
+		}
+	}
 }
 
 func testFairNoLocking(e *env) {
