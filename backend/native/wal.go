@@ -196,6 +196,12 @@ func (w *wal) check() error {
 		return backend.NewError(backend.CodeServiceUnavailable, "The engine is closed.")
 	}
 	if w.failing != nil {
+		// Try again now rather than at the next retry tick: the request
+		// that finds the store failing is what notices space has returned.
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
 		return errStore(w.failing)
 	}
 	if len(w.buf) > maxPendingBytes {
