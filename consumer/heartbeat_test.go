@@ -3,6 +3,7 @@ package consumer_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -248,6 +249,53 @@ func TestHeartbeatOnFakeClock(t *testing.T) {
 		clk.Advance(time.Minute)
 		if err := <-stopped; err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// TestVisibilityChangeWaitsForARunningExtension checks that a backoff set
+// while the heartbeat is extending the same message is not undone by the
+// extension landing after it.
+func TestVisibilityChangeWaitsForARunningExtension(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		eng := newEngine(t)
+		q := newQueue(t, eng, "q", nil)
+		fq := &faultQueue{Queue: q}
+		sendN(t, q, 1, nil)
+		extStarted, extRelease := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		fq.changeHook = func(entries []backend.VisibilityEntry) ([]backend.EntryResult, error) {
+			if entries[0].VisibilityTimeout == 3 { // an extension
+				once.Do(func() {
+					close(extStarted)
+					<-extRelease
+				})
+			}
+			return q.ChangeVisibility(context.Background(), entries)
+		}
+		h := consumer.HandlerFunc(func(ctx context.Context, msg *consumer.Message) error {
+			<-extStarted
+			return errors.New("failed while being extended")
+		})
+		r := start(t, consumer.Config{Queues: []consumer.QueueConfig{{
+			Queue: fq, Handler: h, VisibilityTimeout: 3 * time.Second, Backoff: consumer.ConstantBackoff(time.Hour),
+		}}})
+		<-extStarted
+		time.Sleep(time.Second) // the backoff change would be flushed by now
+		synctest.Wait()
+		close(extRelease)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		r.stop(t, context.Background())
+		fq.mu.Lock()
+		last := fq.changeLog[len(fq.changeLog)-1]
+		fq.mu.Unlock()
+		if last.VisibilityTimeout != 3600 {
+			t.Errorf("last visibility change %ds: the extension overrode the backoff", last.VisibilityTimeout)
+		}
+		time.Sleep(time.Minute)
+		if v, f, _ := counts(t, eng, q); v != 0 || f != 1 {
+			t.Errorf("%d visible, %d in flight a minute later, want it backing off", v, f)
 		}
 	})
 }

@@ -32,6 +32,7 @@ type job struct {
 	prev, next *job // in sub.leases while tracked
 	expiresAt  time.Time
 	tracked    bool
+	extending  bool // the heartbeat is extending it right now
 	cancel     context.CancelCauseFunc // set while the handler runs
 	lost       error                   // why the lease was lost, if it was
 }
@@ -66,8 +67,9 @@ type sub struct {
 
 	pollWG, workWG, beatWG sync.WaitGroup
 
-	leaseMu sync.Mutex
-	leases  jobList // received, unfinished messages
+	leaseMu  sync.Mutex
+	leases   jobList       // received, unfinished messages
+	beatDone chan struct{} // closed when the running beat's extensions end
 
 	acks  *batcher[*job]
 	nacks *batcher[visChange]
@@ -260,8 +262,11 @@ func (s *sub) begin(j *job, cancel context.CancelCauseFunc) bool {
 	return true
 }
 
-// end stops tracking j and returns why its lease was lost, if it was.
-func (s *sub) end(j *job) error {
+// end stops tracking j and returns why its lease was lost, if it was. If
+// the heartbeat is extending j at this moment, wait is closed when that
+// extension has ended: a visibility change for j must wait for it, or the
+// extension could land after the change and undo it.
+func (s *sub) end(j *job) (lost error, wait <-chan struct{}) {
 	s.leaseMu.Lock()
 	defer s.leaseMu.Unlock()
 	if j.tracked {
@@ -269,7 +274,19 @@ func (s *sub) end(j *job) error {
 		j.tracked = false
 	}
 	j.cancel = nil
-	return j.lost
+	if j.extending {
+		wait = s.beatDone
+	}
+	return j.lost, wait
+}
+
+// changeVisibility queues a visibility change for j, after any extension of
+// j that is under way.
+func (s *sub) changeVisibility(j *job, secs int, wait <-chan struct{}) {
+	if wait != nil {
+		<-wait
+	}
+	s.nacks.add(visChange{j, secs})
 }
 
 func (s *sub) runOne(wctx context.Context, j *job) {
@@ -279,12 +296,12 @@ func (s *sub) runOne(wctx context.Context, j *job) {
 	if started {
 		err = callHandler(ctx, s.Handler, j.msg)
 	}
-	lost := s.end(j)
+	lost, wait := s.end(j)
 	cause := context.Cause(ctx)
 	cancel(nil)
 	ok := false
 	if started {
-		ok = s.settle(j, err, lost, cause)
+		ok = s.settle(j, err, lost, cause, wait)
 	}
 	s.finished(1)
 	if s.groups == nil {
@@ -324,7 +341,7 @@ func (s *sub) runBatch(wctx context.Context, jobs []*job) {
 	}
 	li := 0
 	for _, j := range jobs {
-		lost := s.end(j)
+		lost, wait := s.end(j)
 		if li >= len(live) || live[li] != j {
 			// Lost before it started: it will come back by itself.
 			if failedGroups != nil {
@@ -339,11 +356,12 @@ func (s *sub) runBatch(wctx context.Context, jobs []*job) {
 		li++
 		if failedGroups != nil && failedGroups[j.msg.GroupID] {
 			if lost == nil {
-				s.release(j.self[:])
+				s.srv.stats.released.Add(1)
+				s.changeVisibility(j, 0, wait)
 			}
 			continue
 		}
-		if !s.settle(j, err, lost, cause) && failedGroups != nil {
+		if !s.settle(j, err, lost, cause, wait) && failedGroups != nil {
 			failedGroups[j.msg.GroupID] = true
 		}
 	}
@@ -383,7 +401,7 @@ func callBatchHandler(ctx context.Context, h BatchHandler, msgs []*Message) (res
 
 // settle acts on a handler's outcome and reports whether the message is
 // done with (deleted or about to be), which lets a FIFO group go on.
-func (s *sub) settle(j *job, err, lost, cause error) bool {
+func (s *sub) settle(j *job, err, lost, cause error, wait <-chan struct{}) bool {
 	st := &s.srv.stats
 	switch {
 	case lost != nil:
@@ -404,7 +422,7 @@ func (s *sub) settle(j *job, err, lost, cause error) bool {
 		if s.OnPermanent != nil {
 			if herr := s.OnPermanent(s.ioCtx, j.msg, err); herr != nil {
 				s.report(OpPermanent, j.msg.MessageID, fmt.Errorf("OnPermanent: %w (handler: %w)", herr, err))
-				s.nacks.add(visChange{j, s.backoffSecs(j)})
+				s.changeVisibility(j, s.backoffSecs(j), wait)
 				return false
 			}
 		} else {
@@ -414,12 +432,12 @@ func (s *sub) settle(j *job, err, lost, cause error) bool {
 		return true
 	case errors.Is(cause, ErrServerShutdown):
 		st.released.Add(1)
-		s.nacks.add(visChange{j, 0})
+		s.changeVisibility(j, 0, wait)
 		return false
 	default:
 		st.failed.Add(1)
 		s.report(OpHandle, j.msg.MessageID, err)
-		s.nacks.add(visChange{j, s.backoffSecs(j)})
+		s.changeVisibility(j, s.backoffSecs(j), wait)
 		return false
 	}
 }
@@ -457,11 +475,12 @@ func (s *sub) giveBack(jobs []*job) {
 // release gives messages that will not run back to the queue at once.
 func (s *sub) release(jobs []*job) {
 	for _, j := range jobs {
-		if s.end(j) != nil {
+		lost, wait := s.end(j)
+		if lost != nil {
 			continue
 		}
 		s.srv.stats.released.Add(1)
-		s.nacks.add(visChange{j, 0})
+		s.changeVisibility(j, 0, wait)
 	}
 }
 
@@ -590,9 +609,27 @@ func (s *sub) beat() {
 			continue // at the extension limit: let it run out
 		}
 		due = append(due, visChange{j, secs})
+		j.extending = true
+	}
+	var beatDone chan struct{}
+	if len(due) > 0 {
+		beatDone = make(chan struct{})
+		s.beatDone = beatDone
 	}
 	s.leaseMu.Unlock()
 	s.reportLost(lost)
+	if beatDone != nil {
+		all := due
+		defer func() {
+			s.leaseMu.Lock()
+			for _, c := range all {
+				c.j.extending = false
+			}
+			s.beatDone = nil
+			s.leaseMu.Unlock()
+			close(beatDone)
+		}()
+	}
 	for len(due) > 0 {
 		n := min(len(due), backend.MaxBatchEntries)
 		batch := due[:n]
