@@ -32,7 +32,7 @@ type job struct {
 	prev, next *job // in sub.leases while tracked
 	expiresAt  time.Time
 	tracked    bool
-	extending  bool // the heartbeat is extending it right now
+	extending  bool                    // the heartbeat is extending it right now
 	cancel     context.CancelCauseFunc // set while the handler runs
 	lost       error                   // why the lease was lost, if it was
 }
