@@ -212,41 +212,45 @@ func applyAttrs(c queueConfig, attrs backend.Attributes, creating bool) (queueCo
 	return c, nil
 }
 
+// invalidPolicy is SQS's answer to a malformed or unusable RedrivePolicy:
+// "Value ... for parameter RedrivePolicy is invalid", InvalidParameterValue.
+func invalidPolicy(name, value, reason string) *backend.Error {
+	return backend.NewError(backend.CodeInvalidParameterValue,
+		"Value %s for parameter %s is invalid. Reason: %s.", value, name, reason)
+}
+
 func parseRedrivePolicy(v string) (*redrivePolicy, *backend.Error) {
 	if strings.TrimSpace(v) == "" {
 		return nil, nil // an empty policy removes the dead-letter queue
 	}
 	var raw map[string]any
 	if err := json.Unmarshal([]byte(v), &raw); err != nil {
-		return nil, invalidValue(attrRedrivePolicy, v, "the policy is not a valid JSON object")
+		return nil, invalidPolicy(attrRedrivePolicy, v, "the policy is not a valid JSON object")
 	}
-	p := &redrivePolicy{}
+	p := &redrivePolicy{MaxReceiveCount: 10} // SQS's default when none is given
 	for k, val := range raw {
 		switch k {
 		case "deadLetterTargetArn":
 			s, ok := val.(string)
 			if !ok {
-				return nil, invalidValue(attrRedrivePolicy, v, "deadLetterTargetArn must be a string")
+				return nil, invalidPolicy(attrRedrivePolicy, v, "deadLetterTargetArn must be a string")
 			}
 			p.DeadLetterTargetArn = s
 		case "maxReceiveCount":
 			n, ok := jsonInt(val)
 			if !ok {
-				return nil, invalidValue(attrRedrivePolicy, v, "maxReceiveCount must be an integer")
+				return nil, invalidPolicy(attrRedrivePolicy, v, "maxReceiveCount must be an integer")
 			}
 			p.MaxReceiveCount = n
 		default:
-			return nil, invalidValue(attrRedrivePolicy, v, "unknown field "+k)
+			return nil, invalidPolicy(attrRedrivePolicy, v, "unknown field "+k)
 		}
 	}
 	if p.DeadLetterTargetArn == "" {
-		return nil, invalidValue(attrRedrivePolicy, v, "deadLetterTargetArn is required")
-	}
-	if p.MaxReceiveCount == 0 {
-		p.MaxReceiveCount = 10
+		return nil, invalidPolicy(attrRedrivePolicy, v, "deadLetterTargetArn is required")
 	}
 	if p.MaxReceiveCount < 1 || p.MaxReceiveCount > 1000 {
-		return nil, invalidValue(attrRedrivePolicy, v, "maxReceiveCount must be from 1 to 1000")
+		return nil, invalidPolicy(attrRedrivePolicy, v, "maxReceiveCount must be from 1 to 1000")
 	}
 	return p, nil
 }

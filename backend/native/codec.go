@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"math"
 	"sort"
+	"unsafe"
 
 	"github.com/postbox-go/postbox/backend"
 )
@@ -206,6 +207,18 @@ func (d *dec) s() string {
 		return ""
 	}
 	v := string(d.b[:n])
+	d.b = d.b[n:]
+	return v
+}
+
+// view reads a string without copying it: the result shares the record's
+// memory, so callers copy it (pack) before the record goes away.
+func (d *dec) view() string {
+	n := d.n()
+	if d.err != nil || n == 0 {
+		return ""
+	}
+	v := unsafe.String(&d.b[0], n)
 	d.b = d.b[n:]
 	return v
 }

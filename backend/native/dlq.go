@@ -239,6 +239,8 @@ func (e *Engine) StartMessageMoveTask(ctx context.Context, req backend.MoveTaskR
 		return "", backend.NewError(backend.CodeResourceNotFoundException, "The resource that you specified for the SourceArn parameter doesn't exist.")
 	}
 	if !e.isDeadLetterQueue(req.SourceARN) {
+		// The contract: ResourceNotFoundException. (Recorded answers
+		// of the real SQS say InvalidParameterValue with this message.)
 		return "", backend.NewError(backend.CodeResourceNotFoundException,
 			"Source queue must be configured as a Dead Letter Queue.")
 	}
@@ -288,8 +290,8 @@ func (e *Engine) StartMessageMoveTask(ctx context.Context, req backend.MoveTaskR
 		last.mu.Unlock()
 		if busy {
 			e.tasksMu.Unlock()
-			return "", backend.NewError(backend.CodeUnsupportedOperation,
-				"A message move task is already running on the source queue; only one may run at a time.")
+			return "", backend.NewError(backend.CodeInvalidParameterValue,
+				"There is already a task running. Only one active task is allowed for a source queue arn at a given time.")
 		}
 	}
 	hist = append(hist, t)
@@ -490,7 +492,9 @@ func (q *queue) peekVisible(nowNanos int64) *message {
 		}
 		return best
 	}
-	for _, r := range []*ring[*message]{&q.deferred, &q.ready} {
+	rings := []*ring[*message]{&q.ready}
+	q.heldBack(func(r *ring[*message]) { rings = append(rings, r) })
+	for _, r := range rings {
 		for r.len() > 0 {
 			m := r.front()
 			if m.state != stateReady {
@@ -517,13 +521,14 @@ func (e *Engine) CancelMessageMoveTask(ctx context.Context, handle string) (int6
 	}
 	notFound := backend.NewError(backend.CodeResourceNotFoundException,
 		"No running message move task has the handle %q.", handle)
+	malformed := backend.NewError(backend.CodeInvalidParameterValue, "Value for parameter TaskHandle is invalid.")
 	raw, err := base64.StdEncoding.DecodeString(handle)
-	if err != nil {
-		return 0, notFound
+	if err != nil || handle == "" {
+		return 0, malformed
 	}
 	var th taskHandle
-	if json.Unmarshal(raw, &th) != nil {
-		return 0, notFound
+	if json.Unmarshal(raw, &th) != nil || th.TaskID == "" || th.SourceArn == "" {
+		return 0, malformed
 	}
 	e.tasksMu.Lock()
 	var t *moveTask

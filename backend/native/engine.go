@@ -379,7 +379,7 @@ func (e *Engine) existingQueue(q *queue, attrs backend.Attributes, name string) 
 // RedriveAllowPolicy lets this queue use it.
 func (e *Engine) checkRedrive(p *redrivePolicy, account, name string, fifo bool) *backend.Error {
 	bad := func(reason string) *backend.Error {
-		return invalidValue(attrRedrivePolicy, p.DeadLetterTargetArn, reason)
+		return invalidPolicy(attrRedrivePolicy, p.DeadLetterTargetArn, reason)
 	}
 	parts := strings.Split(p.DeadLetterTargetArn, ":")
 	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sqs" {

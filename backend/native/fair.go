@@ -87,34 +87,59 @@ func (q *queue) isNoisy(m *message, nowNanos int64) bool {
 // popReady removes and returns the next visible message to deliver, or nil:
 // held-back messages of tenants that are quiet again first (they are the
 // oldest), then quiet messages in order, holding back noisy ones, and only
-// then noisy ones. Callers hold mu.
+// then noisy ones, from the noisy tenant with the fewest messages in flight.
+// Callers hold mu.
 func (q *queue) popReady(nowNanos int64) *message {
-	for q.deferred.len() > 0 {
-		m := q.deferred.front()
-		if m.state != stateReady {
-			q.deferred.pop() // a tombstone
+	var back *group // the quiet-again tenant with the oldest held-back message
+	live := q.noisy[:0]
+	for _, g := range q.noisy {
+		for g.deferred.len() > 0 && g.deferred.front().state != stateReady {
+			g.deferred.pop() // a tombstone
+		}
+		if g.deferred.len() == 0 {
+			g.held = false
 			continue
 		}
-		if q.isNoisy(m, nowNanos) {
-			break
+		live = append(live, g)
+		if !q.isNoisy(g.deferred.front(), nowNanos) && (back == nil || g.deferred.front().seq < back.deferred.front().seq) {
+			back = g
 		}
-		return q.deferred.pop()
+	}
+	clear(q.noisy[len(live):])
+	q.noisy = live
+	if back != nil {
+		return back.deferred.pop()
 	}
 	for q.ready.len() > 0 {
 		m := q.ready.pop()
 		if m.state != stateReady {
 			continue // deleted while visible: a tombstone
 		}
-		if m.ext != nil && m.ext.grp != nil && q.isNoisy(m, nowNanos) {
-			q.deferred.push(m)
+		if g := m.group(); g != nil && q.isNoisy(m, nowNanos) {
+			g.deferred.push(m)
+			if !g.held {
+				g.held = true
+				q.noisy = append(q.noisy, g)
+			}
 			continue
 		}
 		return m
 	}
-	for q.deferred.len() > 0 {
-		if m := q.deferred.pop(); m.state == stateReady {
-			return m
+	var least *group
+	for _, g := range q.noisy {
+		if g.deferred.len() > 0 && (least == nil || g.inflight < least.inflight) {
+			least = g
 		}
 	}
-	return nil
+	if least == nil {
+		return nil
+	}
+	return least.deferred.pop()
+}
+
+// heldBack calls fn for every held-back message ring. Callers hold mu.
+func (q *queue) heldBack(fn func(r *ring[*message])) {
+	for _, g := range q.noisy {
+		fn(&g.deferred)
+	}
 }

@@ -46,9 +46,11 @@ type group struct {
 	inflight int
 	inAvail  bool
 	// Fair queueing (standard queues).
-	backlog  int   // visible and delayed messages
-	lastSend int64 // unix nanoseconds
-	noisy    bool
+	backlog  int            // visible and delayed messages
+	lastSend int64          // unix nanoseconds
+	noisy    bool           // noisy until its backlog drains or it stops sending
+	deferred ring[*message] // visible messages held back while noisy
+	held     bool           // in q.noisy
 }
 
 // The deduplication history holds every id of the last five minutes, which

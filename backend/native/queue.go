@@ -38,7 +38,7 @@ type queue struct {
 	ready     ring[*message]    // standard queues: visible messages, oldest first (may hold tombstones)
 	fifo      *fifoState        // FIFO queues: groups, deduplication, receive attempts
 	dlq       *queue            // the RedrivePolicy's target, resolved when the policy is set
-	deferred  ring[*message]    // standard queues: visible messages of noisy tenants, held back
+	noisy     []*group          // standard queues: tenants with held-back messages
 	tenants   map[string]*group // standard queues: message groups, for fair queueing
 	dlqOut    []*message        // dead-lettered under mu, handed to dlq by unlock
 	nReady    int
@@ -768,7 +768,7 @@ func (q *queue) purgeLocked() {
 	}
 	q.msgs = make(map[uint64]*message)
 	q.ready = ring[*message]{}
-	q.deferred = ring[*message]{}
+	q.noisy = nil
 	q.tenants = nil
 	q.pending = nil
 	if q.fifo != nil {
@@ -819,7 +819,7 @@ func (q *queue) sweep(nowNanos int64) {
 		return true
 	}
 	q.ready.filter(keep)
-	q.deferred.filter(keep)
+	q.heldBack(func(r *ring[*message]) { r.filter(keep) })
 }
 
 // validateIDs checks a batch's entry ids (count, form, distinctness) without
