@@ -61,16 +61,22 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, c *call, targ
 		return fail(err)
 	}
 	buf.Reset()
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(out); err != nil {
-		return fail(fmt.Errorf("encoding %s response: %w", action, err))
+	var resp []byte
+	if fe, ok := out.(fastEncoder); ok {
+		resp = fe.appendJSON(buf.AvailableBuffer())
+	} else {
+		enc := json.NewEncoder(buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(out); err != nil {
+			return fail(fmt.Errorf("encoding %s response: %w", action, err))
+		}
+		resp = buf.Bytes()
 	}
 	h := w.Header()
 	h.Set("Content-Type", contentTypeJSON10)
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(resp)))
 	w.WriteHeader(http.StatusOK)
-	w.Write(buf.Bytes())
+	w.Write(resp)
 	return http.StatusOK, ""
 }
 

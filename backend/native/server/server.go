@@ -175,10 +175,19 @@ type op[I, O any] struct {
 
 func (o op[I, O]) serveJSON(s *Server, c *call, body []byte) (any, error) {
 	var in I
-	if err := decodeJSON(body, &in); err != nil {
-		return nil, err
+	if fd, ok := any(&in).(fastDecoder); !ok || !decodeFast(fd, body) {
+		in = *new(I)
+		if err := decodeJSON(body, &in); err != nil {
+			return nil, err
+		}
 	}
 	return o.run(s, c, &in)
+}
+
+// decodeFast runs a fast decoder over a whole body.
+func decodeFast(fd fastDecoder, body []byte) bool {
+	l := lexer{b: body}
+	return fd.decodeFast(&l) && l.end()
 }
 
 func (o op[I, O]) serveQuery(s *Server, c *call, f form) (func(*xmlWriter), error) {
