@@ -449,6 +449,7 @@ func (q *queue) writeSnapshot(put func(byte, []byte) error) error {
 	}
 	x.u(fifoSeq)
 	x.i(q.purgedAt)
+	x.u(uint64(len(q.msgs)))
 	if err := put(recQueueMark, x.b); err != nil {
 		return err
 	}
@@ -539,6 +540,9 @@ type replayer struct {
 	taskByID map[string]*moveTask
 	// pendingMark is a snapshot's mark, waiting for its queue's record.
 	pendingMark *markState
+	// order lists each queue's messages as they were read (a snapshot
+	// writes them in sequence order), so finish rarely needs to sort.
+	order map[uint32][]*message
 }
 
 type pendingAttempt struct {
@@ -553,6 +557,7 @@ func newReplayer(e *Engine) *replayer {
 	return &replayer{
 		e: e, byGen: map[uint32]*queue{}, marks: map[uint32]uint64{},
 		attempts: map[uint32]map[string]pendingAttempt{}, taskByID: map[string]*moveTask{},
+		order: map[uint32][]*message{},
 	}
 }
 
@@ -582,7 +587,8 @@ func (r *replayer) apply(f frame, snapshot bool) error {
 	case recQueueMark:
 		r.marks[gen] = lsn
 		nextSeq, fifoSeq, purgedAt := d.u(), d.u(), d.i()
-		r.pendingMark = &markState{gen: gen, nextSeq: nextSeq, fifoSeq: fifoSeq, purgedAt: purgedAt}
+		count := int(d.u())
+		r.pendingMark = &markState{gen: gen, nextSeq: nextSeq, fifoSeq: fifoSeq, purgedAt: purgedAt, count: count}
 	case recCreateQueue:
 		account, name := d.s(), d.s()
 		created, lastModified := d.i(), d.i()
@@ -605,6 +611,8 @@ func (r *replayer) apply(f frame, snapshot bool) error {
 				q.fifo.seq = pm.fifoSeq
 			}
 			q.purgedAt = pm.purgedAt
+			q.msgs = make(map[uint64]*message, pm.count)
+			r.order[gen] = make([]*message, 0, pm.count)
 			r.pendingMark = nil
 		}
 		r.byGen[gen] = q
@@ -641,6 +649,7 @@ type markState struct {
 	gen              uint32
 	nextSeq, fifoSeq uint64
 	purgedAt         int64
+	count            int
 }
 
 func (r *replayer) applyQueue(q *queue, typ byte, d *dec, snapshot bool) {
@@ -664,6 +673,7 @@ func (r *replayer) applyQueue(q *queue, typ byte, d *dec, snapshot bool) {
 				return
 			}
 			q.msgs[m.seq] = m
+			r.order[q.gen] = append(r.order[q.gen], m)
 			if m.seq >= q.nextSeq {
 				q.nextSeq = m.seq + 1
 			}
@@ -765,10 +775,14 @@ func decTask(d *dec) *moveTask {
 func (r *replayer) finish(now time.Time) {
 	nowNanos := now.UnixNano()
 	for _, q := range r.byGen {
-		ms := make([]*message, 0, len(q.msgs))
-		for _, m := range q.msgs {
-			ms = append(ms, m)
+		// The messages still present, in the order they were read.
+		ms := r.order[q.gen][:0]
+		for _, m := range r.order[q.gen] {
+			if q.msgs[m.seq] == m {
+				ms = append(ms, m)
+			}
 		}
+		delete(r.order, q.gen)
 		bySeq := func(a, b *message) int {
 			switch {
 			case a.seq < b.seq:
