@@ -45,11 +45,12 @@ var systemAttributeNames = []string{"All"}
 // messageAttributeNames are the message attributes every receive asks for.
 var messageAttributeNames = []string{"All"}
 
-func newMessage(m *backend.Message, queueURL string, receivedAt time.Time) *Message {
-	msg := &Message{Message: *m, QueueURL: queueURL, ReceivedAt: receivedAt}
+// fill sets msg from the received message m.
+func (msg *Message) fill(m *backend.Message, queueURL string, receivedAt time.Time) {
+	*msg = Message{Message: *m, QueueURL: queueURL, ReceivedAt: receivedAt}
 	a := m.Attributes
 	if a == nil {
-		return msg
+		return
 	}
 	if v, ok := a["ApproximateReceiveCount"]; ok {
 		msg.ReceiveCount, _ = strconv.Atoi(v)
@@ -59,7 +60,6 @@ func newMessage(m *backend.Message, queueURL string, receivedAt time.Time) *Mess
 	msg.GroupID = a["MessageGroupId"]
 	msg.DeduplicationID = a["MessageDeduplicationId"]
 	msg.SequenceNumber = a["SequenceNumber"]
-	return msg
 }
 
 // millis parses an SQS timestamp (milliseconds since the epoch).

@@ -11,39 +11,45 @@ import (
 // one back per finished message. It is the back-pressure that keeps received
 // messages from piling up in local buffers.
 type slots struct {
-	mu      sync.Mutex
-	free    int
-	waiters int
-	changed chan struct{} // closed and replaced when free grows and someone waits
+	mu   sync.Mutex
+	free int
+	// kick wakes one waiting poller when slots are freed; a poller that
+	// takes slots and leaves some free passes the kick on.
+	kick chan struct{}
 }
 
-func newSlots(n int) *slots { return &slots{free: n, changed: make(chan struct{})} }
+func newSlots(n int) *slots { return &slots{free: n, kick: make(chan struct{}, 1)} }
 
-// acquire waits until at least one slot is free and takes up to max of them.
-// It returns 0 when ctx ends first.
-func (s *slots) acquire(ctx context.Context, max int) int {
+// acquire waits until max slots are free, or at least one is and hungry
+// reports true, and takes up to max of them. It returns 0 when ctx ends
+// first. hungry is checked whenever slots are freed.
+func (s *slots) acquire(ctx context.Context, max int, hungry func() bool) int {
 	for {
 		s.mu.Lock()
-		if s.free > 0 {
+		if s.free >= max || (s.free > 0 && hungry()) {
 			n := min(s.free, max)
 			s.free -= n
+			left := s.free
 			s.mu.Unlock()
+			if left > 0 {
+				s.wake()
+			}
 			return n
 		}
-		s.waiters++
-		ch := s.changed
 		s.mu.Unlock()
 		select {
-		case <-ch:
-			s.mu.Lock()
-			s.waiters--
-			s.mu.Unlock()
+		case <-s.kick:
 		case <-ctx.Done():
-			s.mu.Lock()
-			s.waiters--
-			s.mu.Unlock()
+			s.wake() // pass on a kick this poller may have taken
 			return 0
 		}
+	}
+}
+
+func (s *slots) wake() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
 	}
 }
 
@@ -54,9 +60,6 @@ func (s *slots) release(n int) {
 	}
 	s.mu.Lock()
 	s.free += n
-	if s.waiters > 0 {
-		close(s.changed)
-		s.changed = make(chan struct{})
-	}
 	s.mu.Unlock()
+	s.wake()
 }

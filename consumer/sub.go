@@ -25,8 +25,9 @@ var entryIDs = func() (ids [backend.MaxBatchEntries]string) {
 
 // job is one received message from its receive to its end.
 type job struct {
-	msg  *Message
-	self [1]*job // a one-job unit of work, without an allocation
+	msg     *Message // &m
+	m       Message
+	self    [1]*job // a one-job unit of work, without an allocation
 
 	// Guarded by sub.leaseMu.
 	prev, next *job // in sub.leases while tracked
@@ -153,7 +154,7 @@ func (s *sub) poll() {
 		MessageAttributeNames: messageAttributeNames,
 	}
 	for {
-		n := s.slots.acquire(ctx, s.MaxMessages)
+		n := s.slots.acquire(ctx, s.MaxMessages, s.hungry)
 		if n == 0 {
 			return
 		}
@@ -186,12 +187,18 @@ func (s *sub) poll() {
 		if len(msgs) == 0 {
 			continue
 		}
+		// One allocation for the jobs of a receive, one for their list.
+		all := make([]job, len(msgs))
 		jobs := make([]*job, len(msgs))
-		s.leaseMu.Lock()
+		expires := start.Add(s.vis)
 		for i, m := range msgs {
-			j := &job{msg: newMessage(m, s.url, start), expiresAt: start.Add(s.vis), tracked: true}
-			j.self[0] = j
+			j := &all[i]
+			j.m.fill(m, s.url, start)
+			j.msg, j.self[0], j.expiresAt, j.tracked = &j.m, j, expires, true
 			jobs[i] = j
+		}
+		s.leaseMu.Lock()
+		for _, j := range jobs {
 			s.leases.push(j)
 		}
 		s.leaseMu.Unlock()
@@ -205,6 +212,12 @@ func (s *sub) poll() {
 		s.dispatch(jobs)
 	}
 }
+
+// hungry reports whether the workers are about to run out of work: nothing
+// received waits for them. Pollers then receive as soon as one slot is free;
+// otherwise they wait until a whole receive's worth is, which keeps receives
+// full without leaving a worker idle.
+func (s *sub) hungry() bool { return len(s.ready) == 0 }
 
 // dispatch hands received jobs to the workers.
 func (s *sub) dispatch(jobs []*job) {
