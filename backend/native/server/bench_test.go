@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -17,12 +18,14 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/postbox-go/postbox/backend"
 	"github.com/postbox-go/postbox/backend/native"
@@ -139,6 +142,16 @@ func benchClient(endpoint string, conns int) *sqs.Client {
 type phaseResult struct {
 	rate float64       // messages per second
 	p99  time.Duration // of one request (send) or one receive+delete cycle
+	cpu  float64       // process CPU time (client and server) per message, in µs
+}
+
+// cpuTime is the process's user and system CPU time so far. Under a busy
+// machine the CPU cost per message is a steadier comparison than wall
+// clock throughput.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // runSend sends target.msgs messages in batches of 10 from g goroutines.
@@ -148,17 +161,21 @@ func runSend(b *testing.B, t *benchTarget, url string, g int) phaseResult {
 		entries[i] = types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(benchPayload)}
 	}
 	batches := int64(t.msgs / benchBatch)
-	var next atomic.Int64
+	var next, errs atomic.Int64
 	lat := make([][]time.Duration, g)
 	var wg sync.WaitGroup
 	var failed atomic.Value
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for w := range g {
 		wg.Go(func() {
 			for next.Add(1) <= batches {
 				t0 := time.Now()
 				out, err := t.client.SendMessageBatch(context.Background(), &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries})
 				lat[w] = append(lat[w], time.Since(t0))
+				if err != nil && transient(err, &errs) {
+					next.Add(-1)
+					continue
+				}
 				if err != nil || len(out.Successful) != benchBatch {
 					failed.Store(fmt.Sprintf("send: %v (%v)", err, out))
 					return
@@ -171,19 +188,20 @@ func runSend(b *testing.B, t *benchTarget, url string, g int) phaseResult {
 	if f := failed.Load(); f != nil {
 		b.Fatalf("%s: %s", t.name, f)
 	}
-	return phaseResult{rate: float64(batches*benchBatch) / elapsed.Seconds(), p99: p99(lat)}
+	n := float64(batches * benchBatch)
+	return phaseResult{rate: n / elapsed.Seconds(), p99: p99(lat), cpu: float64((cpuTime() - cpu0).Microseconds()) / n}
 }
 
 // runReceive receives and deletes target.msgs messages, in batches of up to
 // 10, from g goroutines.
 func runReceive(b *testing.B, t *benchTarget, url string, g int) phaseResult {
 	total := int64(t.msgs)
-	var done atomic.Int64
+	var done, errs atomic.Int64
 	lat := make([][]time.Duration, g)
 	var wg sync.WaitGroup
 	var failed atomic.Value
 	deadline := time.Now().Add(5 * time.Minute)
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for w := range g {
 		wg.Go(func() {
 			entries := make([]types.DeleteMessageBatchRequestEntry, 0, benchBatch)
@@ -196,6 +214,9 @@ func runReceive(b *testing.B, t *benchTarget, url string, g int) phaseResult {
 				out, err := t.client.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
 					QueueUrl: aws.String(url), MaxNumberOfMessages: benchBatch, WaitTimeSeconds: 0,
 				})
+				if err != nil && transient(err, &errs) {
+					continue
+				}
 				if err != nil {
 					failed.Store(fmt.Sprintf("receive: %v", err))
 					return
@@ -209,6 +230,9 @@ func runReceive(b *testing.B, t *benchTarget, url string, g int) phaseResult {
 				}
 				del, err := t.client.DeleteMessageBatch(context.Background(), &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(url), Entries: entries})
 				lat[w] = append(lat[w], time.Since(t0))
+				if err != nil && transient(err, &errs) {
+					continue // the messages come back after their visibility timeout
+				}
 				if err != nil || len(del.Failed) != 0 {
 					failed.Store(fmt.Sprintf("delete: %v", err))
 					return
@@ -222,7 +246,19 @@ func runReceive(b *testing.B, t *benchTarget, url string, g int) phaseResult {
 	if f := failed.Load(); f != nil {
 		b.Fatalf("%s: %s", t.name, f)
 	}
-	return phaseResult{rate: float64(done.Load()) / elapsed.Seconds(), p99: p99(lat)}
+	n := float64(done.Load())
+	return phaseResult{rate: n / elapsed.Seconds(), p99: p99(lat), cpu: float64((cpuTime() - cpu0).Microseconds()) / n}
+}
+
+// transient counts a transport error (a connection reset or closed under
+// load) and reports whether the load generator should go on; API errors
+// and more than 100 transport errors end the run.
+func transient(err error, n *atomic.Int64) bool {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return false
+	}
+	return n.Add(1) <= 100
 }
 
 func p99(lat [][]time.Duration) time.Duration {
@@ -370,7 +406,7 @@ func BenchmarkWire(b *testing.B) {
 				if os.Getenv("POSTBOX_BENCH_MOTO") == "1" {
 					targets = append(targets, motoTarget(b, g))
 				}
-				rates := map[string][]float64{}
+				rates, cpus := map[string][]float64{}, map[string][]float64{}
 				lats := map[string][]time.Duration{}
 				for r := range rounds {
 					for _, t := range targets {
@@ -390,15 +426,17 @@ func BenchmarkWire(b *testing.B) {
 						t.drop(u)
 						rates[t.name] = append(rates[t.name], res.rate)
 						lats[t.name] = append(lats[t.name], res.p99)
+						cpus[t.name] = append(cpus[t.name], res.cpu)
 					}
 				}
-				floor := median(rates["floor"])
+				floor, floorCPU := median(rates["floor"]), median(cpus["floor"])
 				for _, t := range targets {
-					rate, lat := median(rates[t.name]), medianDur(lats[t.name])
+					rate, lat, cpu := median(rates[t.name]), medianDur(lats[t.name]), median(cpus[t.name])
 					b.ReportMetric(rate, t.name+"-msgs/s")
 					b.ReportMetric(float64(lat.Microseconds())/1000, t.name+"-p99-ms")
-					b.Logf("%-16s g=%-3d %-8s %10.0f msgs/s  %6.1f%% of floor  p99 %v  (rounds: %v)",
-						phase, g, t.name, rate, 100*rate/floor, lat.Round(10*time.Microsecond), rates[t.name])
+					b.ReportMetric(cpu, t.name+"-cpu-µs/msg")
+					b.Logf("%-16s g=%-3d %-8s %9.0f msgs/s %6.1f%% of floor  p99 %8v  cpu %6.1f µs/msg (floor/this %5.1f%%)  rounds %.0f",
+						phase, g, t.name, rate, 100*rate/floor, lat.Round(10*time.Microsecond), cpu, 100*floorCPU/cpu, rates[t.name])
 				}
 				b.ReportMetric(median(rates["postbox"])/floor, "postbox/floor")
 			})

@@ -135,3 +135,16 @@ func FuzzFastEncode(f *testing.F) {
 		checkFastEncode(t, out)
 	})
 }
+
+func TestMediaType(t *testing.T) {
+	for in, want := range map[string]string{
+		"application/x-amz-json-1.0":                      "application/x-amz-json-1.0",
+		" Application/X-Amz-JSON-1.0 ; charset=utf-8":     "application/x-amz-json-1.0",
+		"application/x-www-form-urlencoded;charset=utf-8": "application/x-www-form-urlencoded",
+		"": "",
+	} {
+		if got := mediaType(in); got != want {
+			t.Errorf("mediaType(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

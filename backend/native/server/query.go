@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/base64"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -32,7 +31,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, c *call, rid
 		return fail(backend.NewError(codeMalformedQueryString, "The query string is malformed: %v.", err))
 	}
 	if r.Method == http.MethodPost || r.Method == http.MethodPut {
-		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		ct := mediaType(r.Header.Get("Content-Type"))
 		within, err := s.readBody(r, buf)
 		if err != nil {
 			return fail(backend.NewError(codeMalformedQueryString, "Could not read the request body: %v", err))

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"mime"
 	"net"
 	"net/http"
 	"strings"
@@ -252,7 +251,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.pathURL = pathQueueURL(c.base, r.URL.Path)
 
 	target := r.Header.Get("X-Amz-Target")
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	ct := mediaType(r.Header.Get("Content-Type"))
 	isJSON := target != "" || ct == contentTypeJSON10 || ct == contentTypeJSON11 || ct == "application/json"
 
 	buf := s.bufs.Get().(*bytes.Buffer)
@@ -327,6 +326,21 @@ func (s *Server) tooLarge(action string) *backend.Error {
 			"One or more parameters are invalid. Reason: Message must be shorter than %d bytes; this request is over the server's limit of %d bytes.", backend.MaxMessageSize, s.maxBytes)
 	}
 	return backend.NewError(backend.CodeInvalidParameterValue, "The request body is larger than the server's limit of %d bytes.", s.maxBytes)
+}
+
+// mediaType returns the lower-cased media type of a Content-Type header,
+// without parameters.
+func mediaType(ct string) string {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.TrimSpace(ct)
+	for i := 0; i < len(ct); i++ {
+		if c := ct[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(ct)
+		}
+	}
+	return ct
 }
 
 // baseURL is scheme://host[:port] for queue URLs in answers to r.
