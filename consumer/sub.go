@@ -25,9 +25,9 @@ var entryIDs = func() (ids [backend.MaxBatchEntries]string) {
 
 // job is one received message from its receive to its end.
 type job struct {
-	msg     *Message // &m
-	m       Message
-	self    [1]*job // a one-job unit of work, without an allocation
+	msg  *Message // &m
+	m    Message
+	self [1]*job // a one-job unit of work, without an allocation
 
 	// Guarded by sub.leaseMu.
 	prev, next *job // in sub.leases while tracked
