@@ -5,7 +5,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/postbox-go/postbox/backend"
@@ -642,9 +641,7 @@ func testAtLeastOnce(e *env) {
 }
 
 func testInflightLimit(e *env) {
-	if testing.Short() {
-		e.Skip("sends 120,000 messages")
-	}
+	e.skipSlow("sends 120,000 messages")
 	url := e.create("q", nil)
 	// API Reference (ChangeMessageVisibility; OverLimit): "For most
 	// standard queues ... there can be a maximum of approximately 120,000
