@@ -1,0 +1,296 @@
+package storecompare
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// Run (README.md has the results):
+//
+//	cd bench/storecompare
+//	GOMAXPROCS=2 go test -run '^$' -bench . -benchtime 2s -count 6 | tee results.txt
+//	benchstat results.txt
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// body is the 256-byte message body every store sends.
+var body = strings.Repeat("x", 256)
+
+// cycle is one client's turn: send 10, mark 10 received, delete them.
+func cycle(ctx context.Context, q trafficQueue) error {
+	if err := q.send(ctx, body); err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	rs, err := q.receive(ctx)
+	if err != nil {
+		return fmt.Errorf("receive: %w", err)
+	}
+	if len(rs) == 0 {
+		return nil
+	}
+	if err := q.delete(ctx, rs); err != nil {
+		return fmt.Errorf("delete: %w", err)
+	}
+	return nil
+}
+
+// traffic runs cycles cycles split over clients goroutines and returns how
+// long they took.
+func traffic(ctx context.Context, q trafficQueue, clients, cycles int) (time.Duration, error) {
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	start := time.Now()
+	for c := range clients {
+		n := cycles / clients
+		if c < cycles%clients {
+			n++
+		}
+		wg.Go(func() {
+			for range n {
+				if err := cycle(ctx, q); err != nil {
+					once.Do(func() { first = err })
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start), first
+}
+
+// drain receives and deletes until the queue has no ready message.
+func drain(ctx context.Context, q trafficQueue) error {
+	for {
+		rs, err := q.receive(ctx)
+		if err != nil || len(rs) == 0 {
+			return err
+		}
+		if err := q.delete(ctx, rs); err != nil {
+			return err
+		}
+	}
+}
+
+// BenchmarkQueueTraffic: c clients each loop over send 10 (durable),
+// receive 10 (not waited for), delete 10 (durable), on a fresh durable
+// queue of each store. b.N counts messages; msgs/s is messages sent (and
+// received and deleted) per second.
+func BenchmarkQueueTraffic(b *testing.B) {
+	ctx := context.Background()
+	for _, s := range stores {
+		for _, clients := range []int{8, 64} {
+			b.Run(fmt.Sprintf("%s/c%d", s.name, clients), func(b *testing.B) {
+				q, err := s.open(b.TempDir(), true)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer q.close()
+				cycles := (b.N + 9) / 10
+				b.ResetTimer()
+				el, err := traffic(ctx, q, clients, cycles)
+				b.StopTimer()
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(cycles*10)/el.Seconds(), "msgs/s")
+			})
+		}
+	}
+}
+
+// churnMessages is how many messages BenchmarkChurnSpace sends and deletes.
+const churnMessages = 100_000
+
+// BenchmarkChurnSpace: the space a store takes on disk after 100,000
+// messages were sent, received and deleted (64 clients), once its own
+// reclamation has run (postbox: Engine.Compact; pebble: Compact over the
+// queue's key range; bbolt: nothing to run, freed pages go to its freelist
+// and the file never shrinks) and the store was closed. Space does not
+// depend on when writes are synced, so to keep the run short the stores
+// are opened without waiting for syncs (postbox SyncInterval, pebble
+// NoSync, bbolt NoSync); the records written are the same.
+// bytes-after-churn is the files' total size, alloc-bytes-after-churn the
+// blocks they occupy, bytes-before-reclaim the size while open, before
+// reclamation.
+func BenchmarkChurnSpace(b *testing.B) {
+	ctx := context.Background()
+	for _, s := range stores {
+		b.Run(s.name, func(b *testing.B) {
+			var size, alloc, before int64
+			for range b.N {
+				dir, err := os.MkdirTemp(b.TempDir(), "churn")
+				if err != nil {
+					b.Fatal(err)
+				}
+				q, err := s.open(dir, false)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := traffic(ctx, q, 64, churnMessages/10); err != nil {
+					b.Fatal(err)
+				}
+				if err := drain(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+				if n, err := q.count(ctx); err != nil || n != 0 {
+					b.Fatalf("after churn: %d messages, %v", n, err)
+				}
+				sz, _, err := dirSize(dir)
+				if err != nil {
+					b.Fatal(err)
+				}
+				before += sz
+				if err := q.reclaim(ctx); err != nil {
+					b.Fatal(err)
+				}
+				if err := q.close(); err != nil {
+					b.Fatal(err)
+				}
+				sz, al, err := dirSize(dir)
+				if err != nil {
+					b.Fatal(err)
+				}
+				size += sz
+				alloc += al
+			}
+			n := float64(b.N)
+			b.ReportMetric(float64(size)/n, "bytes-after-churn")
+			b.ReportMetric(float64(alloc)/n, "alloc-bytes-after-churn")
+			b.ReportMetric(float64(before)/n, "bytes-before-reclaim")
+		})
+	}
+}
+
+// dirSize returns the total size of the files under dir and the space
+// their blocks occupy.
+func dirSize(dir string) (size, alloc int64, err error) {
+	err = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		size += fi.Size()
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			alloc += st.Blocks * 512
+		}
+		return nil
+	})
+	return size, alloc, err
+}
+
+// BenchmarkFsync: the latency of a 512-byte write plus fsync on the disk
+// the stores use, for context.
+func BenchmarkFsync(b *testing.B) {
+	f, err := os.Create(filepath.Join(b.TempDir(), "fsync"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	p := make([]byte, 512)
+	for b.Loop() {
+		if _, err := f.Write(p); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Sync(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/fsync")
+}
+
+// TestStoresAgree runs the workload on every store: messages sent before a
+// reopen are found after it, 100 messages of traffic leave none behind,
+// and the deletes are still there after another reopen.
+func TestStoresAgree(t *testing.T) {
+	ctx := context.Background()
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			dir := t.TempDir()
+			q, err := s.open(dir, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := q.send(ctx, body); err != nil {
+				t.Fatal(err)
+			}
+			if err := q.close(); err != nil {
+				t.Fatal(err)
+			}
+
+			q, err = s.open(dir, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if q != nil {
+					q.close()
+				}
+			}()
+			if n, err := q.count(ctx); err != nil || n != 10 {
+				t.Fatalf("after reopen: %d messages, %v; want the 10 sent before", n, err)
+			}
+			if _, err := traffic(ctx, q, 4, 10); err != nil {
+				t.Fatal(err)
+			}
+			if err := drain(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := q.count(ctx); err != nil || n != 0 {
+				t.Fatalf("after traffic: %d messages, %v; want 0", n, err)
+			}
+			if err := q.reclaim(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := q.close(); err != nil {
+				t.Fatal(err)
+			}
+
+			q, err = s.open(dir, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, err := q.count(ctx); err != nil || n != 0 {
+				t.Fatalf("after second reopen: %d messages, %v; want 0", n, err)
+			}
+		})
+	}
+}
+
+// TestMessageRecordRoundTrip: the kv stores' message record decodes to
+// what was encoded, and a truncated record is refused.
+func TestMessageRecordRoundTrip(t *testing.T) {
+	m := kvMessage{
+		seq: 1 << 40, id: newMessageID(), body: body, md5: "0123456789abcdef0123456789abcdef",
+		sentAt: time.Now().UnixNano(), nonce: 7, state: stateInFlight,
+		visibleAt: 3, receivedAt: 2, firstRecvAt: -1, receiveCount: 4,
+	}
+	enc := m.encode(nil)
+	got, err := decodeKVMessage(enc)
+	if err != nil || got != m {
+		t.Fatalf("round trip: %+v, %v; want %+v", got, err, m)
+	}
+	for _, n := range []int{0, 1, 10, len(enc) - 1} {
+		if _, err := decodeKVMessage(enc[:n]); err == nil {
+			t.Errorf("truncated to %d bytes: decoded", n)
+		}
+	}
+	if _, err := decodeKVMessage(append(enc, 0)); err == nil {
+		t.Error("trailing byte: decoded")
+	}
+}
