@@ -28,6 +28,9 @@ type serveOptions struct {
 	logFormat       string
 	maxRequestBytes int64
 	shutdownTimeout time.Duration
+	dataDir         string
+	sync            string
+	syncInterval    time.Duration
 }
 
 func newServeCmd() *cobra.Command {
@@ -46,7 +49,12 @@ Queue URLs are http://HOST:PORT/000000000000/NAME, with the host the client
 used unless --host says otherwise. With --config, the queues the file names
 are created at start (see "Config file" below). SIGINT or SIGTERM shuts the
 server down gracefully: waiting long polls are answered with no messages,
-requests in flight finish, then the engine closes. Messages live in memory.
+requests in flight finish, then the engine closes. Messages live in memory,
+or on disk with --data-dir DIR: then every send, delete and visibility
+change is on stable storage before it is acknowledged (--sync always, the
+default; --sync interval syncs every --sync-interval instead), and a restart
+finds every queue and message as it was. One process at a time may use a
+data directory.
 
 Config file (JSON):
 
@@ -77,6 +85,9 @@ Attribute values may be JSON strings, numbers or booleans.`,
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.Int64Var(&o.maxRequestBytes, "max-request-bytes", server.DefaultMaxRequestBytes, "largest request body accepted")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown waits for requests in flight")
+	f.StringVar(&o.dataDir, "data-dir", "", "keep queues and messages durably in this directory (default: in memory)")
+	f.StringVar(&o.sync, "sync", "always", "with --data-dir: always (fsync before acknowledging) or interval (fsync every --sync-interval)")
+	f.DurationVar(&o.syncInterval, "sync-interval", 100*time.Millisecond, "with --sync interval: how often to fsync")
 	return cmd
 }
 
@@ -122,14 +133,29 @@ func runServe(ctx context.Context, o serveOptions, logOut io.Writer, ready func(
 	}
 	defer ln.Close()
 
+	var syncMode native.SyncMode
+	switch o.sync {
+	case "always":
+		syncMode = native.SyncAlways
+	case "interval":
+		syncMode = native.SyncInterval
+	default:
+		return fmt.Errorf("--sync %q: want always or interval", o.sync)
+	}
 	eng, err := native.New(native.Config{
-		AccountID: o.accountID,
-		Region:    o.region,
-		BaseURL:   "http://" + ln.Addr().String(),
-		Logger:    log,
+		AccountID:    o.accountID,
+		Region:       o.region,
+		BaseURL:      "http://" + ln.Addr().String(),
+		Logger:       log,
+		DataDir:      o.dataDir,
+		Sync:         syncMode,
+		SyncInterval: o.syncInterval,
 	})
 	if err != nil {
 		return err
+	}
+	if o.dataDir != "" {
+		log.Info("durable queues", "data-dir", o.dataDir, "sync", o.sync)
 	}
 	defer eng.Close()
 	if cfg != nil {
