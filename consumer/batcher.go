@@ -43,9 +43,6 @@ func (b *batcher[T]) add(item T) {
 		b.due = true
 	}
 	b.startLocked()
-	if len(b.pending) > 0 && b.timer == nil && !b.due {
-		b.timer = b.clock.AfterFunc(b.delay, b.expire)
-	}
 	b.mu.Unlock()
 }
 
@@ -81,6 +78,11 @@ func (b *batcher[T]) startLocked() {
 		b.inFlight++
 		b.wg.Add(1)
 		go b.run(batch)
+	}
+	// What is left waits for more items or for its delay; never for
+	// nothing.
+	if len(b.pending) > 0 && !b.due && b.timer == nil {
+		b.timer = b.clock.AfterFunc(b.delay, b.expire)
 	}
 }
 

@@ -279,9 +279,6 @@ func (p *Producer) Send(ctx context.Context, m Message) (Result, error) {
 		p.due = true
 	}
 	p.startLocked()
-	if len(p.pending) > 0 && p.timer == nil && !p.due {
-		p.timer = p.clock.AfterFunc(p.linger, p.expire)
-	}
 	p.mu.Unlock()
 	select {
 	case r := <-ps.done:
@@ -334,6 +331,11 @@ func (p *Producer) startLocked() {
 		p.inFlight++
 		p.wg.Add(1)
 		go p.send(batch)
+	}
+	// What is left waits for more messages or for the linger; never for
+	// nothing.
+	if len(p.pending) > 0 && !p.due && p.timer == nil && !p.closed {
+		p.timer = p.clock.AfterFunc(p.linger, p.expire)
 	}
 }
 

@@ -352,3 +352,45 @@ func equal(a, b []int) bool {
 	}
 	return true
 }
+
+// gatedQueue blocks its first Send until the gate opens.
+type gatedQueue struct {
+	backend.Queue
+	gate  chan struct{}
+	first atomic.Bool
+}
+
+func (g *gatedQueue) Send(ctx context.Context, entries []backend.SendEntry) ([]backend.SendResult, error) {
+	if !g.first.Swap(true) {
+		<-g.gate
+	}
+	return g.Queue.Send(ctx, entries)
+}
+
+// TestProducerNeverStrandsAPartBatch: the linger passes while every call is
+// busy; the call that ends then takes a full batch and leaves a part batch,
+// which must still be sent after the linger.
+func TestProducerNeverStrandsAPartBatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, q := newQueue(t, "q", nil)
+		gq := &gatedQueue{Queue: q, gate: make(chan struct{})}
+		p := producer.New(gq, producer.Config{MaxInFlight: 1, Linger: 10 * time.Millisecond})
+		var wg sync.WaitGroup
+		wg.Go(func() { p.Send(context.Background(), producer.Message{Body: "first"}) })
+		time.Sleep(20 * time.Millisecond)
+		synctest.Wait()
+		for i := range 15 {
+			wg.Go(func() { p.Send(context.Background(), producer.Message{Body: strconv.Itoa(i)}) })
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		close(gq.gate)
+		time.Sleep(50 * time.Millisecond)
+		synctest.Wait()
+		if n := len(receiveAll(t, q)); n != 16 {
+			t.Errorf("%d of 16 messages sent 50ms after the calls freed up", n)
+		}
+		wg.Wait()
+		p.Close()
+	})
+}

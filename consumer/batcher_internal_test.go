@@ -1,0 +1,78 @@
+package consumer
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+)
+
+// TestBatcherNeverStrandsAPartBatch is the case where the delay passes while
+// every flush is busy, and a flush that ends then leaves a part batch
+// behind: that part must still go after the delay, not wait for more items.
+func TestBatcherNeverStrandsAPartBatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var flushed [][]int
+		gate := make(chan struct{})
+		first := true
+		b := newBatcher(context.Background(), clockwork.NewRealClock(), 10, 100*time.Millisecond, 1,
+			func(ctx context.Context, batch []int) {
+				mu.Lock()
+				wait := first
+				first = false
+				flushed = append(flushed, batch)
+				mu.Unlock()
+				if wait {
+					<-gate
+				}
+			})
+		b.add(0)
+		time.Sleep(100 * time.Millisecond) // the first item's delay: flush 1 starts, and blocks
+		synctest.Wait()
+		for i := 1; i <= 15; i++ {
+			b.add(i)
+		}
+		time.Sleep(time.Second) // the delay passes with the only flush busy
+		synctest.Wait()
+		close(gate) // flush 1 ends; flush 2 takes 10, 5 are left
+		time.Sleep(150 * time.Millisecond)
+		synctest.Wait()
+		mu.Lock()
+		n := 0
+		for _, f := range flushed {
+			n += len(f)
+			if len(f) > 10 {
+				t.Errorf("a batch of %d", len(f))
+			}
+		}
+		mu.Unlock()
+		if n != 16 {
+			t.Errorf("%d of 16 items flushed 150ms after the flushes freed up: %v", n, flushed)
+		}
+		b.close()
+	})
+}
+
+func TestBatcherCloseFlushesEverything(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		total := 0
+		b := newBatcher(context.Background(), clockwork.NewRealClock(), 10, time.Hour, 2,
+			func(ctx context.Context, batch []int) {
+				mu.Lock()
+				total += len(batch)
+				mu.Unlock()
+			})
+		for i := range 37 {
+			b.add(i)
+		}
+		b.close()
+		if total != 37 {
+			t.Fatalf("%d flushed", total)
+		}
+	})
+}
