@@ -55,6 +55,11 @@ type Harness struct {
 	// takes too long (a backend reached over the network). They are also
 	// skipped under go test -short.
 	SkipSlow bool
+	// Remote is set for backends that reach a service over the network
+	// (the AWS adapter). Their batch entry errors carry only what the wire
+	// carries: no Error.SingleCode, which only an in-process backend can
+	// give, so the scenarios do not ask for it.
+	Remote bool
 }
 
 // capability is a feature a scenario may need.
