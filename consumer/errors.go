@@ -7,6 +7,8 @@ import (
 	"github.com/postbox-go/postbox/backend"
 )
 
+// Errors of the server's lifecycle, and causes of a handler's context
+// cancellation.
 var (
 	// ErrServerClosed is returned by Run once the server has been shut down,
 	// and by Run on a server that already ran.
