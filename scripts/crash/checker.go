@@ -123,6 +123,7 @@ type checker struct {
 	// statistics
 	sendsIssued   int // send attempts (entries)
 	acked         int // bodies whose send was acknowledged
+	ackedFIFO     int // of which on the FIFO queue
 	receivedMsgs  int // messages returned by receives, duplicates included
 	deleted       int // bodies whose delete was acknowledged
 	maxCount      int
@@ -218,6 +219,9 @@ func (c *checker) sendResult(st *msgState, res *backend.SendResult) {
 		st.acked = true
 		st.ackCycle = c.cycle
 		c.acked++
+		if st.fifo {
+			c.ackedFIFO++
+		}
 		if !st.delIssued {
 			c.outstanding[b2i(st.fifo)]++
 		}
@@ -444,14 +448,14 @@ func (c *checker) snapshot() ([]violation, stats) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]violation(nil), c.violations...), stats{
-		sent: c.sendsIssued, acked: c.acked, received: c.receivedMsgs, deleted: c.deleted,
+		sent: c.sendsIssued, acked: c.acked, ackedFIFO: c.ackedFIFO, received: c.receivedMsgs, deleted: c.deleted,
 		maxCount: c.maxCount, deleteRejects: c.deleteRejects,
 	}
 }
 
 // stats are the run's totals.
 type stats struct {
-	sent, acked, received, deleted, maxCount, deleteRejects int
+	sent, acked, ackedFIFO, received, deleted, maxCount, deleteRejects int
 }
 
 // Fault injection for -selftest: each pretends the driver saw something

@@ -43,6 +43,8 @@ type driver struct {
 	unexpMu sync.Mutex
 	unexp   []string // request errors while the server was alive
 	nUnexp  int
+	// nUnknown counts requests cut off by the kill: their outcome is unknown.
+	nUnknown atomic.Int64
 }
 
 func newDriver(ck *checker, seed uint64, producers, consumers, groups int) *driver {
@@ -86,6 +88,7 @@ func (e *cycleEnv) wait() { e.wg.Wait() }
 // stop (always, once the server is being killed or ctx ended).
 func (e *cycleEnv) failed(ctx context.Context, what string, err error) bool {
 	if e.killed.Load() || ctx.Err() != nil {
+		e.d.nUnknown.Add(1)
 		return true
 	}
 	d := e.d

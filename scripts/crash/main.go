@@ -55,6 +55,7 @@ type config struct {
 	dataDir      string
 	keep         bool
 	selftest     bool
+	inMemory     bool
 	sync         string
 	startTimeout time.Duration
 	drainTimeout time.Duration
@@ -75,6 +76,7 @@ func main() {
 	flag.StringVar(&cfg.dataDir, "data-dir", "", "work directory, empty or new (default: a new temporary one, removed on success)")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the work directory even on success")
 	flag.BoolVar(&cfg.selftest, "selftest", false, "run one cycle with faults injected into the checker; pass only if each is reported")
+	flag.BoolVar(&cfg.inMemory, "in-memory", false, "run postbox serve without --data-dir, to see the checks fail on a store that keeps nothing")
 	flag.StringVar(&cfg.sync, "sync", "always", "postbox serve --sync mode")
 	flag.DurationVar(&cfg.startTimeout, "start-timeout", 10*time.Second, "how long a restart may take to answer")
 	flag.DurationVar(&cfg.drainTimeout, "drain-timeout", 60*time.Second, "how long the final drain may take")
@@ -114,7 +116,7 @@ func run(cfg config) int {
 	}
 	scfg := serverConfig{
 		bin: cfg.bin, dataDir: filepath.Join(work, "data"), logPath: filepath.Join(work, "serve.log"),
-		sync: cfg.sync, timeout: cfg.startTimeout,
+		sync: cfg.sync, timeout: cfg.startTimeout, inMemory: cfg.inMemory,
 	}
 	if err := os.MkdirAll(scfg.dataDir, 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, "crash:", err)
@@ -196,7 +198,16 @@ func run(cfg config) int {
 	if cfg.selftest {
 		code = judgeSelftest(os.Stdout, injected, vs)
 	} else if len(vs) > 0 {
-		fmt.Printf("crash: %d violation(s):\n", len(vs))
+		byKind := map[string]int{}
+		for _, v := range vs {
+			byKind[v.Kind]++
+		}
+		var kinds []string
+		for k, n := range byKind {
+			kinds = append(kinds, k+"="+strconv.Itoa(n))
+		}
+		slices.Sort(kinds)
+		fmt.Printf("crash: %d violation(s) (%s):\n", len(vs), strings.Join(kinds, " "))
 		for i, v := range vs {
 			if i == 100 {
 				fmt.Printf("  ... and %d more\n", len(vs)-100)
@@ -217,9 +228,9 @@ func run(cfg config) int {
 		}
 	}
 	fmt.Printf("crash: cycles=%d sent=%d acked=%d received=%d deleted=%d max-receive-count=%d violations=%d"+
-		" (delete-rejections=%d unexpected-errors=%d torn-log-tails=%d sync=%s seed=%d took=%v)\n",
+		" (fifo-acked=%d cut-off-requests=%d delete-rejections=%d unexpected-errors=%d torn-log-tails=%d sync=%s seed=%d took=%v)\n",
 		completed, st.sent, st.acked, st.received, st.deleted, st.maxCount, len(vs),
-		st.deleteRejects, nUnexp, torn, cfg.sync, cfg.seed, time.Since(began).Round(100*time.Millisecond))
+		st.ackedFIFO, d.nUnknown.Load(), st.deleteRejects, nUnexp, torn, cfg.sync, cfg.seed, time.Since(began).Round(100*time.Millisecond))
 
 	if code == 0 && !cfg.keep {
 		os.RemoveAll(work)
@@ -234,19 +245,27 @@ func run(cfg config) int {
 		}
 		return code
 	}
+	// A cycle passed when it ran to its kill and no violation was found
+	// in it; the final drain's findings count against the last cycle, and
+	// cycles a stopped run never reached count as failed.
 	failedCycles := map[int]bool{}
 	for _, v := range vs {
 		c := v.Cycle
 		if c == 0 {
-			c = cfg.cycles // the final drain's findings count against the last cycle
+			c = cfg.cycles
 		}
 		failedCycles[c] = true
 	}
-	if fatal != nil && len(failedCycles) == 0 {
-		failedCycles[completed+1] = true
+	passed := 0
+	for c := 1; c <= completed; c++ {
+		if !failedCycles[c] {
+			passed++
+		}
 	}
-	failed := len(failedCycles)
-	fmt.Printf("crash: %d passed, %d failed\n", max(cfg.cycles-failed, 0), failed)
+	if fatal != nil || code != 0 {
+		passed = min(passed, cfg.cycles-1)
+	}
+	fmt.Printf("crash: %d passed, %d failed\n", passed, cfg.cycles-passed)
 	return code
 }
 
@@ -282,11 +301,20 @@ func queues(ctx context.Context, svc *awssqs.Service, cfg config, create bool, c
 		}
 		for i, name := range []string{stdName, fifoName} {
 			idx := slices.IndexFunc(res.QueueURLs, func(u string) bool { return strings.HasSuffix(u, "/"+name) })
-			if idx < 0 {
-				ck.report(kindQueueLost, "", "queue %s is missing after the restart (ListQueues: %v)", name, res.QueueURLs)
-				return nil, nil, fmt.Errorf("queue %s lost", name)
+			if idx >= 0 {
+				urls[i] = res.QueueURLs[idx]
+				continue
 			}
-			urls[i] = res.QueueURLs[idx]
+			// Reported, then created again so that the run goes on and
+			// shows what else was lost.
+			ck.report(kindQueueLost, "", "queue %s is missing after the restart (ListQueues: %v)", name, res.QueueURLs)
+			rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+			u, err := svc.CreateQueue(rctx, name, queueAttrs(cfg, i == 1), nil)
+			cancel()
+			if err != nil {
+				return nil, nil, fmt.Errorf("creating %s again: %w", name, err)
+			}
+			urls[i] = u
 		}
 	}
 	std, err := svc.Queue(urls[0])

@@ -35,6 +35,9 @@ type serverConfig struct {
 	logPath string
 	sync    string
 	timeout time.Duration // how long start-up may take
+	// inMemory leaves out --data-dir: a demonstration that the checks
+	// catch a store that keeps nothing.
+	inMemory bool
 }
 
 // freePort returns a port on 127.0.0.1 that was free a moment ago.
@@ -80,8 +83,11 @@ func startOnce(ctx context.Context, cfg serverConfig, label string) (*server, *a
 		return nil, nil, err
 	}
 	s := &server{addr: "127.0.0.1:" + strconv.Itoa(port), logPath: cfg.logPath, logFrom: fi.Size(), done: make(chan struct{})}
-	s.cmd = exec.Command(cfg.bin, "serve", "--addr", s.addr, "--data-dir", cfg.dataDir,
-		"--sync", cfg.sync, "--log-level", "warn")
+	args := []string{"serve", "--addr", s.addr, "--log-level", "warn"}
+	if !cfg.inMemory {
+		args = append(args, "--data-dir", cfg.dataDir, "--sync", cfg.sync)
+	}
+	s.cmd = exec.Command(cfg.bin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	if err := s.cmd.Start(); err != nil {
 		return nil, nil, fmt.Errorf("starting %s: %w", cfg.bin, err)
