@@ -12,7 +12,7 @@ import (
 // when the oldest item has waited delay. Up to maxInFlight flushes run at
 // once, each in a goroutine of its own; while they are all busy, items queue
 // up, so batches grow under load (gocloud's batcher does the same). close
-// flushes what is pending and waits for every flush.
+// flushes what is pending and waits for every flush and timer callback.
 type batcher[T any] struct {
 	clock       clockwork.Clock
 	size        int
@@ -25,6 +25,7 @@ type batcher[T any] struct {
 	pending  []T
 	inFlight int
 	timer    clockwork.Timer // set while a part batch waits
+	timerGen uint64          // which arming of the timer is current
 	due      bool            // the delay of the pending items has passed
 	closed   bool
 	wg       sync.WaitGroup
@@ -46,15 +47,37 @@ func (b *batcher[T]) add(item T) {
 	b.mu.Unlock()
 }
 
+// armLocked starts the delay timer. Its callback is counted in wg, so that
+// close waits for a callback that is already running.
+func (b *batcher[T]) armLocked() {
+	b.timerGen++
+	gen := b.timerGen
+	b.wg.Add(1)
+	b.timer = b.clock.AfterFunc(b.delay, func() { b.expire(gen) })
+}
+
+// stopTimerLocked stops the delay timer; a callback that can no longer be
+// stopped is left to end by itself.
+func (b *batcher[T]) stopTimerLocked() {
+	if b.timer != nil {
+		if b.timer.Stop() {
+			b.wg.Done()
+		}
+		b.timer = nil
+		b.timerGen++
+	}
+}
+
 // expire is the timer's callback: the oldest pending item has waited long
 // enough.
-func (b *batcher[T]) expire() {
+func (b *batcher[T]) expire(gen uint64) {
+	defer b.wg.Done()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.timer = nil
-	if b.closed {
-		return
+	if gen != b.timerGen || b.closed {
+		return // stopped, or replaced, meanwhile
 	}
+	b.timer = nil
 	if len(b.pending) > 0 {
 		b.due = true
 		b.startLocked()
@@ -71,9 +94,8 @@ func (b *batcher[T]) startLocked() {
 		clear(b.pending[rest:])
 		b.pending = b.pending[:rest]
 		b.due = b.closed || len(b.pending) >= b.size || b.delay <= 0
-		if len(b.pending) == 0 && b.timer != nil {
-			b.timer.Stop()
-			b.timer = nil
+		if len(b.pending) == 0 {
+			b.stopTimerLocked()
 		}
 		b.inFlight++
 		b.wg.Add(1)
@@ -82,7 +104,7 @@ func (b *batcher[T]) startLocked() {
 	// What is left waits for more items or for its delay; never for
 	// nothing.
 	if len(b.pending) > 0 && !b.due && b.timer == nil {
-		b.timer = b.clock.AfterFunc(b.delay, b.expire)
+		b.armLocked()
 	}
 }
 
@@ -100,10 +122,7 @@ func (b *batcher[T]) close() {
 	b.mu.Lock()
 	b.closed = true
 	b.due = true
-	if b.timer != nil {
-		b.timer.Stop()
-		b.timer = nil
-	}
+	b.stopTimerLocked()
 	b.startLocked()
 	b.mu.Unlock()
 	b.wg.Wait()

@@ -229,6 +229,7 @@ type Producer struct {
 	pending  []*pendingSend
 	inFlight int
 	timer    clockwork.Timer
+	timerGen uint64
 	due      bool
 	closed   bool
 	wg       sync.WaitGroup
@@ -300,9 +301,33 @@ func (p *Producer) full() bool {
 	return total > backend.MaxMessageSize
 }
 
-func (p *Producer) expire() {
+// armLocked starts the linger timer; its callback is counted in wg.
+func (p *Producer) armLocked() {
+	p.timerGen++
+	gen := p.timerGen
+	p.wg.Add(1)
+	p.timer = p.clock.AfterFunc(p.linger, func() { p.expire(gen) })
+}
+
+// stopTimerLocked stops the linger timer; a callback that can no longer be
+// stopped ends by itself.
+func (p *Producer) stopTimerLocked() {
+	if p.timer != nil {
+		if p.timer.Stop() {
+			p.wg.Done()
+		}
+		p.timer = nil
+		p.timerGen++
+	}
+}
+
+func (p *Producer) expire(gen uint64) {
+	defer p.wg.Done()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if gen != p.timerGen {
+		return // stopped, or replaced, meanwhile
+	}
 	p.timer = nil
 	if len(p.pending) > 0 {
 		p.due = true
@@ -324,9 +349,8 @@ func (p *Producer) startLocked() {
 		clear(p.pending[rest:])
 		p.pending = p.pending[:rest]
 		p.due = p.closed || p.linger < 0 || p.full()
-		if len(p.pending) == 0 && p.timer != nil {
-			p.timer.Stop()
-			p.timer = nil
+		if len(p.pending) == 0 {
+			p.stopTimerLocked()
 		}
 		p.inFlight++
 		p.wg.Add(1)
@@ -335,7 +359,7 @@ func (p *Producer) startLocked() {
 	// What is left waits for more messages or for the linger; never for
 	// nothing.
 	if len(p.pending) > 0 && !p.due && p.timer == nil && !p.closed {
-		p.timer = p.clock.AfterFunc(p.linger, p.expire)
+		p.armLocked()
 	}
 }
 
@@ -363,10 +387,7 @@ func (p *Producer) Close() error {
 	p.mu.Lock()
 	p.closed = true
 	p.due = true
-	if p.timer != nil {
-		p.timer.Stop()
-		p.timer = nil
-	}
+	p.stopTimerLocked()
 	p.startLocked()
 	p.mu.Unlock()
 	p.wg.Wait()
