@@ -77,7 +77,7 @@ func parse(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.width, "width", 480, "width of the generated source images")
 	fs.IntVar(&o.height, "height", 360, "height of the generated source images")
 	fs.Float64Var(&o.failRate, "fail", 0.02, "share of jobs that fail on their first attempt (to show retries)")
-	fs.StringVar(&o.dir, "dir", "", "working folder for sources and thumbnails (default: a new temporary folder)")
+	fs.StringVar(&o.dir, "dir", "", "working folder for sources and thumbnails (default: a new temporary folder, whose sources are removed at the end)")
 	fs.BoolVar(&o.serve, "serve", false, "keep running as a worker after the jobs are done, until interrupted")
 	fs.DurationVar(&o.progress, "progress", time.Second, "how often to print progress")
 	if err := fs.Parse(args); err != nil {
@@ -102,12 +102,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if o.dir == "" {
+	tempDir := o.dir == ""
+	if tempDir {
 		if o.dir, err = os.MkdirTemp("", "postbox-thumbnails-"); err != nil {
 			return err
 		}
 	}
 	srcDir, thumbDir := filepath.Join(o.dir, "sources"), filepath.Join(o.dir, "thumbs")
+	if tempDir {
+		// The generated sources are scaffolding: keep only the thumbnails.
+		defer os.RemoveAll(srcDir)
+	}
 	for _, d := range []string{srcDir, thumbDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
