@@ -163,3 +163,46 @@ func TestReceiveAsksForAttributesAndVisibility(t *testing.T) {
 		}
 	})
 }
+
+// TestReceivesStayFullWhileWorkIsBuffered checks that pollers do not
+// trickle one-message receives as slots free up one at a time: while
+// received messages wait for a worker, a poller waits for a whole receive's
+// worth of free slots.
+func TestReceivesStayFullWhileWorkIsBuffered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		eng := newEngine(t)
+		q := newQueue(t, eng, "q", nil)
+		fq := &faultQueue{Queue: q}
+		var sizes []int
+		fq.receiveHook = func(ctx context.Context, req backend.ReceiveRequest) ([]*backend.Message, error) {
+			msgs, err := q.Receive(ctx, req)
+			if len(msgs) > 0 {
+				fq.mu.Lock()
+				sizes = append(sizes, req.MaxMessages)
+				fq.mu.Unlock()
+			}
+			return msgs, err
+		}
+		sendN(t, q, 100, nil)
+		rec := &recorder{fn: func(ctx context.Context, msg *consumer.Message) error {
+			time.Sleep(time.Second)
+			return nil
+		}}
+		r := start(t, consumer.Config{Queues: []consumer.QueueConfig{{
+			Queue: fq, Handler: rec, Concurrency: 2, Prefetch: 18,
+		}}})
+		advanceUntil(t, func() bool { return rec.total() == 100 })
+		r.stop(t, context.Background())
+		fq.mu.Lock()
+		defer fq.mu.Unlock()
+		small := 0
+		for _, n := range sizes {
+			if n < 10 {
+				small++
+			}
+		}
+		if len(sizes) > 11 || small > 1 {
+			t.Errorf("receives asked for %v: want full receives of 10", sizes)
+		}
+	})
+}
