@@ -22,7 +22,10 @@ type batcher[T any] struct {
 	ctx         context.Context
 
 	mu       sync.Mutex
-	pending  []T
+	room     sync.Cond // signalled when pending shrinks
+	pending  []T       // items from head on wait for a flush
+	head     int
+	maxQueue int // add blocks while this many items wait
 	inFlight int
 	timer    clockwork.Timer // set while a part batch waits
 	timerGen uint64          // which arming of the timer is current
@@ -33,14 +36,26 @@ type batcher[T any] struct {
 
 func newBatcher[T any](ctx context.Context, clock clockwork.Clock, size int, delay time.Duration, maxInFlight int,
 	flush func(ctx context.Context, batch []T)) *batcher[T] {
-	return &batcher[T]{clock: clock, size: size, delay: delay, maxInFlight: max(1, maxInFlight), flush: flush, ctx: ctx}
+	b := &batcher[T]{clock: clock, size: size, delay: delay, maxInFlight: max(1, maxInFlight), flush: flush, ctx: ctx}
+	b.room.L = &b.mu
+	// Enough to keep every flush busy several times over; past that the
+	// callers wait, rather than let a backlog grow without bound.
+	b.maxQueue = 4 * size * b.maxInFlight
+	return b
 }
 
-// add queues an item. It must not be called after close.
+// queued is how many items wait for a flush.
+func (b *batcher[T]) queued() int { return len(b.pending) - b.head }
+
+// add queues an item, waiting while maxQueue items already wait. It must not
+// be called after close.
 func (b *batcher[T]) add(item T) {
 	b.mu.Lock()
+	for b.queued() >= b.maxQueue && !b.closed {
+		b.room.Wait()
+	}
 	b.pending = append(b.pending, item)
-	if len(b.pending) >= b.size || b.delay <= 0 {
+	if b.queued() >= b.size || b.delay <= 0 {
 		b.due = true
 	}
 	b.startLocked()
@@ -78,7 +93,7 @@ func (b *batcher[T]) expire(gen uint64) {
 		return // stopped, or replaced, meanwhile
 	}
 	b.timer = nil
-	if len(b.pending) > 0 {
+	if b.queued() > 0 {
 		b.due = true
 		b.startLocked()
 	}
@@ -86,24 +101,33 @@ func (b *batcher[T]) expire(gen uint64) {
 
 // startLocked starts flushes while batches are due and flushes may run.
 func (b *batcher[T]) startLocked() {
-	for b.due && len(b.pending) > 0 && b.inFlight < b.maxInFlight {
-		n := min(len(b.pending), b.size)
+	for b.due && b.queued() > 0 && b.inFlight < b.maxInFlight {
+		n := min(b.queued(), b.size)
 		batch := make([]T, n)
-		copy(batch, b.pending)
-		rest := copy(b.pending, b.pending[n:])
-		clear(b.pending[rest:])
-		b.pending = b.pending[:rest]
-		b.due = b.closed || len(b.pending) >= b.size || b.delay <= 0
-		if len(b.pending) == 0 {
+		copy(batch, b.pending[b.head:])
+		clear(b.pending[b.head : b.head+n])
+		b.head += n
+		switch {
+		case b.head == len(b.pending):
+			b.pending, b.head = b.pending[:0], 0
+		case b.head >= 64 && b.head > b.queued():
+			// Compact now and then: amortised, never per batch.
+			rest := copy(b.pending, b.pending[b.head:])
+			clear(b.pending[rest:])
+			b.pending, b.head = b.pending[:rest], 0
+		}
+		b.due = b.closed || b.queued() >= b.size || b.delay <= 0
+		if b.queued() == 0 {
 			b.stopTimerLocked()
 		}
 		b.inFlight++
 		b.wg.Add(1)
 		go b.run(batch)
+		b.room.Broadcast()
 	}
 	// What is left waits for more items or for its delay; never for
 	// nothing.
-	if len(b.pending) > 0 && !b.due && b.timer == nil {
+	if b.queued() > 0 && !b.due && b.timer == nil {
 		b.armLocked()
 	}
 }
@@ -123,6 +147,7 @@ func (b *batcher[T]) close() {
 	b.closed = true
 	b.due = true
 	b.stopTimerLocked()
+	b.room.Broadcast()
 	b.startLocked()
 	b.mu.Unlock()
 	b.wg.Wait()

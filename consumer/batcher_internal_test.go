@@ -3,6 +3,7 @@ package consumer
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -73,6 +74,43 @@ func TestBatcherCloseFlushesEverything(t *testing.T) {
 		b.close()
 		if total != 37 {
 			t.Fatalf("%d flushed", total)
+		}
+	})
+}
+
+// TestBatcherBackPressure: while every flush is stuck, add takes items up
+// to maxQueue and then waits, instead of letting a backlog grow.
+func TestBatcherBackPressure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gate := make(chan struct{})
+		var mu sync.Mutex
+		total := 0
+		b := newBatcher(context.Background(), clockwork.NewRealClock(), 10, time.Millisecond, 2,
+			func(ctx context.Context, batch []int) {
+				<-gate
+				mu.Lock()
+				total += len(batch)
+				mu.Unlock()
+			})
+		var added atomic.Int64
+		go func() {
+			for i := range 200 {
+				b.add(i)
+				added.Add(1)
+			}
+		}()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		// Two flushes of 10 are stuck, and maxQueue (80) more wait.
+		if n := added.Load(); n != 20+80 {
+			t.Errorf("%d items added while the flushes were stuck, want 100", n)
+		}
+		close(gate)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		b.close()
+		if total != 200 || added.Load() != 200 {
+			t.Errorf("flushed %d, added %d", total, added.Load())
 		}
 	})
 }

@@ -226,7 +226,8 @@ type Producer struct {
 	clock  clockwork.Clock
 
 	mu       sync.Mutex
-	pending  []*pendingSend
+	pending  []*pendingSend // from head on, waiting for a call
+	head     int
 	inFlight int
 	timer    clockwork.Timer
 	timerGen uint64
@@ -291,11 +292,12 @@ func (p *Producer) Send(ctx context.Context, m Message) (Result, error) {
 
 // full reports whether the pending messages fill a batch.
 func (p *Producer) full() bool {
-	if len(p.pending) >= backend.MaxBatchEntries {
+	waiting := p.pending[p.head:]
+	if len(waiting) >= backend.MaxBatchEntries {
 		return true
 	}
 	total := 0
-	for _, ps := range p.pending {
+	for _, ps := range waiting {
 		total += ps.size
 	}
 	return total > backend.MaxMessageSize
@@ -329,7 +331,7 @@ func (p *Producer) expire(gen uint64) {
 		return // stopped, or replaced, meanwhile
 	}
 	p.timer = nil
-	if len(p.pending) > 0 {
+	if len(p.pending) > p.head {
 		p.due = true
 		p.startLocked()
 	}
@@ -337,19 +339,27 @@ func (p *Producer) expire(gen uint64) {
 
 // startLocked sends batches while they are due and calls may start.
 func (p *Producer) startLocked() {
-	for p.due && len(p.pending) > 0 && p.inFlight < p.max {
+	for p.due && len(p.pending) > p.head && p.inFlight < p.max {
+		waiting := p.pending[p.head:]
 		n, bytes := 0, 0
-		for n < len(p.pending) && n < backend.MaxBatchEntries && bytes+p.pending[n].size <= backend.MaxMessageSize {
-			bytes += p.pending[n].size
+		for n < len(waiting) && n < backend.MaxBatchEntries && bytes+waiting[n].size <= backend.MaxMessageSize {
+			bytes += waiting[n].size
 			n++
 		}
 		batch := make([]*pendingSend, n)
-		copy(batch, p.pending)
-		rest := copy(p.pending, p.pending[n:])
-		clear(p.pending[rest:])
-		p.pending = p.pending[:rest]
+		copy(batch, waiting)
+		clear(waiting[:n])
+		p.head += n
+		switch {
+		case p.head == len(p.pending):
+			p.pending, p.head = p.pending[:0], 0
+		case p.head >= 64 && p.head > len(p.pending)-p.head:
+			rest := copy(p.pending, p.pending[p.head:])
+			clear(p.pending[rest:])
+			p.pending, p.head = p.pending[:rest], 0
+		}
 		p.due = p.closed || p.linger < 0 || p.full()
-		if len(p.pending) == 0 {
+		if len(p.pending) == p.head {
 			p.stopTimerLocked()
 		}
 		p.inFlight++
@@ -358,7 +368,7 @@ func (p *Producer) startLocked() {
 	}
 	// What is left waits for more messages or for the linger; never for
 	// nothing.
-	if len(p.pending) > 0 && !p.due && p.timer == nil && !p.closed {
+	if len(p.pending) > p.head && !p.due && p.timer == nil && !p.closed {
 		p.armLocked()
 	}
 }
