@@ -447,7 +447,7 @@ func (s *Server) sendMessageBatch(c *call, in *sendMessageBatchInput) (*sendMess
 	if err := checkResults(len(res), len(entries)); err != nil {
 		return nil, err
 	}
-	out := &sendMessageBatchOutput{Successful: []sendBatchResultEntry{}, Failed: []batchErrorEntry{}}
+	out := &sendMessageBatchOutput{Successful: make([]sendBatchResultEntry, 0, len(res)), Failed: []batchErrorEntry{}}
 	for i := range res {
 		r := &res[i]
 		if r.Err != nil {
@@ -554,7 +554,7 @@ func entryResults(ids []string, res []backend.EntryResult) (*batchOutput, error)
 	if err := checkResults(len(res), len(ids)); err != nil {
 		return nil, err
 	}
-	out := &batchOutput{Successful: []idEntry{}, Failed: []batchErrorEntry{}}
+	out := &batchOutput{Successful: make([]idEntry, 0, len(res)), Failed: []batchErrorEntry{}}
 	for i := range res {
 		if res[i].Err != nil {
 			out.Failed = append(out.Failed, batchError(ids[i], res[i].Err))
