@@ -135,7 +135,7 @@ func runServe(ctx context.Context, o serveOptions, logOut io.Writer, ready func(
 
 	var syncMode native.SyncMode
 	switch o.sync {
-	case "always":
+	case "always", "": // "" is the zero serveOptions: the default
 		syncMode = native.SyncAlways
 	case "interval":
 		syncMode = native.SyncInterval

@@ -181,6 +181,29 @@ func TestServeHostFlag(t *testing.T) {
 	}
 }
 
+func TestServeDurableRestart(t *testing.T) {
+	o := defaultOptions()
+	o.dataDir = t.TempDir()
+	client, _, stop, _ := startServe(t, o)
+	u, err := client.CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String("kept")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.SendMessage(t.Context(), &sqs.SendMessageInput{QueueUrl: u.QueueUrl, MessageBody: aws.String("survives")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	client, s, _, _ := startServe(t, o)
+	out, err := client.ReceiveMessage(t.Context(), &sqs.ReceiveMessageInput{
+		QueueUrl: aws.String("http://" + s.addr.String() + "/000000000000/kept"),
+	})
+	if err != nil || len(out.Messages) != 1 || aws.ToString(out.Messages[0].Body) != "survives" {
+		t.Fatalf("after restart: %+v, %v", out, err)
+	}
+}
+
 func TestServeErrors(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, text string) string {
@@ -200,6 +223,7 @@ func TestServeErrors(t *testing.T) {
 		{"missing config", func(o *serveOptions) { o.configFile = filepath.Join(dir, "nope.json") }, "nope.json"},
 		{"bad address", func(o *serveOptions) { o.addr = "127.0.0.1:notaport" }, "listen"},
 		{"bad host", func(o *serveOptions) { o.host = "http://x" }, "Host"},
+		{"bad sync", func(o *serveOptions) { o.sync = "sometimes" }, "--sync"},
 		{"invalid queue", func(o *serveOptions) { o.configFile = write("q.json", `{"queues":[{"name":"bad name"}]}`) }, "bad name"},
 		{"unknown dead-letter queue", func(o *serveOptions) {
 			o.configFile = write("d.json", `{"queues":[{"name":"a","deadLetter":{"queue":"zzz","maxReceiveCount":1}}]}`)
