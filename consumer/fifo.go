@@ -18,22 +18,28 @@ type group struct {
 
 func newGroups() *groups { return &groups{m: make(map[string]*group)} }
 
-// submit reports whether j may start now. If its group has a message running
-// j waits behind it. After drain, submit refuses everything (ok false): the
-// caller releases j.
-func (g *groups) submit(j *job) (start, ok bool) {
+// submit takes the messages of one receive, in order, and returns those
+// that may start now: the first of each group that has no message running.
+// The others wait behind their group's running message. It takes them all
+// under one lock, so that a failure in their group cannot be handled
+// between two of them (and let a later one start first). After drain,
+// submit refuses everything (ok false): the caller releases jobs.
+func (g *groups) submit(jobs []*job) (start []*job, ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
-		return false, false
+		return nil, false
 	}
-	id := j.msg.GroupID
-	if gr, busy := g.m[id]; busy {
-		gr.pending = append(gr.pending, j)
-		return false, true
+	for _, j := range jobs {
+		id := j.msg.GroupID
+		if gr, busy := g.m[id]; busy {
+			gr.pending = append(gr.pending, j)
+			continue
+		}
+		g.m[id] = &group{}
+		start = append(start, j)
 	}
-	g.m[id] = &group{}
-	return true, true
+	return start, true
 }
 
 // done ends j, the running message of its group. If it succeeded the group's

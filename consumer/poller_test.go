@@ -41,6 +41,8 @@ func TestBackPressure(t *testing.T) {
 		{"prefetch 3", 2, 3, 0},
 		{"many pollers", 5, 1, 4},
 		{"many workers", 40, 5, 0},
+		{"workers not a multiple of 10", 15, 0, 0},
+		{"fewer slots than a receive", 3, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {

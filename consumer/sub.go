@@ -225,13 +225,13 @@ func (s *sub) dispatch(jobs []*job) {
 	case s.BatchHandler != nil:
 		s.ready <- jobs
 	case s.groups != nil:
-		for _, j := range jobs {
-			start, ok := s.groups.submit(j)
-			if !ok {
-				s.giveBack(j.self[:])
-			} else if start {
-				s.ready <- j.self[:]
-			}
+		start, ok := s.groups.submit(jobs)
+		if !ok {
+			s.giveBack(jobs)
+			return
+		}
+		for _, j := range start {
+			s.ready <- j.self[:]
 		}
 	default:
 		for _, j := range jobs {
@@ -250,6 +250,12 @@ func (s *sub) worker() {
 		case <-s.stopWork:
 			return
 		case w := <-s.ready:
+			if len(s.ready) == 0 {
+				// The workers are about to run dry: let a poller that
+				// waits for a full receive's worth of slots take what
+				// is free now.
+				s.slots.wake()
+			}
 			if s.stopping.Load() {
 				s.giveBack(w)
 				continue
