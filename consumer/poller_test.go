@@ -153,7 +153,7 @@ func TestReceiveAsksForAttributesAndVisibility(t *testing.T) {
 		}
 		h := consumer.HandlerFunc(func(context.Context, *consumer.Message) error { return nil })
 		r := start(t, consumer.Config{Queues: []consumer.QueueConfig{{
-			Queue: fq, Handler: h, Concurrency: 4, MaxMessages: 3, WaitTime: 7 * time.Second, VisibilityTimeout: 45 * time.Second,
+			Queue: fq, Handler: h, Concurrency: 3, MaxMessages: 3, WaitTime: 7 * time.Second, VisibilityTimeout: 45 * time.Second, // one poller
 		}}})
 		synctest.Wait()
 		r.stop(t, context.Background())
