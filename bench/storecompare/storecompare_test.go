@@ -16,11 +16,12 @@ import (
 	"go.uber.org/goleak"
 )
 
-// Run (README.md has the results):
+// Run (README.md has the results and why rounds of -count 1 rather than
+// -count 6):
 //
 //	cd bench/storecompare
-//	GOMAXPROCS=2 go test -run '^$' -bench . -benchtime 2s -count 6 | tee results.txt
-//	benchstat results.txt
+//	for i in $(seq 1 10); do GOMAXPROCS=2 go test -run '^$' -bench . -benchtime 2s -count 1; done | tee results.txt
+//	awk -f ratios.awk results.txt
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
