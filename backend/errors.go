@@ -32,6 +32,8 @@ const (
 	CodeKmsOptInRequired             = "KmsOptInRequired"
 	CodeKmsThrottled                 = "KmsThrottled"
 	CodeMessageNotInflight           = "MessageNotInflight"
+	CodeMalformedQueryString         = "MalformedQueryString"
+	CodeMissingAction                = "MissingAction"
 	CodeMissingAuthenticationToken   = "MissingAuthenticationToken"
 	CodeMissingParameter             = "MissingParameter"
 	CodeOverLimit                    = "OverLimit"
@@ -42,6 +44,7 @@ const (
 	CodeReceiptHandleIsInvalid       = "ReceiptHandleIsInvalid"
 	CodeRequestThrottled             = "RequestThrottled"
 	CodeResourceNotFoundException    = "ResourceNotFoundException"
+	CodeSerializationException       = "SerializationException"
 	CodeServiceUnavailable           = "ServiceUnavailable"
 	CodeSignatureDoesNotMatch        = "SignatureDoesNotMatch"
 	CodeTooManyEntriesInBatchRequest = "TooManyEntriesInBatchRequest"
@@ -65,6 +68,8 @@ type ErrorInfo struct {
 	// "__type" carries the "com.amazonaws.sqs#" namespace; common AWS
 	// errors (InvalidParameterValue, MissingParameter, ...) are sent bare.
 	Modeled bool
+	// JSONType is the JSON protocol's "__type" for the code.
+	JSONType string
 }
 
 // errorTable is the one table of error codes, taken from the SQS API model
@@ -75,47 +80,59 @@ var errorTable = map[string]ErrorInfo{}
 func init() {
 	for _, e := range []ErrorInfo{
 		// Shapes of the SQS API model.
-		{CodeBatchEntryIdsNotDistinct, "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", 400, true, true},
-		{CodeBatchRequestTooLong, "AWS.SimpleQueueService.BatchRequestTooLong", 400, true, true},
-		{CodeEmptyBatchRequest, "AWS.SimpleQueueService.EmptyBatchRequest", 400, true, true},
-		{CodeInvalidAddress, "InvalidAddress", 404, true, true},
-		{CodeInvalidAttributeName, "InvalidAttributeName", 400, true, true},
-		{CodeInvalidAttributeValue, "InvalidAttributeValue", 400, true, true},
-		{CodeInvalidBatchEntryID, "AWS.SimpleQueueService.InvalidBatchEntryId", 400, true, true},
-		{CodeInvalidIDFormat, "InvalidIdFormat", 400, true, true},
-		{CodeInvalidMessageContents, "InvalidMessageContents", 400, true, true},
-		{CodeInvalidSecurity, "InvalidSecurity", 403, true, true},
-		{CodeKmsAccessDenied, "KMS.AccessDeniedException", 400, true, true},
-		{CodeKmsDisabled, "KMS.DisabledException", 400, true, true},
-		{CodeKmsInvalidKeyUsage, "KMS.InvalidKeyUsageException", 400, true, true},
-		{CodeKmsInvalidState, "KMS.InvalidStateException", 400, true, true},
-		{CodeKmsNotFound, "KMS.NotFoundException", 400, true, true},
-		{CodeKmsOptInRequired, "KMS.OptInRequired", 403, true, true},
-		{CodeKmsThrottled, "KMS.ThrottlingException", 400, true, true},
-		{CodeMessageNotInflight, "AWS.SimpleQueueService.MessageNotInflight", 400, true, true},
-		{CodeOverLimit, "OverLimit", 403, true, true},
-		{CodePurgeQueueInProgress, "AWS.SimpleQueueService.PurgeQueueInProgress", 403, true, true},
-		{CodeQueueDeletedRecently, "AWS.SimpleQueueService.QueueDeletedRecently", 400, true, true},
-		{CodeQueueDoesNotExist, "AWS.SimpleQueueService.NonExistentQueue", 400, true, true},
-		{CodeQueueNameExists, "QueueAlreadyExists", 400, true, true},
-		{CodeReceiptHandleIsInvalid, "ReceiptHandleIsInvalid", 404, true, true},
-		{CodeRequestThrottled, "RequestThrottled", 403, true, true},
-		{CodeResourceNotFoundException, "ResourceNotFoundException", 404, true, true},
-		{CodeTooManyEntriesInBatchRequest, "AWS.SimpleQueueService.TooManyEntriesInBatchRequest", 400, true, true},
-		{CodeUnsupportedOperation, "AWS.SimpleQueueService.UnsupportedOperation", 400, true, true},
+		{CodeBatchEntryIdsNotDistinct, "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", 400, true, true, ""},
+		{CodeBatchRequestTooLong, "AWS.SimpleQueueService.BatchRequestTooLong", 400, true, true, ""},
+		{CodeEmptyBatchRequest, "AWS.SimpleQueueService.EmptyBatchRequest", 400, true, true, ""},
+		{CodeInvalidAddress, "InvalidAddress", 404, true, true, ""},
+		{CodeInvalidAttributeName, "InvalidAttributeName", 400, true, true, ""},
+		{CodeInvalidAttributeValue, "InvalidAttributeValue", 400, true, true, ""},
+		{CodeInvalidBatchEntryID, "AWS.SimpleQueueService.InvalidBatchEntryId", 400, true, true, ""},
+		{CodeInvalidIDFormat, "InvalidIdFormat", 400, true, true, ""},
+		{CodeInvalidMessageContents, "InvalidMessageContents", 400, true, true, ""},
+		{CodeInvalidSecurity, "InvalidSecurity", 403, true, true, ""},
+		{CodeKmsAccessDenied, "KMS.AccessDeniedException", 400, true, true, ""},
+		{CodeKmsDisabled, "KMS.DisabledException", 400, true, true, ""},
+		{CodeKmsInvalidKeyUsage, "KMS.InvalidKeyUsageException", 400, true, true, ""},
+		{CodeKmsInvalidState, "KMS.InvalidStateException", 400, true, true, ""},
+		{CodeKmsNotFound, "KMS.NotFoundException", 400, true, true, ""},
+		{CodeKmsOptInRequired, "KMS.OptInRequired", 403, true, true, ""},
+		{CodeKmsThrottled, "KMS.ThrottlingException", 400, true, true, ""},
+		{CodeMessageNotInflight, "AWS.SimpleQueueService.MessageNotInflight", 400, true, true, ""},
+		{CodeOverLimit, "OverLimit", 403, true, true, ""},
+		{CodePurgeQueueInProgress, "AWS.SimpleQueueService.PurgeQueueInProgress", 403, true, true, ""},
+		{CodeQueueDeletedRecently, "AWS.SimpleQueueService.QueueDeletedRecently", 400, true, true, ""},
+		{CodeQueueDoesNotExist, "AWS.SimpleQueueService.NonExistentQueue", 400, true, true, ""},
+		{CodeQueueNameExists, "QueueAlreadyExists", 400, true, true, ""},
+		{CodeReceiptHandleIsInvalid, "ReceiptHandleIsInvalid", 404, true, true, ""},
+		{CodeRequestThrottled, "RequestThrottled", 403, true, true, ""},
+		{CodeResourceNotFoundException, "ResourceNotFoundException", 404, true, true, ""},
+		{CodeTooManyEntriesInBatchRequest, "AWS.SimpleQueueService.TooManyEntriesInBatchRequest", 400, true, true, ""},
+		{CodeUnsupportedOperation, "AWS.SimpleQueueService.UnsupportedOperation", 400, true, true, ""},
 		// Common errors of every AWS query/JSON service.
-		{CodeAccessDenied, "AccessDenied", 403, true, false},
-		{CodeIncompleteSignature, "IncompleteSignature", 400, true, false},
-		{CodeInternalFailure, "InternalFailure", 500, false, false},
-		{CodeInvalidAction, "InvalidAction", 400, true, false},
-		{CodeInvalidClientTokenID, "InvalidClientTokenId", 403, true, false},
-		{CodeInvalidParameterValue, "InvalidParameterValue", 400, true, false},
-		{CodeMissingAuthenticationToken, "MissingAuthenticationToken", 403, true, false},
-		{CodeMissingParameter, "MissingParameter", 400, true, false},
-		{CodeServiceUnavailable, "ServiceUnavailable", 503, false, false},
-		{CodeSignatureDoesNotMatch, "SignatureDoesNotMatch", 403, true, false},
-		{CodeValidationError, "ValidationError", 400, true, false},
+		{CodeAccessDenied, "AccessDenied", 403, true, false, ""},
+		{CodeIncompleteSignature, "IncompleteSignature", 400, true, false, ""},
+		{CodeInternalFailure, "InternalFailure", 500, false, false, ""},
+		{CodeInvalidAction, "InvalidAction", 400, true, false, ""},
+		{CodeInvalidClientTokenID, "InvalidClientTokenId", 403, true, false, ""},
+		{CodeInvalidParameterValue, "InvalidParameterValue", 400, true, false, ""},
+		{CodeMissingAuthenticationToken, "MissingAuthenticationToken", 403, true, false, ""},
+		{CodeMissingParameter, "MissingParameter", 400, true, false, ""},
+		{CodeServiceUnavailable, "ServiceUnavailable", 503, false, false, ""},
+		{CodeSignatureDoesNotMatch, "SignatureDoesNotMatch", 403, true, false, ""},
+		{CodeValidationError, "ValidationError", 400, true, false, ""},
+		// Protocol errors: a request with no action, a form that does not
+		// decode, a JSON body that does not decode (the last in the
+		// service framework's namespace).
+		{CodeMissingAction, "MissingAction", 400, true, false, ""},
+		{CodeMalformedQueryString, "MalformedQueryString", 404, true, false, ""},
+		{CodeSerializationException, "SerializationException", 400, true, false, "com.amazon.coral.service#SerializationException"},
 	} {
+		if e.JSONType == "" {
+			e.JSONType = e.Code
+			if e.Modeled {
+				e.JSONType = "com.amazonaws.sqs#" + e.Code
+			}
+		}
 		errorTable[e.Code] = e
 	}
 }
@@ -125,7 +142,7 @@ func init() {
 func LookupError(code string) (ErrorInfo, bool) {
 	info, ok := errorTable[code]
 	if !ok {
-		return ErrorInfo{Code: code, QueryCode: code, HTTPStatus: 400, SenderFault: true}, false
+		return ErrorInfo{Code: code, QueryCode: code, HTTPStatus: 400, SenderFault: true, JSONType: code}, false
 	}
 	return info, true
 }

@@ -55,6 +55,9 @@ var modelErrors = []struct {
 	{CodeServiceUnavailable, "ServiceUnavailable", 503, false},
 	{CodeSignatureDoesNotMatch, "SignatureDoesNotMatch", 403, false},
 	{CodeValidationError, "ValidationError", 400, false},
+	{CodeMissingAction, "MissingAction", 400, false},
+	{CodeMalformedQueryString, "MalformedQueryString", 404, false},
+	{CodeSerializationException, "SerializationException", 400, false},
 }
 
 func TestErrorTableMatchesModel(t *testing.T) {
@@ -69,6 +72,15 @@ func TestErrorTableMatchesModel(t *testing.T) {
 		}
 		if info.Code != m.code || info.QueryCode != m.query || info.HTTPStatus != m.status || info.Modeled != m.modeled {
 			t.Errorf("%s: got %+v, want query %s, status %d, modeled %v", m.code, info, m.query, m.status, m.modeled)
+		}
+		wantType := m.code
+		if m.modeled {
+			wantType = "com.amazonaws.sqs#" + m.code
+		} else if m.code == CodeSerializationException {
+			wantType = "com.amazon.coral.service#SerializationException"
+		}
+		if info.JSONType != wantType {
+			t.Errorf("%s: JSONType %q, want %q", m.code, info.JSONType, wantType)
 		}
 		// Only the server's own failures are not the sender's fault.
 		wantSender := m.status != 500 && m.status != 503

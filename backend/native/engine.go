@@ -583,6 +583,9 @@ func (e *Engine) SetAttributes(ctx context.Context, rawURL string, attrs backend
 	if err != nil {
 		return err
 	}
+	if len(attrs) == 0 {
+		return backend.NewError(backend.CodeMissingParameter, "The request must contain the parameter Attribute.Name.")
+	}
 	q.mu.Lock()
 	cur := q.cfg
 	q.mu.Unlock()

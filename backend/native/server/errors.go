@@ -9,13 +9,11 @@ import (
 	"github.com/postbox-go/postbox/backend"
 )
 
-// Codes of protocol-level errors that are not in backend's error table: AWS
-// common errors (MissingAction, MalformedQueryString) and the JSON
-// protocol's SerializationException for bodies that do not decode.
+// Codes of protocol-level errors (in backend's error table).
 const (
-	codeMissingAction          = "MissingAction"
-	codeMalformedQueryString   = "MalformedQueryString"
-	codeSerializationException = "SerializationException"
+	codeMissingAction          = backend.CodeMissingAction
+	codeMalformedQueryString   = backend.CodeMalformedQueryString
+	codeSerializationException = backend.CodeSerializationException
 )
 
 // wireError is how an error appears on the wire.
@@ -25,13 +23,6 @@ type wireError struct {
 	status    int
 	sender    bool
 	message   string
-}
-
-// localErrors describes the codes that backend's table lacks.
-var localErrors = map[string]wireError{
-	codeMissingAction:          {jsonType: codeMissingAction, queryCode: codeMissingAction, status: 400, sender: true},
-	codeMalformedQueryString:   {jsonType: codeMalformedQueryString, queryCode: codeMalformedQueryString, status: 404, sender: true},
-	codeSerializationException: {jsonType: "com.amazon.coral.service#" + codeSerializationException, queryCode: codeSerializationException, status: 400, sender: true},
 }
 
 // toWire turns any error a handler produced into its wire form. Errors
@@ -48,20 +39,13 @@ func toWire(err error) wireError {
 		}
 		be = backend.NewError(code, "%s", msg)
 	}
-	if w, ok := localErrors[be.Code]; ok {
-		w.message = be.Message
-		return w
-	}
 	info, _ := backend.LookupError(be.Code)
 	w := wireError{
-		jsonType:  be.Code,
+		jsonType:  info.JSONType,
 		queryCode: info.QueryCode,
 		status:    info.HTTPStatus,
 		sender:    info.SenderFault,
 		message:   be.Message,
-	}
-	if info.Modeled {
-		w.jsonType = "com.amazonaws.sqs#" + be.Code
 	}
 	if w.status == 0 {
 		w.status = http.StatusBadRequest
