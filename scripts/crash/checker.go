@@ -32,6 +32,8 @@ type violation struct {
 	Kind   string // one of the kind* constants
 	Body   string // the message body concerned, if any
 	Detail string
+	// Related names other bodies whose history explains the violation.
+	Related []string
 }
 
 func (v violation) String() string {
@@ -73,6 +75,8 @@ type msgState struct {
 	delIssued  bool
 	delAcked   bool
 	delAckedAt time.Duration // earliest acknowledgement of a delete
+
+	hist []string // what happened to it, for reports
 }
 
 // floor records that a receive response, recorded at time at, carried
@@ -156,6 +160,28 @@ func (c *checker) violate(kind, body, format string, args ...any) {
 	c.violations = append(c.violations, violation{Cycle: c.cycle, Kind: kind, Body: body, Detail: fmt.Sprintf(format, args...)})
 }
 
+// violateRel records a violation that other bodies help explain. Callers
+// hold mu.
+func (c *checker) violateRel(related []string, kind, body, format string, args ...any) {
+	c.violate(kind, body, format, args...)
+	c.violations[len(c.violations)-1].Related = related
+}
+
+// event appends to st's history. Callers hold mu.
+func (c *checker) event(st *msgState, format string, args ...any) {
+	st.hist = append(st.hist, fmt.Sprintf("cycle %d, %v: ", c.cycle, c.now().Round(time.Millisecond))+fmt.Sprintf(format, args...))
+}
+
+// history returns what happened to body.
+func (c *checker) history(body string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st := c.msgs[body]; st != nil {
+		return append([]string(nil), st.hist...)
+	}
+	return nil
+}
+
 // report records a violation found outside the checker (start-up, drain).
 func (c *checker) report(kind, body, format string, args ...any) {
 	c.mu.Lock()
@@ -203,6 +229,7 @@ func (c *checker) sendIssued(sts []*msgState) {
 	for _, st := range sts {
 		st.issued++
 		c.sendsIssued++
+		c.event(st, "send issued")
 	}
 	c.mu.Unlock()
 }
@@ -210,11 +237,17 @@ func (c *checker) sendIssued(sts []*msgState) {
 // sendResult records the outcome of sending st: res is nil when the
 // request as a whole failed (outcome unknown).
 func (c *checker) sendResult(st *msgState, res *backend.SendResult) {
-	if res == nil || res.Err != nil {
-		return // unknown, or certainly not sent: neither counts as acknowledged
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	switch {
+	case res == nil:
+		c.event(st, "send outcome unknown")
+		return // neither counts as acknowledged
+	case res.Err != nil:
+		c.event(st, "send rejected: %v", res.Err)
+		return
+	}
+	c.event(st, "send acknowledged: id %s seq %s", res.MessageID, res.SequenceNumber)
 	if !st.acked {
 		st.acked = true
 		st.ackCycle = c.cycle
@@ -305,6 +338,9 @@ func (c *checker) received(fifo bool, start, returned time.Duration, msgs []*bac
 			continue
 		}
 		st.received++
+		c.event(st, "received: id %s seq %s count %s, by a receive started %v returned %v", m.MessageID,
+			m.Attributes["SequenceNumber"], m.Attributes["ApproximateReceiveCount"],
+			start.Round(time.Millisecond), returned.Round(time.Millisecond))
 		count, err := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
 		if err != nil || count < 1 {
 			c.violate(kindCountBack, st.body, "ApproximateReceiveCount %q is not a positive number", m.Attributes["ApproximateReceiveCount"])
@@ -337,7 +373,7 @@ func (c *checker) received(fifo bool, start, returned time.Duration, msgs []*bac
 		// (3) FIFO order within the group.
 		gs := c.groups[st.group]
 		if last, ok := lastK[st.group]; ok && st.k <= last {
-			c.violate(kindFIFOOrder, st.body, "came after %s in the same receive response", gs.msgs[last].body)
+			c.violateRel([]string{gs.msgs[last].body}, kindFIFOOrder, st.body, "came after %s in the same receive response", gs.msgs[last].body)
 		}
 		if _, ok := minK[st.group]; !ok {
 			minK[st.group] = st.k
@@ -349,11 +385,15 @@ func (c *checker) received(fifo bool, start, returned time.Duration, msgs []*bac
 			if p.delPending > 0 || inResp[p] {
 				continue
 			}
-			c.violate(kindFIFOOrder, st.body, "returned while %s, earlier in its group, had no delete issued and was not in the same response", p.body)
+			c.violateRel([]string{p.body}, kindFIFOOrder, st.body, "returned while %s, earlier in its group, had no delete issued and was not in the same response", p.body)
 			break
 		}
 		if f := gs.floorBefore(start); st.k < f {
-			c.violate(kindFIFOOrder, st.body, "returned by a receive that started after a response had handed out %s of its group without it (so it had been deleted)",
+			var rel []string
+			for j := st.k + 1; j <= f; j++ {
+				rel = append(rel, gs.msgs[j].body)
+			}
+			c.violateRel(rel, kindFIFOOrder, st.body, "returned by a receive that started after a response had handed out %s of its group without it (so it had been deleted)",
 				gs.msgs[f].body)
 		}
 		inResp[st] = true
@@ -380,6 +420,7 @@ func queueKind(fifo bool) string {
 func (c *checker) deleteIssued(sts []*msgState) {
 	c.mu.Lock()
 	for _, st := range sts {
+		c.event(st, "delete issued")
 		st.delPending++
 		if !st.delIssued {
 			st.delIssued = true
@@ -395,12 +436,14 @@ func (c *checker) deleteIssued(sts []*msgState) {
 // returned: res is nil when the request as a whole failed (outcome
 // unknown); res.Err not nil means the delete certainly did not happen.
 func (c *checker) deleteResult(st *msgState, returned time.Duration, res *backend.EntryResult) {
-	if res == nil {
-		return
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if res == nil {
+		c.event(st, "delete outcome unknown")
+		return
+	}
 	if res.Err != nil {
+		c.event(st, "delete rejected: %v", res.Err)
 		c.deleteRejects++
 		st.delPending--
 		if st.fifo && st.delPending == 0 {
@@ -409,6 +452,7 @@ func (c *checker) deleteResult(st *msgState, returned time.Duration, res *backen
 		}
 		return
 	}
+	c.event(st, "delete acknowledged, returned %v", returned.Round(time.Millisecond))
 	if !st.delAcked {
 		c.deleted++
 		st.delAcked = true

@@ -144,6 +144,9 @@ func (e *cycleEnv) produceStd(ctx context.Context, rng *rand.Rand) bool {
 	res, err := e.std.Send(rctx, entries)
 	cancel()
 	if err != nil {
+		for _, st := range sts {
+			ck.sendResult(st, nil)
+		}
 		return e.failed(ctx, "send (standard)", err)
 	}
 	for i := range sts {
@@ -179,6 +182,7 @@ func (e *cycleEnv) produceFIFO(ctx context.Context, rng *rand.Rand) bool {
 		}})
 		cancel()
 		if err != nil {
+			ck.sendResult(st, nil)
 			p.mu.Unlock()
 			return e.failed(ctx, "send (FIFO)", err)
 		}
@@ -328,6 +332,9 @@ func (e *cycleEnv) delete(ctx context.Context, q backend.Queue, msgs []*backend.
 	cancel()
 	returned := ck.now()
 	if err != nil {
+		for _, st := range sts {
+			ck.deleteResult(st, returned, nil)
+		}
 		return e.failed(ctx, "delete", err)
 	}
 	for i := range sts {

@@ -215,6 +215,7 @@ func run(cfg config) int {
 			}
 			fmt.Println("  " + v.String())
 		}
+		printHistories(ck, vs)
 		code = 1
 	}
 	if fatal != nil {
@@ -463,4 +464,24 @@ func countInLog(path, s string) int {
 		return 0
 	}
 	return strings.Count(string(b), s)
+}
+
+// printHistories prints what happened to the bodies of the first
+// violations, and to the bodies that explain them.
+func printHistories(ck *checker, vs []violation) {
+	seen := map[string]bool{}
+	n := 0
+	for _, v := range vs {
+		for _, b := range append([]string{v.Body}, v.Related...) {
+			if b == "" || seen[b] || n >= 20 {
+				continue
+			}
+			seen[b] = true
+			n++
+			fmt.Printf("crash: history of %s:\n", b)
+			for _, h := range ck.history(b) {
+				fmt.Println("    " + h)
+			}
+		}
+	}
 }
