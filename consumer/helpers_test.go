@@ -210,7 +210,8 @@ func (r *recorder) HandleMessage(ctx context.Context, msg *consumer.Message) err
 	}
 	r.handled[msg.Body]++
 	r.order = append(r.order, msg.Body)
-	r.msgs = append(r.msgs, msg)
+	cp := *msg // the server reuses msg once the handler returns
+	r.msgs = append(r.msgs, &cp)
 	fn := r.fn
 	r.mu.Unlock()
 	if fn != nil {

@@ -23,7 +23,8 @@ func newBlocker() *blocker {
 }
 
 func (b *blocker) HandleMessage(ctx context.Context, msg *consumer.Message) error {
-	b.started <- msg
+	cp := *msg // the server reuses msg once the handler returns
+	b.started <- &cp
 	select {
 	case <-b.release:
 		return nil

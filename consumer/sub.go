@@ -27,7 +27,8 @@ var entryIDs = func() (ids [backend.MaxBatchEntries]string) {
 type job struct {
 	msg  *Message // &m
 	m    Message
-	self [1]*job // a one-job unit of work, without an allocation
+	self [1]*job  // a one-job unit of work, without an allocation
+	rc   *receipt // the receive it came in, which owns its memory
 
 	// Guarded by sub.leaseMu.
 	prev, next *job // in sub.leases while tracked
@@ -36,6 +37,53 @@ type job struct {
 	extending  bool                    // the heartbeat is extending it right now
 	cancel     context.CancelCauseFunc // set while the handler runs
 	lost       error                   // why the lease was lost, if it was
+}
+
+// receipt holds the jobs of one receive. It is recycled (through
+// sub.receipts) once every job in it is done with, so that a steady stream
+// of messages allocates no jobs: refs counts the references to its jobs,
+// one per job until its handling ends (runOne, runBatch or giveBack), plus
+// one per queued delete or visibility change until its flush ends, plus one
+// per heartbeat extension under way. Whoever drops the last one recycles
+// the receipt.
+type receipt struct {
+	jobs [backend.MaxReceiveMessages]job
+	ptrs [backend.MaxReceiveMessages]*job
+	refs atomic.Int32
+}
+
+// hold takes a reference to j, which the caller already holds one to.
+func (j *job) hold() { j.rc.refs.Add(1) }
+
+// drop gives up a reference to j; the last one recycles j's receipt. j must
+// not be used by the caller afterwards.
+func (s *sub) drop(j *job) {
+	rc := j.rc
+	if rc == nil || rc.refs.Add(-1) != 0 {
+		return
+	}
+	clear(rc.jobs[:]) // and with them the strings and maps of the messages
+	clear(rc.ptrs[:])
+	s.receipts.Put(rc)
+}
+
+// newReceipt returns the jobs for msgs, received at start, holding one
+// reference each.
+func (s *sub) newReceipt(msgs []*backend.Message, start time.Time) []*job {
+	rc, _ := s.receipts.Get().(*receipt)
+	if rc == nil {
+		rc = new(receipt)
+	}
+	rc.refs.Store(int32(len(msgs)))
+	expires := start.Add(s.vis)
+	jobs := rc.ptrs[:len(msgs)]
+	for i, m := range msgs {
+		j := &rc.jobs[i]
+		j.m.fill(m, s.url, start)
+		j.msg, j.self[0], j.rc, j.expiresAt, j.tracked = &j.m, j, rc, expires, true
+		jobs[i] = j
+	}
+	return jobs
 }
 
 // visChange is a visibility change queued on the nack batcher.
@@ -74,6 +122,8 @@ type sub struct {
 
 	acks  *batcher[*job]
 	nacks *batcher[visChange]
+
+	receipts sync.Pool // of *receipt
 }
 
 func newSub(srv *Server, s queueSettings) *sub {
@@ -184,33 +234,39 @@ func (s *sub) poll() {
 		}
 		fails, attemptID = 0, ""
 		s.slots.release(n - len(msgs))
-		if len(msgs) == 0 {
-			continue
+		stopped := false
+		for len(msgs) > 0 {
+			// A receive returns at most 10 messages; a backend that
+			// returned more gets them handled all the same.
+			k := min(len(msgs), backend.MaxReceiveMessages)
+			if !s.received(ctx, s.newReceipt(msgs[:k], start)) {
+				stopped = true
+			}
+			msgs = msgs[k:]
 		}
-		// One allocation for the jobs of a receive, one for their list.
-		all := make([]job, len(msgs))
-		jobs := make([]*job, len(msgs))
-		expires := start.Add(s.vis)
-		for i, m := range msgs {
-			j := &all[i]
-			j.m.fill(m, s.url, start)
-			j.msg, j.self[0], j.expiresAt, j.tracked = &j.m, j, expires, true
-			jobs[i] = j
-		}
-		s.leaseMu.Lock()
-		for _, j := range jobs {
-			s.leases.push(j)
-		}
-		s.leaseMu.Unlock()
-		s.held.Add(int64(len(jobs)))
-		s.srv.stats.received.Add(int64(len(jobs)))
-		if ctx.Err() != nil {
-			// Shutting down: nothing received now will start.
-			s.giveBack(jobs)
+		if stopped {
 			return
 		}
-		s.dispatch(jobs)
 	}
+}
+
+// received tracks and dispatches the jobs of a receive. It reports false
+// if the pollers are stopping: the jobs were then given back.
+func (s *sub) received(ctx context.Context, jobs []*job) bool {
+	s.leaseMu.Lock()
+	for _, j := range jobs {
+		s.leases.push(j)
+	}
+	s.leaseMu.Unlock()
+	s.held.Add(int64(len(jobs)))
+	s.srv.stats.received.Add(int64(len(jobs)))
+	if ctx.Err() != nil {
+		// Shutting down: nothing received now will start.
+		s.giveBack(jobs)
+		return false
+	}
+	s.dispatch(jobs)
+	return true
 }
 
 // hungry reports whether the workers are about to run out of work: nothing
@@ -305,7 +361,14 @@ func (s *sub) changeVisibility(j *job, secs int, wait <-chan struct{}) {
 	if wait != nil {
 		<-wait
 	}
+	j.hold() // until the change is flushed
 	s.nacks.add(visChange{j, secs})
+}
+
+// ack queues j's delete.
+func (s *sub) ack(j *job) {
+	j.hold() // until the delete is flushed
+	s.acks.add(j)
 }
 
 func (s *sub) runOne(wctx context.Context, j *job) {
@@ -323,18 +386,18 @@ func (s *sub) runOne(wctx context.Context, j *job) {
 		ok = s.settle(j, err, lost, cause, wait)
 	}
 	s.finished(1)
-	if s.groups == nil {
-		return
-	}
-	next, rel := s.groups.done(j, ok)
-	s.giveBack(rel)
-	if next != nil {
-		if s.stopping.Load() {
-			s.giveBack(next.self[:])
-		} else {
-			s.ready <- next.self[:]
+	if s.groups != nil {
+		next, rel := s.groups.done(j, ok)
+		s.giveBack(rel)
+		if next != nil {
+			if s.stopping.Load() {
+				s.giveBack(next.self[:])
+			} else {
+				s.ready <- next.self[:]
+			}
 		}
 	}
+	s.drop(j)
 }
 
 func (s *sub) runBatch(wctx context.Context, jobs []*job) {
@@ -386,6 +449,9 @@ func (s *sub) runBatch(wctx context.Context, jobs []*job) {
 	}
 	cancel(nil)
 	s.finished(len(jobs))
+	for _, j := range jobs {
+		s.drop(j)
+	}
 }
 
 func callHandler(ctx context.Context, h Handler, msg *Message) (err error) {
@@ -433,7 +499,7 @@ func (s *sub) settle(j *job, err, lost, cause error, wait <-chan struct{}) bool 
 		return false
 	case err == nil:
 		st.succeeded.Add(1)
-		s.acks.add(j)
+		s.ack(j)
 		return true
 	case IsPermanent(err):
 		st.failed.Add(1)
@@ -447,7 +513,7 @@ func (s *sub) settle(j *job, err, lost, cause error, wait <-chan struct{}) bool 
 		} else {
 			s.report(OpPermanent, j.msg.MessageID, err)
 		}
-		s.acks.add(j)
+		s.ack(j)
 		return true
 	case errors.Is(cause, ErrServerShutdown):
 		st.released.Add(1)
@@ -495,11 +561,11 @@ func (s *sub) giveBack(jobs []*job) {
 func (s *sub) release(jobs []*job) {
 	for _, j := range jobs {
 		lost, wait := s.end(j)
-		if lost != nil {
-			continue
+		if lost == nil {
+			s.srv.stats.released.Add(1)
+			s.changeVisibility(j, 0, wait)
 		}
-		s.srv.stats.released.Add(1)
-		s.changeVisibility(j, 0, wait)
+		s.drop(j)
 	}
 }
 
@@ -524,6 +590,9 @@ func (s *sub) flushDeletes(ctx context.Context, batch []*job) {
 		}
 		return s.q.Delete(ctx, sub)
 	}, func(i int) string { return batch[i].msg.MessageID }, &s.srv.stats.deleted)
+	for _, j := range batch {
+		s.drop(j)
+	}
 }
 
 func (s *sub) flushVisibility(ctx context.Context, batch []visChange) {
@@ -541,6 +610,9 @@ func (s *sub) flushVisibility(ctx context.Context, batch []visChange) {
 		}
 		return s.q.ChangeVisibility(ctx, sub)
 	}, func(i int) string { return batch[i].j.msg.MessageID }, nil)
+	for _, c := range batch {
+		s.drop(c.j)
+	}
 }
 
 // retryBatch runs a batch call, retrying the whole request or its failed
@@ -607,13 +679,14 @@ func (s *sub) beat() {
 	now := s.srv.clock.Now()
 	var due []visChange
 	var lost []*job
+	var expired []*Error // built under the lock: an expired job is not held
 	s.leaseMu.Lock()
 	for j, next := s.leases.head, (*job)(nil); j != nil; j = next {
 		next = j.next // loseLocked unlinks j
 		remaining := j.expiresAt.Sub(now)
 		if remaining <= 0 {
 			s.loseLocked(j, fmt.Errorf("%w: visibility timeout of message %s ran out", ErrLeaseLost, j.msg.MessageID))
-			lost = append(lost, j)
+			expired = append(expired, &Error{Op: OpHeartbeat, QueueURL: s.url, MessageID: j.msg.MessageID, Err: j.lost})
 			continue
 		}
 		if remaining > s.vis-s.heartbeat/2 {
@@ -629,6 +702,7 @@ func (s *sub) beat() {
 		}
 		due = append(due, visChange{j, secs})
 		j.extending = true
+		j.hold() // until the extension has ended
 	}
 	var beatDone chan struct{}
 	if len(due) > 0 {
@@ -636,7 +710,9 @@ func (s *sub) beat() {
 		s.beatDone = beatDone
 	}
 	s.leaseMu.Unlock()
-	s.reportLost(lost)
+	for _, e := range expired {
+		s.srv.report(e)
+	}
 	if beatDone != nil {
 		all := due
 		defer func() {
@@ -647,6 +723,9 @@ func (s *sub) beat() {
 			s.beatDone = nil
 			s.leaseMu.Unlock()
 			close(beatDone)
+			for _, c := range all {
+				s.drop(c.j)
+			}
 		}()
 	}
 	for len(due) > 0 {
