@@ -163,7 +163,7 @@ func (s *Server) shutdown(deadline <-chan struct{}) error {
 	timer.Stop()
 	if err != nil {
 		for _, sb := range s.subs {
-			sb.handlerCancel(ErrServerShutdown)
+			sb.cancelHandlers(ErrServerShutdown)
 		}
 		<-workersDone
 	}
@@ -176,7 +176,6 @@ func (s *Server) shutdown(deadline <-chan struct{}) error {
 		sb.beatWG.Wait()
 		sb.acks.close()
 		sb.nacks.close()
-		sb.handlerCancel(nil)
 		sb.pollCancel()
 	}
 	return err

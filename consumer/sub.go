@@ -108,8 +108,6 @@ type sub struct {
 	ioCtx         context.Context // for deletes and visibility changes; never cancelled
 	pollCtx       context.Context
 	pollCancel    context.CancelFunc
-	handlerCtx    context.Context
-	handlerCancel context.CancelCauseFunc
 	stopping      atomic.Bool
 	stopWork      chan struct{}
 	stopBeat      chan struct{}
@@ -118,6 +116,7 @@ type sub struct {
 
 	leaseMu  sync.Mutex
 	leases   jobList       // received, unfinished messages
+	halted   error         // set when running handlers are cancelled
 	beatDone chan struct{} // closed when the running beat's extensions end
 
 	acks  *batcher[*job]
@@ -142,7 +141,6 @@ func newSub(srv *Server, s queueSettings) *sub {
 func (s *sub) start(base context.Context) {
 	s.ioCtx = base
 	s.pollCtx, s.pollCancel = context.WithCancel(base)
-	s.handlerCtx, s.handlerCancel = context.WithCancelCause(base)
 	if s.fifo && s.Handler != nil {
 		s.groups = newGroups()
 	}
@@ -297,10 +295,6 @@ func (s *sub) dispatch(jobs []*job) {
 }
 
 func (s *sub) worker() {
-	// Each worker derives its handlers' contexts from a context of its own,
-	// so that workers do not contend on one parent's list of children.
-	wctx, cancel := context.WithCancel(s.handlerCtx)
-	defer cancel()
 	for {
 		select {
 		case <-s.stopWork:
@@ -317,16 +311,25 @@ func (s *sub) worker() {
 				continue
 			}
 			if s.BatchHandler != nil {
-				s.runBatch(wctx, w)
+				s.runBatch(w)
 			} else {
-				s.runOne(wctx, w[0])
+				s.runOne(w[0])
 			}
 		}
 	}
 }
 
+// handlerContext returns the context of a handler call. Its parent cannot
+// be cancelled, so that making one costs no registration with a parent: it
+// is cancelled through its job instead, by loseLocked when the lease is lost
+// and by cancelHandlers at shutdown.
+func (s *sub) handlerContext() (context.Context, context.CancelCauseFunc) {
+	return context.WithCancelCause(s.ioCtx)
+}
+
 // begin marks j as running with cancel as its context's cancel function. It
-// reports false if j's lease is already lost.
+// reports false if j's lease is already lost. If running handlers were
+// cancelled already, j's context is cancelled at once.
 func (s *sub) begin(j *job, cancel context.CancelCauseFunc) bool {
 	s.leaseMu.Lock()
 	defer s.leaseMu.Unlock()
@@ -334,7 +337,23 @@ func (s *sub) begin(j *job, cancel context.CancelCauseFunc) bool {
 		return false
 	}
 	j.cancel = cancel
+	if s.halted != nil {
+		cancel(s.halted)
+	}
 	return true
+}
+
+// cancelHandlers cancels, with cause, the context of every handler running
+// now or started from now on.
+func (s *sub) cancelHandlers(cause error) {
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	s.halted = cause
+	for j := s.leases.head; j != nil; j = j.next {
+		if j.cancel != nil {
+			j.cancel(cause)
+		}
+	}
 }
 
 // end stops tracking j and returns why its lease was lost, if it was. If
@@ -371,8 +390,8 @@ func (s *sub) ack(j *job) {
 	s.acks.add(j)
 }
 
-func (s *sub) runOne(wctx context.Context, j *job) {
-	ctx, cancel := context.WithCancelCause(wctx)
+func (s *sub) runOne(j *job) {
+	ctx, cancel := s.handlerContext()
 	var err error
 	started := s.begin(j, cancel)
 	if started {
@@ -400,8 +419,8 @@ func (s *sub) runOne(wctx context.Context, j *job) {
 	s.drop(j)
 }
 
-func (s *sub) runBatch(wctx context.Context, jobs []*job) {
-	ctx, cancel := context.WithCancelCause(wctx)
+func (s *sub) runBatch(jobs []*job) {
+	ctx, cancel := s.handlerContext()
 	live := make([]*job, 0, len(jobs))
 	for _, j := range jobs {
 		if s.begin(j, cancel) {
