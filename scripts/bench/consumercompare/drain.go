@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/postbox-go/postbox/backend"
+	_ "github.com/postbox-go/postbox/backend/awssqs"
+	"github.com/postbox-go/postbox/consumer"
+)
+
+// drainResult is one drain's outcome, in the shape drain.mjs prints too.
+type drainResult struct {
+	Contender string         `json:"contender"`
+	Round     int            `json:"round"`
+	Messages  int            `json:"messages"`
+	Seconds   float64        `json:"seconds"`
+	MsgsPerS  float64        `json:"msgs_per_s"`
+	Left      int            `json:"left"` // visible + in flight after the drain
+	Settings  map[string]any `json:"settings"`
+}
+
+// countingQueue counts the entries whose delete the server acknowledged,
+// and closes done when the count reaches target.
+type countingQueue struct {
+	backend.Queue
+	deleted atomic.Int64
+	target  int64
+	done    chan struct{}
+	at      atomic.Int64 // time.Now().UnixNano() when target was reached
+}
+
+func (c *countingQueue) Delete(ctx context.Context, entries []backend.DeleteEntry) ([]backend.EntryResult, error) {
+	res, err := c.Queue.Delete(ctx, entries)
+	if err != nil {
+		return res, err
+	}
+	ok := int64(0)
+	for _, r := range res {
+		if r.Err == nil {
+			ok++
+		}
+	}
+	before := c.deleted.Add(ok) - ok
+	if before < c.target && before+ok >= c.target {
+		c.at.Store(time.Now().UnixNano())
+		close(c.done)
+	}
+	return res, nil
+}
+
+func runDrain(args []string) error {
+	fs := flag.NewFlagSet("drain", flag.ExitOnError)
+	url := fs.String("url", "", "queue URL on postbox serve")
+	n := fs.Int("n", 100000, "messages in the queue; the drain ends when this many are deleted")
+	concurrency := fs.Int("concurrency", 64, "consumer QueueConfig.Concurrency")
+	prefetch := fs.Int("prefetch", 64, "consumer QueueConfig.Prefetch")
+	pollers := fs.Int("pollers", 8, "consumer QueueConfig.Pollers (0: the consumer's default)")
+	round := fs.Int("round", 0, "round number, copied to the result")
+	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
+	fs.Parse(args)
+	if *url == "" {
+		return errors.New("-url is required")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	q, svc, err := backend.Open(ctx, *url)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	cq := &countingQueue{Queue: q, target: int64(*n), done: make(chan struct{})}
+	var handlerErrs atomic.Int64
+	srv, err := consumer.New(consumer.Config{
+		Queues: []consumer.QueueConfig{{
+			Queue:       cq,
+			Handler:     consumer.HandlerFunc(func(context.Context, *consumer.Message) error { return nil }),
+			Concurrency: *concurrency,
+			Prefetch:    *prefetch,
+			Pollers:     *pollers,
+		}},
+		OnError: func(err error) {
+			if handlerErrs.Add(1) <= 5 {
+				fmt.Fprintln(os.Stderr, "consumer error:", err)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	runErr := make(chan error, 1)
+	start := time.Now()
+	go func() { runErr <- srv.Run(runCtx) }()
+	select {
+	case <-cq.done:
+	case err := <-runErr:
+		return fmt.Errorf("consumer stopped before the drain ended: %v", err)
+	case <-ctx.Done():
+		return fmt.Errorf("timed out after %d deletes: %w", cq.deleted.Load(), ctx.Err())
+	}
+	secs := float64(cq.at.Load()-start.UnixNano()) / 1e9
+	stop()
+	if err := <-runErr; err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("consumer shutdown: %w", err)
+	}
+	attrs, err := svc.GetAttributes(ctx, *url, []string{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"})
+	if err != nil {
+		return err
+	}
+	vis, _ := strconv.Atoi(attrs["ApproximateNumberOfMessages"])
+	inflight, _ := strconv.Atoi(attrs["ApproximateNumberOfMessagesNotVisible"])
+	return printJSON(drainResult{
+		Contender: "postbox",
+		Round:     *round,
+		Messages:  *n,
+		Seconds:   secs,
+		MsgsPerS:  float64(*n) / secs,
+		Left:      vis + inflight,
+		Settings: map[string]any{
+			"concurrency": *concurrency, "prefetch": *prefetch, "pollers": *pollers,
+			"max_messages": consumer.DefaultMaxMessages, "ack_batch": consumer.DefaultAckBatchSize,
+			"ack_max_delay": consumer.DefaultAckMaxDelay.String(), "wait_time": consumer.DefaultWaitTime.String(),
+		},
+	})
+}
