@@ -13,6 +13,7 @@ import (
 // once, each in a goroutine of its own; while they are all busy, items queue
 // up, so batches grow under load (gocloud's batcher does the same). close
 // flushes what is pending and waits for every flush and timer callback.
+// flush must not keep its batch after it returns: the slice is reused.
 type batcher[T any] struct {
 	clock       clockwork.Clock
 	size        int
@@ -31,6 +32,7 @@ type batcher[T any] struct {
 	timerGen uint64          // which arming of the timer is current
 	due      bool            // the delay of the pending items has passed
 	closed   bool
+	spare    [][]T // batches whose flush ended, for reuse
 	wg       sync.WaitGroup
 }
 
@@ -103,7 +105,14 @@ func (b *batcher[T]) expire(gen uint64) {
 func (b *batcher[T]) startLocked() {
 	for b.due && b.queued() > 0 && b.inFlight < b.maxInFlight {
 		n := min(b.queued(), b.size)
-		batch := make([]T, n)
+		var batch []T
+		if k := len(b.spare); k > 0 {
+			batch = b.spare[k-1][:n]
+			b.spare[k-1] = nil
+			b.spare = b.spare[:k-1]
+		} else {
+			batch = make([]T, n, b.size)
+		}
 		copy(batch, b.pending[b.head:])
 		clear(b.pending[b.head : b.head+n])
 		b.head += n
@@ -135,7 +144,9 @@ func (b *batcher[T]) startLocked() {
 func (b *batcher[T]) run(batch []T) {
 	defer b.wg.Done()
 	b.flush(b.ctx, batch)
+	clear(batch)
 	b.mu.Lock()
+	b.spare = append(b.spare, batch)
 	b.inFlight--
 	b.startLocked()
 	b.mu.Unlock()

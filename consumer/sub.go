@@ -23,6 +23,9 @@ var entryIDs = func() (ids [backend.MaxBatchEntries]string) {
 	return ids
 }()
 
+// allEntries are the positions of a full batch, by position.
+var allEntries = [backend.MaxBatchEntries]int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+
 // job is one received message from its receive to its end.
 type job struct {
 	msg  *Message // &m
@@ -105,12 +108,12 @@ type sub struct {
 	ready  chan []*job  // received, not started; never blocks (slots bound it)
 	groups *groups      // FIFO queues with a Handler only
 
-	ioCtx         context.Context // for deletes and visibility changes; never cancelled
-	pollCtx       context.Context
-	pollCancel    context.CancelFunc
-	stopping      atomic.Bool
-	stopWork      chan struct{}
-	stopBeat      chan struct{}
+	ioCtx      context.Context // for deletes and visibility changes; never cancelled
+	pollCtx    context.Context
+	pollCancel context.CancelFunc
+	stopping   atomic.Bool
+	stopWork   chan struct{}
+	stopBeat   chan struct{}
 
 	pollWG, workWG, beatWG sync.WaitGroup
 
@@ -123,6 +126,7 @@ type sub struct {
 	nacks *batcher[visChange]
 
 	receipts sync.Pool // of *receipt
+	deletes  sync.Pool // of *[backend.MaxBatchEntries]backend.DeleteEntry
 }
 
 func newSub(srv *Server, s queueSettings) *sub {
@@ -595,7 +599,11 @@ const flushRetries = 4
 var flushBackoff = ExponentialBackoff(100*time.Millisecond, 2*time.Second)
 
 func (s *sub) flushDeletes(ctx context.Context, batch []*job) {
-	entries := make([]backend.DeleteEntry, len(batch))
+	buf, _ := s.deletes.Get().(*[backend.MaxBatchEntries]backend.DeleteEntry)
+	if buf == nil {
+		buf = new([backend.MaxBatchEntries]backend.DeleteEntry)
+	}
+	entries := buf[:len(batch)]
 	for i, j := range batch {
 		entries[i] = backend.DeleteEntry{ID: entryIDs[i], ReceiptHandle: j.msg.ReceiptHandle}
 	}
@@ -609,6 +617,8 @@ func (s *sub) flushDeletes(ctx context.Context, batch []*job) {
 		}
 		return s.q.Delete(ctx, sub)
 	}, func(i int) string { return batch[i].msg.MessageID }, &s.srv.stats.deleted)
+	clear(entries)
+	s.deletes.Put(buf)
 	for _, j := range batch {
 		s.drop(j)
 	}
@@ -638,10 +648,7 @@ func (s *sub) flushVisibility(ctx context.Context, batch []visChange) {
 // entries while the failures are retryable, and reports what still fails.
 func (s *sub) retryBatch(ctx context.Context, op string, n int, call func(idx []int) ([]backend.EntryResult, error),
 	msgID func(i int) string, okCount *atomic.Int64) {
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
+	idx := allEntries[:n] // never written to: a retry takes a new list
 	for attempt := 1; ; attempt++ {
 		res, err := call(idx)
 		last := attempt >= flushRetries
@@ -654,18 +661,20 @@ func (s *sub) retryBatch(ctx context.Context, op string, n int, call func(idx []
 			}
 		} else {
 			var again []int
+			ok := 0
 			for k, r := range res {
 				i := idx[k]
 				switch {
 				case r.Err == nil:
-					if okCount != nil {
-						okCount.Add(1)
-					}
+					ok++
 				case !last && retryable(r.Err):
 					again = append(again, i)
 				default:
 					s.report(op, msgID(i), r.Err)
 				}
+			}
+			if okCount != nil {
+				okCount.Add(int64(ok))
 			}
 			if len(again) == 0 {
 				return
