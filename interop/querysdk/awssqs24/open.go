@@ -142,6 +142,7 @@ func newClient(ctx context.Context, info QueueURLInfo) (*sqs.Client, func() erro
 
 	client := sqs.NewFromConfig(cfg, func(o *sqs.Options) {
 		o.BaseEndpoint = aws.String(info.Endpoint)
+		o.APIOptions = append(o.APIOptions, keepErrorMessages)
 	})
 	return client, closeIdle, nil
 }

@@ -342,7 +342,7 @@ func (q *Queue) ChangeVisibility(ctx context.Context, entries []backend.Visibili
 			VisibilityTimeout: clamp32(entries[i].VisibilityTimeout), // always sent
 		}
 	}
-	out, err := s.api.ChangeMessageVisibilityBatch(ctx, in)
+	out, err := s.api.ChangeMessageVisibilityBatch(ctx, in, explicitZeros(nil, "VisibilityTimeout", allEntries(len(entries))))
 	if err != nil {
 		return nil, mapError(ctx, err)
 	}

@@ -49,6 +49,9 @@ func (z *zeroFields) HandleSerialize(ctx context.Context, in middleware.Serializ
 	middleware.SerializeOutput, middleware.Metadata, error,
 ) {
 	req, ok := in.Request.(*smithyhttp.Request)
+	if ok && strings.HasPrefix(req.Header.Get("Content-Type"), "application/x-www-form-urlencoded") && req.GetStream() != nil {
+		return z.handleForm(ctx, in, req, next)
+	}
 	if !ok || !strings.HasPrefix(req.Header.Get("Content-Type"), "application/x-amz-json") || req.GetStream() == nil {
 		return next.HandleSerialize(ctx, in) // not the JSON protocol: nothing to patch
 	}
