@@ -28,9 +28,9 @@ replace github.com/postbox-go/postbox => ../..
 
 // The main module requires aws-sdk-go-v2/service/sqs v1.52.x, which speaks
 // the JSON 1.0 protocol; minimal version selection would pick it. These
-// replacements pin sqs v1.24.5 (2023-08-21), the last line before JSON
-// arrived in v1.28, which still speaks the query protocol (form-encoded
-// Action=...), and every aws-sdk-go-v2 and smithy-go module it builds with
+// replacements pin sqs v1.24.5 (2023-08-21), of the v1.24 line that
+// still speaks the query protocol (form-encoded Action=...; JSON arrived in
+// v1.28), whatever version the require lines above select, and every aws-sdk-go-v2 and smithy-go module it builds with
 // to the versions released with it (config v1.18.36 of the same day).
 replace (
 	github.com/aws/aws-sdk-go-v2 => github.com/aws/aws-sdk-go-v2 v1.21.0
