@@ -305,6 +305,14 @@ func encTask(x *enc, t *moveTask) {
 	x.s(t.failure)
 }
 
+// barrier waits until everything logged so far is stable: see wal.barrier.
+func (e *Engine) barrier() error {
+	if e.wal == nil {
+		return nil
+	}
+	return e.wal.barrier().wait()
+}
+
 // storeCheck refuses a change up front while the store cannot write.
 func (e *Engine) storeCheck() error {
 	if e.wal == nil {

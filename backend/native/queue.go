@@ -418,6 +418,11 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 	r := q.logSend(msgs)
 	q.serveWaiters(nowNanos)
 	q.unlock()
+	if r == nil {
+		// Nothing new to store (every entry failed or was a duplicate): a
+		// duplicate's answer names a message whose send must be stable too.
+		return results, q.eng.barrier()
+	}
 	if err := r.wait(); err != nil {
 		return nil, err
 	}
@@ -479,7 +484,7 @@ func (q *queue) receive(ctx context.Context, req *backend.ReceiveRequest) ([]*ba
 			}
 			q.logVisibility(ms)
 			q.unlock()
-			return q.build(got, req), nil
+			return q.answer(got, req)
 		}
 	}
 	var takenBuf [backend.MaxReceiveMessages]taken
@@ -489,7 +494,7 @@ func (q *queue) receive(ctx context.Context, req *backend.ReceiveRequest) ([]*ba
 			q.recordAttempt(attemptID, got, now)
 		}
 		q.unlock()
-		return q.build(got, req), nil
+		return q.answer(got, req)
 	}
 	w := &waiter{max: max, visibility: vis, ready: make(chan struct{}, 1)}
 	q.waiters.pushBack(w)
@@ -520,6 +525,19 @@ func (q *queue) receive(ctx context.Context, req *backend.ReceiveRequest) ([]*ba
 	q.unlock()
 	if len(got) == 0 && ctxErr != nil {
 		return nil, ctxErr
+	}
+	return q.answer(got, req)
+}
+
+// answer builds a receive's result. On a durable engine it first waits
+// until every change the receive saw is stable (the sends of the messages it
+// returns, the deletes that unlocked their FIFO groups, its own receive
+// record): otherwise a crash could take back what a client already holds.
+func (q *queue) answer(got []taken, req *backend.ReceiveRequest) ([]*backend.Message, error) {
+	if len(got) > 0 {
+		if err := q.eng.barrier(); err != nil {
+			return nil, err
+		}
 	}
 	return q.build(got, req), nil
 }
@@ -683,6 +701,14 @@ func (q *queue) delete(entries []backend.DeleteEntry) ([]backend.EntryResult, er
 	}
 	r := q.logDelete(deleted, true)
 	q.mu.Unlock()
+	if r == nil {
+		// Nothing deleted now: a message already gone may have gone by a
+		// delete that is not stable yet.
+		if err := q.eng.barrier(); err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
 	if err := r.wait(); err != nil {
 		return nil, err
 	}

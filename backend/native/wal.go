@@ -68,7 +68,8 @@ type wal struct {
 	buf     []byte
 	spare   []byte
 	pending *round
-	failing error // set while writes fail; new mutations are refused
+	writing *round // the round being written, if any
+	failing error  // set while writes fail; new mutations are refused
 	closed  bool
 
 	fileMu   sync.Mutex // held while writing, syncing or rotating
@@ -228,6 +229,20 @@ func (w *wal) append(t byte, payload []byte) *round {
 	return r
 }
 
+// barrier returns a round that completes once every frame appended so far
+// is written (and synced, in SyncAlways mode), or nil when all are. An
+// answer that shows state (a received message, a deduplicated send, an
+// idempotent delete) waits for it, so that nothing a client has seen can be
+// lost by a crash.
+func (w *wal) barrier() *round {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.pending != nil {
+		return w.pending // completes after the round being written
+	}
+	return w.writing
+}
+
 // nextLSN reserves the LSN of the frame about to be encoded. Records carry
 // their LSN in the payload; it is reserved and appended under the same
 // queue lock, so per queue the order holds.
@@ -300,9 +315,11 @@ func (w *wal) flushLocked() error {
 	// Double buffering: appends go on into the spare buffer while b is
 	// written. The two never share an array.
 	w.buf, w.spare = w.spare[:0], nil
+	w.writing = r
 	w.mu.Unlock()
 	err := w.writeOut(b)
 	w.mu.Lock()
+	w.writing = nil
 	if err != nil {
 		if w.failing == nil {
 			w.log("native: writing the queue store failed; refusing changes until it works again", "err", err)
