@@ -22,7 +22,8 @@ type drainResult struct {
 	Messages  int            `json:"messages"`
 	Seconds   float64        `json:"seconds"`
 	MsgsPerS  float64        `json:"msgs_per_s"`
-	Left      int            `json:"left"` // visible + in flight after the drain
+	Left      int            `json:"left"`   // visible + in flight after the drain
+	Errors    int64          `json:"errors"` // errors the consumer reported (failed receives, ...)
 	Settings  map[string]any `json:"settings"`
 }
 
@@ -62,6 +63,8 @@ func runDrain(args []string) error {
 	concurrency := fs.Int("concurrency", 64, "consumer QueueConfig.Concurrency")
 	prefetch := fs.Int("prefetch", 64, "consumer QueueConfig.Prefetch")
 	pollers := fs.Int("pollers", 8, "consumer QueueConfig.Pollers (0: the consumer's default)")
+	ackDelay := fs.Duration("ack-max-delay", 0, "consumer QueueConfig.AckMaxDelay (0: the default, 100ms; negative: flush at once)")
+	progress := fs.Bool("progress", false, "print the delete count every second on stderr")
 	round := fs.Int("round", 0, "round number, copied to the result")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
 	fs.Parse(args)
@@ -76,7 +79,7 @@ func runDrain(args []string) error {
 	}
 	defer svc.Close()
 	cq := &countingQueue{Queue: q, target: int64(*n), done: make(chan struct{})}
-	var handlerErrs atomic.Int64
+	var consumerErrs atomic.Int64
 	srv, err := consumer.New(consumer.Config{
 		Queues: []consumer.QueueConfig{{
 			Queue:       cq,
@@ -84,10 +87,11 @@ func runDrain(args []string) error {
 			Concurrency: *concurrency,
 			Prefetch:    *prefetch,
 			Pollers:     *pollers,
+			AckMaxDelay: *ackDelay,
 		}},
 		OnError: func(err error) {
-			if handlerErrs.Add(1) <= 5 {
-				fmt.Fprintln(os.Stderr, "consumer error:", err)
+			if consumerErrs.Add(1) <= 5 {
+				fmt.Fprintln(os.Stderr, time.Now().Format("15:04:05.000"), "consumer error:", err)
 			}
 		},
 	})
@@ -99,6 +103,20 @@ func runDrain(args []string) error {
 	runErr := make(chan error, 1)
 	start := time.Now()
 	go func() { runErr <- srv.Run(runCtx) }()
+	if *progress {
+		go func() {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					fmt.Fprintf(os.Stderr, "%s deleted %d\n", time.Now().Format("15:04:05.000"), cq.deleted.Load())
+				case <-runCtx.Done():
+					return
+				}
+			}
+		}()
+	}
 	select {
 	case <-cq.done:
 	case err := <-runErr:
@@ -124,10 +142,22 @@ func runDrain(args []string) error {
 		Seconds:   secs,
 		MsgsPerS:  float64(*n) / secs,
 		Left:      vis + inflight,
+		Errors:    consumerErrs.Load(),
 		Settings: map[string]any{
 			"concurrency": *concurrency, "prefetch": *prefetch, "pollers": *pollers,
 			"max_messages": consumer.DefaultMaxMessages, "ack_batch": consumer.DefaultAckBatchSize,
-			"ack_max_delay": consumer.DefaultAckMaxDelay.String(), "wait_time": consumer.DefaultWaitTime.String(),
+			"ack_max_delay": ackDelayString(*ackDelay), "wait_time": consumer.DefaultWaitTime.String(),
 		},
 	})
+}
+
+// ackDelayString is the AckMaxDelay in effect for a -ack-max-delay flag.
+func ackDelayString(d time.Duration) string {
+	switch {
+	case d == 0:
+		return consumer.DefaultAckMaxDelay.String()
+	case d < 0:
+		return "0s (flush at once)"
+	}
+	return d.String()
 }

@@ -15,6 +15,8 @@ import (
 type summary struct {
 	Contender string         `json:"contender"`
 	Runs      []float64      `json:"msgs_per_s_runs"`
+	Seconds   []float64      `json:"seconds_runs"`
+	Errors    []int64        `json:"errors_runs"`
 	Median    float64        `json:"msgs_per_s_median"`
 	Min       float64        `json:"msgs_per_s_min"`
 	Max       float64        `json:"msgs_per_s_max"`
@@ -65,6 +67,8 @@ func writeReport(in io.Reader, out io.Writer) error {
 			order = append(order, r.Contender)
 		}
 		s.Runs = append(s.Runs, r.MsgsPerS)
+		s.Seconds = append(s.Seconds, r.Seconds)
+		s.Errors = append(s.Errors, r.Errors)
 		if rounds[r.Round] == nil {
 			rounds[r.Round] = map[string]float64{}
 		}
@@ -93,13 +97,17 @@ func writeReport(in io.Reader, out io.Writer) error {
 		}
 	}
 
-	fmt.Fprintf(out, "| consumer | runs (msgs/s) | median msgs/s | min | max |\n|---|---|---|---|---|\n")
+	fmt.Fprintf(out, "| consumer | runs in round order (msgs/s) | median msgs/s | min | max | consumer errors per run |\n|---|---|---|---|---|---|\n")
 	for _, s := range rep.Contenders {
 		runs := make([]string, len(s.Runs))
 		for i, v := range s.Runs {
 			runs[i] = fmt.Sprintf("%.0f", v)
 		}
-		fmt.Fprintf(out, "| %s | %s | %.0f | %.0f | %.0f |\n", s.Contender, strings.Join(runs, ", "), s.Median, s.Min, s.Max)
+		errs := make([]string, len(s.Errors))
+		for i, v := range s.Errors {
+			errs[i] = fmt.Sprint(v)
+		}
+		fmt.Fprintf(out, "| %s | %s | %.0f | %.0f | %.0f | %s |\n", s.Contender, strings.Join(runs, ", "), s.Median, s.Min, s.Max, strings.Join(errs, ", "))
 	}
 	if rep.Ratio > 0 {
 		pr := make([]string, len(rep.PairRatios))

@@ -97,6 +97,7 @@ console.log(JSON.stringify({
   seconds,
   msgs_per_s: n / seconds,
   left,
+  errors,
   settings,
 }));
 agent.destroy();
