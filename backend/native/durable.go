@@ -305,6 +305,20 @@ func encTask(x *enc, t *moveTask) {
 	x.s(t.failure)
 }
 
+// change runs f under the queue's lock and then, with the lock released,
+// waits for what f logged to be stable.
+func (q *queue) change(f func() (*round, error)) error {
+	r, err := func() (*round, error) {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return f()
+	}()
+	if err != nil {
+		return err
+	}
+	return r.wait()
+}
+
 // barrier waits until everything logged so far is stable: see wal.barrier.
 func (e *Engine) barrier() error {
 	if e.wal == nil {

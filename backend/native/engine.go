@@ -601,9 +601,7 @@ func (e *Engine) SetAttributes(ctx context.Context, rawURL string, attrs backend
 		dlq = e.lookupARN(cfg.redrive.DeadLetterTargetArn)
 	}
 	now := e.clock.Now()
-	r, err := func() (*round, error) {
-		q.mu.Lock()
-		defer q.mu.Unlock()
+	return q.change(func() (*round, error) {
 		// Apply onto the current config again, in case another SetAttributes
 		// ran in between; validation already passed for these values.
 		cfg, aerr = applyAttrs(q.cfg, attrs, false)
@@ -618,13 +616,8 @@ func (e *Engine) SetAttributes(ctx context.Context, rawURL string, attrs backend
 			q.dlq = dlq
 		}
 		q.lastModified = now.Unix()
-		r := q.logSetAttrs(attrs)
-		return r, nil
-	}()
-	if err != nil {
-		return err
-	}
-	return r.wait()
+		return q.logSetAttrs(attrs), nil
+	})
 }
 
 // Purge deletes every message in the queue. A second purge within 60 seconds
@@ -635,9 +628,7 @@ func (e *Engine) Purge(ctx context.Context, rawURL string) error {
 		return err
 	}
 	now := e.clock.Now().UnixNano()
-	r, err := func() (*round, error) {
-		q.mu.Lock()
-		defer q.mu.Unlock()
+	return q.change(func() (*round, error) {
 		if q.purgedAt != 0 && now-q.purgedAt < int64(purgeInterval) {
 			return nil, backend.NewError(backend.CodePurgeQueueInProgress,
 				"Only one PurgeQueue operation on %s is allowed every 60 seconds.", q.name)
@@ -647,13 +638,8 @@ func (e *Engine) Purge(ctx context.Context, rawURL string) error {
 		}
 		q.purgedAt = now
 		q.purgeLocked()
-		r := q.logPurge(now)
-		return r, nil
-	}()
-	if err != nil {
-		return err
-	}
-	return r.wait()
+		return q.logPurge(now), nil
+	})
 }
 
 // TagQueue adds or replaces tags; a queue has at most 50.
@@ -668,9 +654,7 @@ func (e *Engine) TagQueue(ctx context.Context, rawURL string, tags map[string]st
 	if err := backend.ValidateTags(tags); err != nil {
 		return err
 	}
-	r, err := func() (*round, error) {
-		q.mu.Lock()
-		defer q.mu.Unlock()
+	return q.change(func() (*round, error) {
 		n := len(q.tags)
 		for k := range tags {
 			if _, ok := q.tags[k]; !ok {
@@ -687,13 +671,8 @@ func (e *Engine) TagQueue(ctx context.Context, rawURL string, tags map[string]st
 		for k, v := range tags {
 			q.tags[k] = v
 		}
-		r := q.logTags()
-		return r, nil
-	}()
-	if err != nil {
-		return err
-	}
-	return r.wait()
+		return q.logTags(), nil
+	})
 }
 
 // UntagQueue removes tags by key.
@@ -708,22 +687,15 @@ func (e *Engine) UntagQueue(ctx context.Context, rawURL string, keys []string) e
 	if err := backend.ValidateTagKeys(keys); err != nil {
 		return err
 	}
-	r, err := func() (*round, error) {
-		q.mu.Lock()
-		defer q.mu.Unlock()
+	return q.change(func() (*round, error) {
 		if err := e.storeCheck(); err != nil {
 			return nil, err
 		}
 		for _, k := range keys {
 			delete(q.tags, k)
 		}
-		r := q.logTags()
-		return r, nil
-	}()
-	if err != nil {
-		return err
-	}
-	return r.wait()
+		return q.logTags(), nil
+	})
 }
 
 // ListTags returns a copy of the queue's tags.
@@ -803,9 +775,7 @@ func (e *Engine) AddPermission(ctx context.Context, req backend.PermissionReques
 		principals[i] = "arn:aws:iam::" + id + ":root"
 	}
 	now := e.clock.Now()
-	r, err := func() (*round, error) {
-		q.mu.Lock()
-		defer q.mu.Unlock()
+	return q.change(func() (*round, error) {
 		pol, perr := parsePolicy(q.cfg.policy, q.arn)
 		if perr != nil {
 			return nil, perr
@@ -829,13 +799,8 @@ func (e *Engine) AddPermission(ctx context.Context, req backend.PermissionReques
 		b, _ := json.Marshal(pol)
 		q.cfg.policy = string(b)
 		q.lastModified = now.Unix()
-		r := q.logSetAttrs(backend.Attributes{attrPolicy: q.cfg.policy})
-		return r, nil
-	}()
-	if err != nil {
-		return err
-	}
-	return r.wait()
+		return q.logSetAttrs(backend.Attributes{attrPolicy: q.cfg.policy}), nil
+	})
 }
 
 // permissionActions are the actions AddPermission may grant.
@@ -886,9 +851,7 @@ func (e *Engine) RemovePermission(ctx context.Context, rawURL, label string) err
 		return backend.NewError(backend.CodeMissingParameter, "The request must contain the parameter Label.")
 	}
 	now := e.clock.Now()
-	r, err := func() (*round, error) {
-		q.mu.Lock()
-		defer q.mu.Unlock()
+	return q.change(func() (*round, error) {
 		pol, perr := parsePolicy(q.cfg.policy, q.arn)
 		if perr != nil {
 			return nil, perr
@@ -909,13 +872,8 @@ func (e *Engine) RemovePermission(ctx context.Context, rawURL, label string) err
 			q.cfg.policy = string(b)
 		}
 		q.lastModified = now.Unix()
-		r := q.logSetAttrs(backend.Attributes{attrPolicy: q.cfg.policy})
-		return r, nil
-	}()
-	if err != nil {
-		return err
-	}
-	return r.wait()
+		return q.logSetAttrs(backend.Attributes{attrPolicy: q.cfg.policy}), nil
+	})
 }
 
 // Queue returns the message operations of the queue at rawURL. The queue
