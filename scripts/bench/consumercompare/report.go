@@ -11,23 +11,29 @@ import (
 	"strings"
 )
 
+// baseline is the contender every other one is compared with.
+const baseline = "sqs-consumer"
+
 // summary is one contender's results over the rounds.
 type summary struct {
 	Contender string         `json:"contender"`
 	Runs      []float64      `json:"msgs_per_s_runs"`
+	Runs999   []float64      `json:"msgs_per_s_999_runs"`
 	Seconds   []float64      `json:"seconds_runs"`
 	Errors    []int64        `json:"errors_runs"`
 	Median    float64        `json:"msgs_per_s_median"`
+	Median999 float64        `json:"msgs_per_s_999_median"`
 	Min       float64        `json:"msgs_per_s_min"`
 	Max       float64        `json:"msgs_per_s_max"`
+	Ratio     float64        `json:"ratio_to_sqs_consumer,omitempty"`
+	Ratio999  float64        `json:"ratio_999_to_sqs_consumer,omitempty"`
+	Paired    []float64      `json:"paired_ratios_to_sqs_consumer,omitempty"`
 	Settings  map[string]any `json:"settings"`
 }
 
 // report is what the report subcommand prints as JSON.
 type report struct {
 	Contenders []summary  `json:"contenders"`
-	Ratio      float64    `json:"ratio_postbox_over_sqs_consumer"`
-	PairRatios []float64  `json:"paired_ratios"`
 	Memory     *memResult `json:"memory,omitempty"`
 }
 
@@ -67,6 +73,7 @@ func writeReport(in io.Reader, out io.Writer) error {
 			order = append(order, r.Contender)
 		}
 		s.Runs = append(s.Runs, r.MsgsPerS)
+		s.Runs999 = append(s.Runs999, r.MsgsPerS999)
 		s.Seconds = append(s.Seconds, r.Seconds)
 		s.Errors = append(s.Errors, r.Errors)
 		if rounds[r.Round] == nil {
@@ -77,45 +84,46 @@ func writeReport(in io.Reader, out io.Writer) error {
 	if err := sc.Err(); err != nil {
 		return err
 	}
-	rep := report{Memory: mem}
-	for _, name := range order {
-		s := byName[name]
+	for _, s := range byName {
 		sorted := slices.Sorted(slices.Values(s.Runs))
 		s.Median = median(sorted)
 		s.Min, s.Max = sorted[0], sorted[len(sorted)-1]
-		rep.Contenders = append(rep.Contenders, *s)
+		s.Median999 = median(slices.Sorted(slices.Values(s.Runs999)))
 	}
-	pb, sc2 := byName["postbox"], byName["sqs-consumer"]
-	if pb != nil && sc2 != nil && sc2.Median > 0 {
-		rep.Ratio = pb.Median / sc2.Median
-		for _, rd := range slices.Sorted(maps.Keys(rounds)) {
-			a, okA := rounds[rd]["postbox"]
-			b, okB := rounds[rd]["sqs-consumer"]
-			if okA && okB && b > 0 {
-				rep.PairRatios = append(rep.PairRatios, a/b)
+	rep := report{Memory: mem}
+	base := byName[baseline]
+	for _, name := range order {
+		s := byName[name]
+		if base != nil && s != base && base.Median > 0 {
+			s.Ratio = s.Median / base.Median
+			s.Ratio999 = s.Median999 / base.Median999
+			for _, rd := range slices.Sorted(maps.Keys(rounds)) {
+				a, okA := rounds[rd][name]
+				b, okB := rounds[rd][baseline]
+				if okA && okB && b > 0 {
+					s.Paired = append(s.Paired, a/b)
+				}
 			}
 		}
+		rep.Contenders = append(rep.Contenders, *s)
 	}
 
-	fmt.Fprintf(out, "| consumer | runs in round order (msgs/s) | median msgs/s | min | max | consumer errors per run |\n|---|---|---|---|---|---|\n")
+	fmt.Fprintf(out, "| consumer | msgs/s, whole drain, by round | median | x sqs-consumer | msgs/s, first 99.9%%, median | x sqs-consumer | consumer errors by round |\n")
+	fmt.Fprintf(out, "|---|---|---|---|---|---|---|\n")
 	for _, s := range rep.Contenders {
-		runs := make([]string, len(s.Runs))
-		for i, v := range s.Runs {
-			runs[i] = fmt.Sprintf("%.0f", v)
+		ratio, ratio999 := "1", "1"
+		if s.Ratio > 0 {
+			ratio, ratio999 = fmt.Sprintf("%.1f", s.Ratio), fmt.Sprintf("%.1f", s.Ratio999)
 		}
-		errs := make([]string, len(s.Errors))
-		for i, v := range s.Errors {
-			errs[i] = fmt.Sprint(v)
-		}
-		fmt.Fprintf(out, "| %s | %s | %.0f | %.0f | %.0f | %s |\n", s.Contender, strings.Join(runs, ", "), s.Median, s.Min, s.Max, strings.Join(errs, ", "))
+		fmt.Fprintf(out, "| %s | %s | %.0f | %s | %.0f | %s | %s |\n",
+			s.Contender, join(s.Runs, "%.0f"), s.Median, ratio, s.Median999, ratio999, join(s.Errors, "%d"))
 	}
-	if rep.Ratio > 0 {
-		pr := make([]string, len(rep.PairRatios))
-		for i, v := range rep.PairRatios {
-			pr[i] = fmt.Sprintf("%.1f", v)
+	for _, s := range rep.Contenders {
+		if len(s.Paired) > 0 {
+			fmt.Fprintf(out, "\n%s / sqs-consumer by round (whole drain): %s", s.Contender, join(s.Paired, "%.1f"))
 		}
-		fmt.Fprintf(out, "\nratio postbox / sqs-consumer (medians): %.1fx; per round: %s\n", rep.Ratio, strings.Join(pr, ", "))
 	}
+	fmt.Fprintln(out)
 	if mem != nil {
 		fmt.Fprintf(out, "\npostbox serve memory, %d queued %d B messages (GOGC=%s):\n", mem.Messages, mem.Size, mem.GOGC)
 		fmt.Fprintf(out, "  live heap %d -> %d MB: %.0f B/msg, %.0f B beyond the body\n", mem.HeapBeforeMB, mem.HeapAfterMB, mem.HeapPerMsg, mem.HeapBeyondBody)
@@ -127,6 +135,14 @@ func writeReport(in io.Reader, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "\n%s\n", b)
 	return nil
+}
+
+func join[T any](vs []T, format string) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = fmt.Sprintf(format, v)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func median(sorted []float64) float64 {

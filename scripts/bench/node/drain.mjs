@@ -49,6 +49,8 @@ let processed = 0;
 let errors = 0;
 let start = 0;
 let end = 0;
+let mark999 = 0;
+const mark = Math.floor((n * 999) / 1000);
 
 const done = new Promise((resolve, reject) => {
   const consumer = Consumer.create({
@@ -61,6 +63,7 @@ const done = new Promise((resolve, reject) => {
   });
   consumer.on("message_processed", () => {
     processed++;
+    if (processed === mark) mark999 = performance.now();
     if (processed === n) {
       end = performance.now();
       consumer.stop();
@@ -96,6 +99,8 @@ console.log(JSON.stringify({
   messages: n,
   seconds,
   msgs_per_s: n / seconds,
+  seconds_999: (mark999 - start) / 1000,
+  msgs_per_s_999: mark / ((mark999 - start) / 1000),
   left,
   errors,
   settings,
