@@ -97,3 +97,50 @@ func TestAckFlushesAfterMaxDelay(t *testing.T) {
 		r.stop(t, context.Background())
 	})
 }
+
+// TestReusedMessagesDeleteWhatWasHandled checks the recycling of received
+// messages: over many receives (more than the server holds at once, so
+// that message memory is reused), every delete names a receipt handle that
+// a handler saw with the same body, every message is handled once with its
+// own id, and nothing is left in the queue.
+func TestReusedMessagesDeleteWhatWasHandled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		eng := newEngine(t)
+		q := newQueue(t, eng, "q", nil)
+		fq := &faultQueue{Queue: q}
+		const n = 500
+		ids := sendN(t, q, n, nil)
+		handled := map[string]string{} // receipt handle -> body
+		rec := &recorder{fn: func(ctx context.Context, msg *consumer.Message) error {
+			if ids[msg.Body] != msg.MessageID {
+				t.Errorf("body %s came with id %s, sent as %s", msg.Body, msg.MessageID, ids[msg.Body])
+			}
+			fq.mu.Lock()
+			handled[msg.ReceiptHandle] = msg.Body
+			fq.mu.Unlock()
+			return nil
+		}}
+		fq.deleteHook = func(entries []backend.DeleteEntry) ([]backend.EntryResult, error) {
+			fq.mu.Lock()
+			for _, e := range entries {
+				if _, ok := handled[e.ReceiptHandle]; !ok {
+					t.Errorf("delete of receipt handle %q that no handler saw", e.ReceiptHandle)
+				}
+				delete(handled, e.ReceiptHandle)
+			}
+			fq.mu.Unlock()
+			return q.Delete(context.Background(), entries)
+		}
+		r := start(t, consumer.Config{Queues: []consumer.QueueConfig{{
+			Queue: fq, Handler: rec, Concurrency: 4, Prefetch: 6, AckMaxDelay: time.Millisecond,
+		}}})
+		advanceUntil(t, func() bool { return r.srv.Stats().Deleted == n })
+		r.stop(t, context.Background())
+		if rec.distinct() != n || rec.total() != n {
+			t.Errorf("%d distinct bodies handled in %d calls, want %d", rec.distinct(), rec.total(), n)
+		}
+		if v, f, _ := counts(t, eng, q); v != 0 || f != 0 {
+			t.Errorf("%d visible, %d in flight after all were deleted", v, f)
+		}
+	})
+}
