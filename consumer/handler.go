@@ -7,10 +7,7 @@ import "context"
 // visible again after a backoff, unless the error is Permanent. The context
 // is cancelled when the message's lease is lost (see ErrLeaseLost) or when a
 // shutdown's deadline passes (see ErrServerShutdown); context.Cause tells
-// which. The context and the message are the call's only: the server reuses
-// them for later messages once HandleMessage returns (a context that was not
-// cancelled is not cancelled at the return either), so a handler must not
-// keep either, or use them from goroutines that outlive the call.
+// which.
 //
 // Handlers run concurrently, up to the configured concurrency, and must be
 // safe for that. A panic in a handler is recovered and treated as an error
@@ -42,8 +39,6 @@ func Chain(h Handler, mws ...Middleware) Handler {
 // Lambda function with partial batch responses does. It returns one error per
 // message, in order (nil for success); a result of another length fails the
 // whole batch. Returning nil (a nil slice) means every message succeeded.
-//
-// As with Handler, the context and the messages are the call's only.
 //
 // On FIFO queues the messages are in queue order, and once a message of a
 // group fails, the later messages of that group in the batch are given back

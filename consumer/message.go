@@ -12,7 +12,7 @@ import (
 // came from and the system attributes postbox parses for you.
 //
 // A handler may read a Message freely; it must not keep it, or change it,
-// after it returns: the server reuses the Message for a later message.
+// after it returns.
 type Message struct {
 	backend.Message
 

@@ -299,8 +299,6 @@ func (s *sub) dispatch(jobs []*job) {
 }
 
 func (s *sub) worker() {
-	var hc handlerCtx
-	defer hc.close()
 	for {
 		select {
 		case <-s.stopWork:
@@ -317,39 +315,20 @@ func (s *sub) worker() {
 				continue
 			}
 			if s.BatchHandler != nil {
-				s.runBatch(&hc, w)
+				s.runBatch(w)
 			} else {
-				s.runOne(&hc, w[0])
+				s.runOne(w[0])
 			}
 		}
 	}
 }
 
-// handlerCtx is a worker's context for handler calls. It is cancelled only
-// through the job that runs under it (by loseLocked when the lease is lost,
-// by cancelHandlers at shutdown), and a job stops being able to cancel it
-// when it ends; so one that was not cancelled serves the worker's next call
-// as well, and a worker makes a new one only after a cancellation. Its
-// parent cannot be cancelled, so making one registers nothing with a
-// parent.
-type handlerCtx struct {
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-}
-
-// get returns a context that is not cancelled, for the next handler call.
-func (h *handlerCtx) get(parent context.Context) (context.Context, context.CancelCauseFunc) {
-	if h.ctx == nil || h.ctx.Err() != nil {
-		h.close()
-		h.ctx, h.cancel = context.WithCancelCause(parent)
-	}
-	return h.ctx, h.cancel
-}
-
-func (h *handlerCtx) close() {
-	if h.cancel != nil {
-		h.cancel(nil)
-	}
+// handlerContext returns the context of a handler call. Its parent cannot
+// be cancelled, so that making one costs no registration with a parent: it
+// is cancelled through its job instead, by loseLocked when the lease is lost
+// and by cancelHandlers at shutdown.
+func (s *sub) handlerContext() (context.Context, context.CancelCauseFunc) {
+	return context.WithCancelCause(s.ioCtx)
 }
 
 // begin marks j as running with cancel as its context's cancel function. It
@@ -415,15 +394,16 @@ func (s *sub) ack(j *job) {
 	s.acks.add(j)
 }
 
-func (s *sub) runOne(hc *handlerCtx, j *job) {
-	ctx, cancel := hc.get(s.ioCtx)
+func (s *sub) runOne(j *job) {
+	ctx, cancel := s.handlerContext()
 	var err error
 	started := s.begin(j, cancel)
 	if started {
 		err = callHandler(ctx, s.Handler, j.msg)
 	}
 	lost, wait := s.end(j)
-	cause := context.Cause(ctx) // j, which alone could cancel ctx, has ended
+	cause := context.Cause(ctx)
+	cancel(nil)
 	ok := false
 	if started {
 		ok = s.settle(j, err, lost, cause, wait)
@@ -443,8 +423,8 @@ func (s *sub) runOne(hc *handlerCtx, j *job) {
 	s.drop(j)
 }
 
-func (s *sub) runBatch(hc *handlerCtx, jobs []*job) {
-	ctx, cancel := hc.get(s.ioCtx)
+func (s *sub) runBatch(jobs []*job) {
+	ctx, cancel := s.handlerContext()
 	live := make([]*job, 0, len(jobs))
 	for _, j := range jobs {
 		if s.begin(j, cancel) {
@@ -490,6 +470,7 @@ func (s *sub) runBatch(hc *handlerCtx, jobs []*job) {
 			failedGroups[j.msg.GroupID] = true
 		}
 	}
+	cancel(nil)
 	s.finished(len(jobs))
 	for _, j := range jobs {
 		s.drop(j)
