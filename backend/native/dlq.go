@@ -102,7 +102,7 @@ func (q *queue) adopt(m *message, nowNanos int64) *message {
 // enqueue stores a built message: visible now, or after delay seconds.
 // Callers hold mu.
 func (q *queue) enqueue(m *message, delay int, nowNanos int64) {
-	q.msgs[m.seq] = m
+	q.msgs.put(m)
 	if q.fifo != nil {
 		if m.ext.sequenceNumber == "" {
 			q.fifo.seq++

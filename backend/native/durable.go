@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -471,7 +472,7 @@ func (q *queue) writeSnapshot(put func(byte, []byte) error) error {
 	}
 	x.u(fifoSeq)
 	x.i(q.purgedAt)
-	x.u(uint64(len(q.msgs)))
+	x.u(uint64(q.msgs.len()))
 	if err := put(recQueueMark, x.b); err != nil {
 		return err
 	}
@@ -499,10 +500,8 @@ func (q *queue) writeSnapshot(put func(byte, []byte) error) error {
 		return put(recSend, x.b)
 	}
 	// In sequence order, so that recovery finds them sorted.
-	all := make([]*message, 0, len(q.msgs))
-	for _, m := range q.msgs {
-		all = append(all, m)
-	}
+	all := make([]*message, 0, q.msgs.len())
+	q.msgs.each(func(m *message) { all = append(all, m) })
 	slices.SortFunc(all, func(a, b *message) int {
 		if a.seq < b.seq {
 			return -1
@@ -633,7 +632,6 @@ func (r *replayer) apply(f frame, snapshot bool) error {
 				q.fifo.seq = pm.fifoSeq
 			}
 			q.purgedAt = pm.purgedAt
-			q.msgs = make(map[uint64]*message, pm.count)
 			r.order[gen] = make([]*message, 0, pm.count)
 			r.pendingMark = nil
 		}
@@ -686,7 +684,7 @@ func (r *replayer) applyQueue(q *queue, typ byte, d *dec, snapshot bool) {
 		q.tags = d.strMap()
 	case recPurge:
 		q.purgedAt = d.i()
-		clear(q.msgs)
+		q.msgs.reset()
 	case recSend:
 		n := d.n()
 		for i := 0; i < n && d.err == nil; i++ {
@@ -694,7 +692,7 @@ func (r *replayer) applyQueue(q *queue, typ byte, d *dec, snapshot bool) {
 			if d.err != nil {
 				return
 			}
-			q.msgs[m.seq] = m
+			q.msgs.put(m)
 			r.order[q.gen] = append(r.order[q.gen], m)
 			if m.seq >= q.nextSeq {
 				q.nextSeq = m.seq + 1
@@ -715,7 +713,7 @@ func (r *replayer) applyQueue(q *queue, typ byte, d *dec, snapshot bool) {
 		n := d.n()
 		for i := 0; i < n && d.err == nil; i++ {
 			seq, rc, fr, ra, va := d.u(), int32(d.u()), d.i(), d.i(), d.i()
-			if m := q.msgs[seq]; m != nil {
+			if m := q.msgs.get(seq); m != nil {
 				m.receiveCount, m.firstRecvAt, m.receivedAt, m.visibleAt = rc, fr, ra, va
 				m.state = stateInflight
 			}
@@ -724,14 +722,14 @@ func (r *replayer) applyQueue(q *queue, typ byte, d *dec, snapshot bool) {
 		n := d.n()
 		for i := 0; i < n && d.err == nil; i++ {
 			seq, st, va := d.u(), uint8(d.u()), d.i()
-			if m := q.msgs[seq]; m != nil {
+			if m := q.msgs.get(seq); m != nil {
 				m.state, m.visibleAt = st, va
 			}
 		}
 	case recDelete:
 		n := d.n()
 		for i := 0; i < n && d.err == nil; i++ {
-			delete(q.msgs, d.u())
+			q.msgs.del(d.u())
 		}
 	case recAttempt:
 		id, at := d.s(), d.i()
@@ -800,7 +798,7 @@ func (r *replayer) finish(now time.Time) {
 		// The messages still present, in the order they were read.
 		ms := r.order[q.gen][:0]
 		for _, m := range r.order[q.gen] {
-			if q.msgs[m.seq] == m {
+			if q.msgs.get(m.seq) == m {
 				ms = append(ms, m)
 			}
 		}
@@ -819,7 +817,7 @@ func (r *replayer) finish(now time.Time) {
 		}
 		for _, m := range ms {
 			if q.expired(m, nowNanos) {
-				delete(q.msgs, m.seq)
+				q.msgs.del(m.seq)
 				continue
 			}
 			if m.seq >= q.nextSeq {
@@ -868,7 +866,7 @@ func (r *replayer) finish(now time.Time) {
 				a := &attempt{at: pa.at}
 				ok := true
 				for i, seq := range pa.seqs {
-					m := q.msgs[seq]
+					m := q.msgs.get(seq)
 					if m == nil {
 						ok = false
 						break
@@ -948,19 +946,16 @@ func (e *Engine) recover() error {
 		}
 		keep = append(keep, n)
 		path := filepath.Join(dir, segName(n))
-		buf, err := os.ReadFile(path)
+		buf, release, err := mapFile(path)
 		if err != nil {
 			return fail(fmt.Errorf("native: reading %s: %w", path, err))
 		}
-		skipped, _, err := scanFrames(buf, func(f frame) error {
+		skipped := scanFramesAhead(buf, func(f frame) {
 			if err := r.apply(f, false); err != nil {
 				e.cfg.Logger.Warn("native: skipping an unreadable record", "segment", segName(n), "err", err)
 			}
-			return nil
 		})
-		if err != nil {
-			return fail(err)
-		}
+		release()
 		for _, s := range skipped {
 			e.cfg.Logger.Warn("native: skipped damaged bytes in the log (a torn write at the end, or corruption)",
 				"segment", segName(n), "offset", s.at, "bytes", s.n)
@@ -980,19 +975,19 @@ func (e *Engine) recover() error {
 // loadSnapshot applies a snapshot; ok is false when it is damaged or has no
 // end record (a crash while it was written).
 func (r *replayer) loadSnapshot(path string) (ok bool, err error) {
-	buf, err := os.ReadFile(path)
+	buf, release, err := mapFile(path)
 	if err != nil {
 		return false, fmt.Errorf("native: reading %s: %w", path, err)
 	}
+	defer release()
 	complete := false
-	skipped, _, _ := scanFrames(buf, func(f frame) error {
+	skipped := scanFramesAhead(buf, func(f frame) {
 		if f.typ == recEnd {
 			complete = true
 		}
 		if err := r.apply(f, true); err != nil {
 			r.e.cfg.Logger.Warn("native: skipping an unreadable snapshot record", "snapshot", filepath.Base(path), "err", err)
 		}
-		return nil
 	})
 	if len(skipped) > 0 {
 		for _, s := range skipped {
@@ -1024,4 +1019,58 @@ func pack(m *message) {
 		*f = all[off : off+l]
 		off += l
 	}
+}
+
+// mapFile maps a file read-only into memory (no copy, no zeroing of a
+// buffer the size of the file). Decoding copies everything it keeps (pack,
+// dec.s), so nothing refers to the mapping after release.
+func mapFile(path string) (data []byte, release func(), err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if st.Size() == 0 {
+		return nil, func() {}, nil
+	}
+	data, err = syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_PRIVATE)
+	if err != nil {
+		data, err = os.ReadFile(path)
+		return data, func() {}, err
+	}
+	return data, func() { syscall.Munmap(data) }, nil
+}
+
+// scanFramesAhead is scanFrames with the checking of frames (their CRCs)
+// on one goroutine and fn on the caller's, so recovery uses two cores. It
+// returns the damaged stretches skipped.
+func scanFramesAhead(buf []byte, fn func(f frame)) []skip {
+	const batch = 512
+	ch := make(chan []frame, 8)
+	var skipped []skip
+	go func() {
+		defer close(ch)
+		b := make([]frame, 0, batch)
+		skipped, _, _ = scanFrames(buf, func(f frame) error {
+			b = append(b, f)
+			if len(b) == batch {
+				ch <- b
+				b = make([]frame, 0, batch)
+			}
+			return nil
+		})
+		if len(b) > 0 {
+			ch <- b
+		}
+	}()
+	for b := range ch {
+		for _, f := range b {
+			fn(f)
+		}
+	}
+	return skipped // written before ch closed
 }

@@ -34,7 +34,7 @@ type queue struct {
 	purgedAt     int64 // unix nanoseconds of the last purge; 0 never
 
 	nextSeq   uint64
-	msgs      map[uint64]*message
+	msgs      msgIndex
 	ready     ring[*message]    // standard queues: visible messages, oldest first (may hold tombstones)
 	fifo      *fifoState        // FIFO queues: groups, deduplication, receive attempts
 	dlq       *queue            // the RedrivePolicy's target, resolved when the policy is set
@@ -119,7 +119,6 @@ func newQueue(e *Engine, account, name string, cfg queueConfig, now time.Time) *
 		cfg:          cfg,
 		lastModified: now.Unix(),
 		tags:         map[string]string{},
-		msgs:         make(map[uint64]*message),
 		nextSeq:      1,
 	}
 	if cfg.fifo {
@@ -159,7 +158,7 @@ func (q *queue) expired(m *message, nowNanos int64) bool {
 // drop forgets a message that is in no count or heap any more (a standard
 // queue's ready ring may still hold it as a tombstone). Callers hold mu.
 func (q *queue) drop(m *message) {
-	delete(q.msgs, m.seq)
+	q.msgs.del(m.seq)
 	if g := m.group(); g != nil {
 		if q.fifo != nil {
 			g.removeMsg(m)
@@ -626,7 +625,7 @@ func (q *queue) lookup(rh string) (*message, handle, *backend.Error) {
 	if !ok || h.gen != q.gen || h.seq == 0 || h.seq >= q.nextSeq || h.receiveCount < 1 {
 		return nil, h, errBadHandle(rh)
 	}
-	m := q.msgs[h.seq]
+	m := q.msgs.get(h.seq)
 	if m == nil {
 		return nil, h, nil
 	}
@@ -789,10 +788,8 @@ func (q *queue) changeVisibility(entries []backend.VisibilityEntry) ([]backend.E
 
 // purge deletes every message. Callers hold mu.
 func (q *queue) purgeLocked() {
-	for _, m := range q.msgs {
-		m.state = stateGone
-	}
-	q.msgs = make(map[uint64]*message)
+	q.msgs.each(func(m *message) { m.state = stateGone })
+	q.msgs.reset()
 	q.ready = ring[*message]{}
 	q.noisy = nil
 	q.tenants = nil
