@@ -204,25 +204,6 @@ func (e *Engine) taskDone(handle string) <-chan struct{} {
 // maxTaskHistory is how many tasks ListMessageMoveTasks remembers per source.
 const maxTaskHistory = 10
 
-// isDeadLetterQueue reports whether some queue's RedrivePolicy targets arn.
-func (e *Engine) isDeadLetterQueue(arn string) bool {
-	e.mu.RLock()
-	qs := make([]*queue, 0, len(e.queues))
-	for _, q := range e.queues {
-		qs = append(qs, q)
-	}
-	e.mu.RUnlock()
-	for _, q := range qs {
-		q.mu.Lock()
-		hit := q.cfg.redrive != nil && q.cfg.redrive.DeadLetterTargetArn == arn
-		q.mu.Unlock()
-		if hit {
-			return true
-		}
-	}
-	return false
-}
-
 // StartMessageMoveTask starts moving the visible messages of a dead-letter
 // queue to req.DestinationARN, or each back to the queue it was
 // dead-lettered from. Moved messages get a new MessageId and enqueue time.
@@ -238,7 +219,7 @@ func (e *Engine) StartMessageMoveTask(ctx context.Context, req backend.MoveTaskR
 	if src == nil {
 		return "", backend.NewError(backend.CodeResourceNotFoundException, "The resource that you specified for the SourceArn parameter doesn't exist.")
 	}
-	if !e.isDeadLetterQueue(req.SourceARN) {
+	if len(e.sourcesOf(req.SourceARN)) == 0 {
 		// The contract: ResourceNotFoundException. (Recorded answers
 		// of the real SQS say InvalidParameterValue with this message.)
 		return "", backend.NewError(backend.CodeResourceNotFoundException,

@@ -395,11 +395,8 @@ func (e *Engine) writeSnapshot(bw *bufio.Writer) error {
 		_, err := bw.Write(frame)
 		return err
 	}
+	qs := e.allQueues()
 	e.mu.RLock()
-	qs := make([]*queue, 0, len(e.queues))
-	for _, q := range e.queues {
-		qs = append(qs, q)
-	}
 	deleted := make(map[string]time.Time, len(e.deleted))
 	for k, v := range e.deleted {
 		deleted[k] = v

@@ -185,13 +185,7 @@ func (e *Engine) Close() error {
 	e.once.Do(func() {
 		e.closed.Store(true)
 		close(e.done)
-		e.mu.RLock()
-		qs := make([]*queue, 0, len(e.queues))
-		for _, q := range e.queues {
-			qs = append(qs, q)
-		}
-		e.mu.RUnlock()
-		for _, q := range qs {
+		for _, q := range e.allQueues() {
 			q.mu.Lock()
 			q.wakeAll()
 			q.mu.Unlock()
@@ -264,6 +258,31 @@ func (e *Engine) lookupURL(raw string) (*queue, error) {
 		return nil, errNoQueue(name)
 	}
 	return q, nil
+}
+
+// allQueues returns the engine's queues. It holds e.mu only to copy them,
+// so callers may then take each queue's lock (the order is q.mu, e.mu).
+func (e *Engine) allQueues() []*queue {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	qs := make([]*queue, 0, len(e.queues))
+	for _, q := range e.queues {
+		qs = append(qs, q)
+	}
+	return qs
+}
+
+// sourcesOf returns the queues whose RedrivePolicy targets the queue arn.
+func (e *Engine) sourcesOf(arn string) []*queue {
+	var qs []*queue
+	for _, q := range e.allQueues() {
+		q.mu.Lock()
+		if q.cfg.redrive != nil && q.cfg.redrive.DeadLetterTargetArn == arn {
+			qs = append(qs, q)
+		}
+		q.mu.Unlock()
+	}
+	return qs
 }
 
 // lookupARN finds a queue by its ARN.
@@ -720,21 +739,7 @@ func (e *Engine) ListDeadLetterSourceQueues(ctx context.Context, rawURL string, 
 	if err != nil {
 		return backend.ListQueuesResult{}, err
 	}
-	e.mu.RLock()
-	all := make([]*queue, 0, len(e.queues))
-	for _, q := range e.queues {
-		all = append(all, q)
-	}
-	e.mu.RUnlock()
-	var qs []*queue
-	for _, q := range all {
-		q.mu.Lock()
-		if q.cfg.redrive != nil && q.cfg.redrive.DeadLetterTargetArn == t.arn {
-			qs = append(qs, q)
-		}
-		q.mu.Unlock()
-	}
-	return pageQueues(qs, req)
+	return pageQueues(e.sourcesOf(t.arn), req)
 }
 
 // AddPermission adds a statement with Sid label to the queue's Policy
