@@ -19,6 +19,14 @@
 // are all busy, messages queue up and the next batches are fuller. Close
 // sends what is pending and waits.
 //
+// # Tracing
+//
+// Config.Prepare runs in each Producer.Send with that call's context, before
+// the message joins a batch: package middleware/telemetry uses it to write
+// each Send's trace context into its own message, so that a batch call
+// merging messages from many requests still links every message to the
+// request that produced it.
+//
 // # Delivery semantics
 //
 // A message is sent when its Result has no error. SQS stores a message that

@@ -214,16 +214,27 @@ type Config struct {
 	MaxInFlight int
 	// Clock times the linger. Default: the real clock.
 	Clock clockwork.Clock
+	// Prepare, when not nil, is called by Send on the caller's goroutine,
+	// with Send's context and the queue's URL, before the message is
+	// queued for a batch. It may change *m: it is Send's own copy, but its
+	// Attributes map is the caller's, so copy the map before adding to it.
+	// It exists for what belongs to each Send's context rather than to the
+	// batch call that carries it, above all the trace context, which must
+	// be written into each message before batching merges messages of
+	// different contexts into one call (see package middleware/telemetry).
+	Prepare func(ctx context.Context, queueURL string, m *Message)
 }
 
 // Producer sends messages to one queue, merging concurrent Sends into
 // SendMessageBatch calls. It is safe for concurrent use. Close it to flush
 // what is pending.
 type Producer struct {
-	q      backend.Queue
-	linger time.Duration
-	max    int
-	clock  clockwork.Clock
+	q       backend.Queue
+	url     string
+	linger  time.Duration
+	max     int
+	clock   clockwork.Clock
+	prepare func(ctx context.Context, queueURL string, m *Message)
 
 	mu       sync.Mutex
 	pending  []*pendingSend // from head on, waiting for a call
@@ -244,7 +255,7 @@ type pendingSend struct {
 
 // New returns a producer for q.
 func New(q backend.Queue, cfg Config) *Producer {
-	p := &Producer{q: q, linger: cfg.Linger, max: cfg.MaxInFlight, clock: cfg.Clock}
+	p := &Producer{q: q, url: q.URL(), linger: cfg.Linger, max: cfg.MaxInFlight, clock: cfg.Clock, prepare: cfg.Prepare}
 	if p.linger == 0 {
 		p.linger = DefaultLinger
 	}
@@ -265,6 +276,9 @@ func New(q backend.Queue, cfg Config) *Producer {
 // calls only when those calls do not overlap: wait for one Send to return
 // before the next of the same group.
 func (p *Producer) Send(ctx context.Context, m Message) (Result, error) {
+	if p.prepare != nil {
+		p.prepare(ctx, p.url, &m)
+	}
 	size := m.size()
 	if size > backend.MaxMessageSize {
 		err := errTooLong(size)

@@ -394,3 +394,62 @@ func TestProducerNeverStrandsAPartBatch(t *testing.T) {
 		p.Close()
 	})
 }
+
+type ctxKey struct{}
+
+// TestProducerPrepareSeesEachSendsContext checks that Prepare runs with each
+// Send's own context, so that messages merged into one batch call still
+// carry what belonged to their own Send (the trace context, in practice),
+// and that it may add attributes without touching the caller's map.
+func TestProducerPrepareSeesEachSendsContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, q := newQueue(t, "q", nil)
+		cq := &countingQueue{Queue: q}
+		var urls sync.Map
+		p := producer.New(cq, producer.Config{
+			Linger: 5 * time.Millisecond,
+			Prepare: func(ctx context.Context, queueURL string, m *producer.Message) {
+				urls.Store(queueURL, true)
+				attrs := make(map[string]backend.MessageAttributeValue, len(m.Attributes)+1)
+				for k, v := range m.Attributes {
+					attrs[k] = v
+				}
+				attrs["origin"] = backend.MessageAttributeValue{DataType: "String", StringValue: ctx.Value(ctxKey{}).(string)}
+				m.Attributes = attrs
+			},
+		})
+		shared := map[string]backend.MessageAttributeValue{"kind": {DataType: "String", StringValue: "job"}}
+		var wg sync.WaitGroup
+		for i := range 10 {
+			wg.Go(func() {
+				ctx := context.WithValue(context.Background(), ctxKey{}, "send-"+strconv.Itoa(i))
+				if _, err := p.Send(ctx, producer.Message{Body: strconv.Itoa(i), Attributes: shared}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		p.Close()
+		if len(cq.calls) != 1 {
+			t.Errorf("calls %v: want one batch of 10", cq.calls)
+		}
+		if len(shared) != 1 {
+			t.Errorf("the caller's map was changed: %v", shared)
+		}
+		if _, ok := urls.Load(q.URL()); !ok {
+			t.Errorf("Prepare was not given the queue's URL %s", q.URL())
+		}
+		msgs := receiveAll(t, q)
+		if len(msgs) != 10 {
+			t.Fatalf("%d messages", len(msgs))
+		}
+		for _, m := range msgs {
+			if got, want := m.MessageAttributes["origin"].StringValue, "send-"+m.Body; got != want {
+				t.Errorf("message %s: origin %q, want %q", m.Body, got, want)
+			}
+			if m.MessageAttributes["kind"].StringValue != "job" {
+				t.Errorf("message %s lost its own attribute", m.Body)
+			}
+		}
+	})
+}
