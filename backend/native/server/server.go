@@ -38,6 +38,15 @@ type Config struct {
 	// DefaultMaxRequestBytes.
 	MaxRequestBytes int64
 
+	// MaxLongPolls limits the ReceiveMessage calls that may wait (a
+	// WaitTimeSeconds above 0, or none given) in flight at once; one past
+	// it gets RequestThrottled. 0 means DefaultMaxLongPolls.
+	MaxLongPolls int
+
+	// MaxLongPollsPerConn limits such calls per client connection (they
+	// add up only on HTTP/2). 0 means DefaultMaxLongPollsPerConn.
+	MaxLongPollsPerConn int
+
 	// Logger receives a Debug record per request and an Error record per
 	// internal failure. nil discards them.
 	Logger *slog.Logger
@@ -55,6 +64,8 @@ type Server struct {
 	drainCtx context.Context
 	drain    context.CancelFunc
 
+	polls *pollLimiter
+
 	bufs sync.Pool // *bytes.Buffer
 }
 
@@ -68,6 +79,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxRequestBytes < 0 {
 		return nil, fmt.Errorf("server: Config.MaxRequestBytes is negative (%d)", cfg.MaxRequestBytes)
 	}
+	if cfg.MaxLongPolls < 0 || cfg.MaxLongPollsPerConn < 0 {
+		return nil, fmt.Errorf("server: Config.MaxLongPolls (%d) and MaxLongPollsPerConn (%d) must not be negative", cfg.MaxLongPolls, cfg.MaxLongPollsPerConn)
+	}
 	if strings.ContainsAny(cfg.Host, "/ ?#") {
 		return nil, fmt.Errorf("server: Config.Host %q must be host[:port], without scheme or path", cfg.Host)
 	}
@@ -76,6 +90,7 @@ func New(cfg Config) (*Server, error) {
 		host:     cfg.Host,
 		maxBytes: cfg.MaxRequestBytes,
 		log:      cfg.Logger,
+		polls:    newPollLimiter(cfg.MaxLongPolls, cfg.MaxLongPollsPerConn),
 	}
 	if s.maxBytes == 0 {
 		s.maxBytes = DefaultMaxRequestBytes
@@ -107,6 +122,11 @@ func (s *Server) receive(c *call, q backend.Queue, req backend.ReceiveRequest) (
 	if req.WaitTimeSeconds != nil && *req.WaitTimeSeconds == 0 {
 		return q.Receive(c.ctx, req)
 	}
+	release, err := s.admitLongPoll(c, req.WaitTimeSeconds)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	ctx, cancel := context.WithCancelCause(c.ctx)
 	stop := context.AfterFunc(s.drainCtx, func() { cancel(errDraining) })
 	msgs, err := q.Receive(ctx, req)
@@ -124,6 +144,8 @@ type call struct {
 	action  string
 	base    string // "http://host:port" for queue URLs in answers
 	pathURL string // the queue URL the request path names, or ""
+	w       http.ResponseWriter
+	conn    string // the client connection (its remote address)
 }
 
 // publicURL rewrites the scheme://host:port of a backend URL to the one the
@@ -247,7 +269,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rid := newRequestID()
 	w.Header().Set("X-Amzn-Requestid", rid)
-	c := &call{ctx: r.Context(), base: s.baseURL(r)}
+	c := &call{ctx: r.Context(), base: s.baseURL(r), w: w, conn: r.RemoteAddr}
 	c.pathURL = pathQueueURL(c.base, r.URL.Path)
 
 	target := r.Header.Get("X-Amz-Target")
@@ -305,7 +327,17 @@ func (s *Server) readBody(r *http.Request, buf *bytes.Buffer) (bool, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return true, nil
 	}
-	if r.ContentLength > 0 && r.ContentLength <= s.maxBytes {
+	if r.ContentLength > s.maxBytes {
+		// Too large: read none of it but a prefix that names the action
+		// of a query protocol request; net/http closes the connection
+		// rather than read the rest.
+		_, err := io.CopyN(buf, r.Body, actionPrefixBytes)
+		if err != nil && err != io.EOF {
+			return false, err
+		}
+		return false, nil
+	}
+	if r.ContentLength > 0 {
 		buf.Grow(int(r.ContentLength) + 1)
 	}
 	_, err := buf.ReadFrom(io.LimitReader(r.Body, s.maxBytes+1))
