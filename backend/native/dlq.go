@@ -36,6 +36,7 @@ func (q *queue) unlock() {
 		return
 	}
 	q.eng.deadLettered.Add(int64(len(out)))
+	q.counters.deadLettered.Add(int64(len(out)))
 	now := q.eng.clock.Now().UnixNano()
 	seqs := make([]uint64, len(out))
 	for i, m := range out {

@@ -25,7 +25,8 @@ type queue struct {
 	gen     uint32 // incarnation, carried in receipt handles
 	created int64  // unix seconds
 
-	deleted atomic.Bool
+	deleted  atomic.Bool
+	counters queueCounters // for Stats; atomic adds outside mu
 
 	mu           sync.Mutex
 	cfg          queueConfig
@@ -401,10 +402,12 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 	if q.fifo != nil {
 		q.fifoSend(msgs, keys, results, nowNanos)
 	}
+	sent := 0
 	for i, m := range msgs {
 		if m == nil {
 			continue
 		}
+		sent++
 		m.seq = q.nextSeq
 		q.nextSeq++
 		m.sentAt = nowNanos / 1e6
@@ -417,6 +420,7 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 	r := q.logSend(msgs)
 	q.serveWaiters(nowNanos)
 	q.unlock()
+	q.counters.sent.Add(int64(sent))
 	if r == nil {
 		// Nothing new to store (every entry failed or was a duplicate): a
 		// duplicate's answer names a message whose send must be stable too.
@@ -534,6 +538,7 @@ func (q *queue) receive(ctx context.Context, req *backend.ReceiveRequest) ([]*ba
 // record): otherwise a crash could take back what a client already holds.
 func (q *queue) answer(got []taken, req *backend.ReceiveRequest) ([]*backend.Message, error) {
 	if len(got) > 0 {
+		q.counters.received.Add(int64(len(got)))
 		if err := q.eng.barrier(); err != nil {
 			return nil, err
 		}
@@ -700,6 +705,7 @@ func (q *queue) delete(entries []backend.DeleteEntry) ([]backend.EntryResult, er
 	}
 	r := q.logDelete(deleted, true)
 	q.mu.Unlock()
+	q.counters.deleted.Add(int64(len(deleted)))
 	if r == nil {
 		// Nothing deleted now: a message already gone may have gone by a
 		// delete that is not stable yet.
