@@ -168,11 +168,12 @@ func runServe(ctx context.Context, o serveOptions, logOut io.Writer, ready func(
 		return err
 	}
 	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       5 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		Handler:  srv,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Timeouts and the header limit (slowloris, idle connections); long
+	// polls are exempt from the read and write timeouts.
+	server.HTTPLimits{}.Apply(hs)
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	log.Info("postbox serve listening", "addr", ln.Addr().String(),
