@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/postbox-go/postbox/consumer"
 )
 
@@ -19,9 +21,13 @@ const (
 
 // Logging logs one record per handler call with logger (slog.Default() if
 // nil): the message id, queue URL, receive count, duration and outcome, and
-// the error if there is one. Successes are logged at level Info, errors at
-// Warn, permanent errors and panics at Error. Put it outermost to log what
-// the server will act on.
+// the error if there is one, the group id on FIFO queues, and trace_id and
+// span_id (hex, as OpenTelemetry writes them) when the handler's context
+// carries a valid OpenTelemetry span context, so that a log line leads to
+// its trace. Successes are logged at level Info, errors at Warn, permanent
+// errors and panics at Error. Put it outermost to log what the server will
+// act on; the ids are those of the span in the context Logging is given
+// (the consumer's process span when tracing is on).
 func Logging(logger *slog.Logger) consumer.Middleware {
 	return func(next consumer.Handler) consumer.Handler {
 		return consumer.HandlerFunc(func(ctx context.Context, msg *consumer.Message) error {
@@ -51,6 +57,10 @@ func Logging(logger *slog.Logger) consumer.Middleware {
 			}
 			if msg.GroupID != "" {
 				attrs = append(attrs, slog.String("group_id", msg.GroupID))
+			}
+			if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+				attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()),
+					slog.String("span_id", sc.SpanID().String()))
 			}
 			if err != nil {
 				attrs = append(attrs, slog.String("error", err.Error()))
