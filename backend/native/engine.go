@@ -301,7 +301,8 @@ func (e *Engine) lookupARNLocked(arn string) *queue {
 }
 
 // CreateQueue creates a queue, or returns the existing one's URL when every
-// attribute given matches it.
+// attribute given matches it. The queue belongs to the account of ctx (see
+// WithAccount), by default Config.AccountID.
 func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Attributes, tags map[string]string) (string, error) {
 	if e.closed.Load() {
 		return "", e.errClosed()
@@ -330,13 +331,14 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Att
 	if err := backend.ValidateTags(tags); err != nil {
 		return "", err
 	}
+	account := e.account(ctx)
 	if cfg.redrive != nil {
-		if err := e.checkRedrive(cfg.redrive, e.cfg.AccountID, name, fifo); err != nil {
+		if err := e.checkRedrive(cfg.redrive, account, name, fifo); err != nil {
 			return "", err
 		}
 	}
 	now := e.clock.Now()
-	key := e.cfg.AccountID + "/" + name
+	key := account + "/" + name
 	// A queue's lock is never taken while holding e.mu (the order is q.mu,
 	// then e.mu), so an existing queue is compared outside e.mu.
 	for {
@@ -363,7 +365,7 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Att
 			e.mu.Unlock()
 			return "", err
 		}
-		q := newQueue(e, e.cfg.AccountID, name, cfg, now)
+		q := newQueue(e, account, name, cfg, now)
 		if cfg.redrive != nil {
 			q.dlq = e.lookupARNLocked(cfg.redrive.DeadLetterTargetArn)
 		}
@@ -462,7 +464,8 @@ func (e *Engine) DeleteQueue(ctx context.Context, rawURL string) error {
 	return r.wait()
 }
 
-// QueueURL returns the URL of a queue by name.
+// QueueURL returns the URL of a queue by name, in ownerAccountID or, when
+// that is empty, the account of ctx (see WithAccount).
 func (e *Engine) QueueURL(ctx context.Context, name, ownerAccountID string) (string, error) {
 	if e.closed.Load() {
 		return "", e.errClosed()
@@ -472,7 +475,7 @@ func (e *Engine) QueueURL(ctx context.Context, name, ownerAccountID string) (str
 	}
 	account := ownerAccountID
 	if account == "" {
-		account = e.cfg.AccountID
+		account = e.account(ctx)
 	}
 	e.mu.RLock()
 	q := e.queues[account+"/"+name]
@@ -483,15 +486,17 @@ func (e *Engine) QueueURL(ctx context.Context, name, ownerAccountID string) (str
 	return q.url(), nil
 }
 
-// ListQueues lists queue URLs in name order.
+// ListQueues lists the queue URLs of the account of ctx (see WithAccount)
+// in name order.
 func (e *Engine) ListQueues(ctx context.Context, req backend.ListQueuesRequest) (backend.ListQueuesResult, error) {
 	if e.closed.Load() {
 		return backend.ListQueuesResult{}, e.errClosed()
 	}
+	account := e.account(ctx)
 	e.mu.RLock()
 	qs := make([]*queue, 0, len(e.queues))
 	for _, q := range e.queues {
-		if q.account == e.cfg.AccountID && strings.HasPrefix(q.name, req.Prefix) {
+		if q.account == account && strings.HasPrefix(q.name, req.Prefix) {
 			qs = append(qs, q)
 		}
 	}
