@@ -37,9 +37,9 @@ type job struct {
 	prev, next *job // in sub.leases while tracked
 	expiresAt  time.Time
 	tracked    bool
-	extending  bool                    // the heartbeat is extending it right now
-	cancel     context.CancelCauseFunc // set while the handler runs
-	lost       error                   // why the lease was lost, if it was
+	extending  bool        // the heartbeat is extending it right now
+	hctx       *handlerCtx // set while the handler runs
+	lost       error       // why the lease was lost, if it was
 }
 
 // receipt holds the jobs of one receive. It is recycled (through
@@ -327,22 +327,20 @@ func (s *sub) worker() {
 // be cancelled, so that making one costs no registration with a parent: it
 // is cancelled through its job instead, by loseLocked when the lease is lost
 // and by cancelHandlers at shutdown.
-func (s *sub) handlerContext() (context.Context, context.CancelCauseFunc) {
-	return context.WithCancelCause(s.ioCtx)
-}
+func (s *sub) handlerContext() *handlerCtx { return newHandlerCtx(s.ioCtx) }
 
-// begin marks j as running with cancel as its context's cancel function. It
-// reports false if j's lease is already lost. If running handlers were
-// cancelled already, j's context is cancelled at once.
-func (s *sub) begin(j *job, cancel context.CancelCauseFunc) bool {
+// begin marks j as running with hc as its handler's context. It reports
+// false if j's lease is already lost. If running handlers were cancelled
+// already, hc is cancelled at once.
+func (s *sub) begin(j *job, hc *handlerCtx) bool {
 	s.leaseMu.Lock()
 	defer s.leaseMu.Unlock()
 	if j.lost != nil {
 		return false
 	}
-	j.cancel = cancel
+	j.hctx = hc
 	if s.halted != nil {
-		cancel(s.halted)
+		hc.cancel(s.halted)
 	}
 	return true
 }
@@ -354,8 +352,8 @@ func (s *sub) cancelHandlers(cause error) {
 	defer s.leaseMu.Unlock()
 	s.halted = cause
 	for j := s.leases.head; j != nil; j = j.next {
-		if j.cancel != nil {
-			j.cancel(cause)
+		if j.hctx != nil {
+			j.hctx.cancel(cause)
 		}
 	}
 }
@@ -371,7 +369,7 @@ func (s *sub) end(j *job) (lost error, wait <-chan struct{}) {
 		s.leases.remove(j)
 		j.tracked = false
 	}
-	j.cancel = nil
+	j.hctx = nil
 	if j.extending {
 		wait = s.beatDone
 	}
@@ -395,15 +393,15 @@ func (s *sub) ack(j *job) {
 }
 
 func (s *sub) runOne(j *job) {
-	ctx, cancel := s.handlerContext()
+	hc := s.handlerContext()
 	var err error
-	started := s.begin(j, cancel)
+	started := s.begin(j, hc)
 	if started {
-		err = callHandler(ctx, s.Handler, j.msg)
+		err = callHandler(hc, s.Handler, j.msg)
 	}
 	lost, wait := s.end(j)
-	cause := context.Cause(ctx)
-	cancel(nil)
+	cause := hc.Cause()
+	hc.end()
 	ok := false
 	if started {
 		ok = s.settle(j, err, lost, cause, wait)
@@ -424,10 +422,10 @@ func (s *sub) runOne(j *job) {
 }
 
 func (s *sub) runBatch(jobs []*job) {
-	ctx, cancel := s.handlerContext()
+	hc := s.handlerContext()
 	live := make([]*job, 0, len(jobs))
 	for _, j := range jobs {
-		if s.begin(j, cancel) {
+		if s.begin(j, hc) {
 			live = append(live, j)
 		}
 	}
@@ -437,9 +435,9 @@ func (s *sub) runBatch(jobs []*job) {
 		for i, j := range live {
 			msgs[i] = j.msg
 		}
-		results = callBatchHandler(ctx, s.BatchHandler, msgs)
+		results = callBatchHandler(hc, s.BatchHandler, msgs)
 	}
-	cause := context.Cause(ctx)
+	cause := hc.Cause()
 	var failedGroups map[string]bool
 	if s.fifo {
 		failedGroups = make(map[string]bool)
@@ -470,7 +468,7 @@ func (s *sub) runBatch(jobs []*job) {
 			failedGroups[j.msg.GroupID] = true
 		}
 	}
-	cancel(nil)
+	hc.end()
 	s.finished(len(jobs))
 	for _, j := range jobs {
 		s.drop(j)
@@ -810,8 +808,8 @@ func (s *sub) loseLocked(j *job, cause error) {
 	j.tracked = false
 	s.leases.remove(j)
 	s.srv.stats.leasesLost.Add(1)
-	if j.cancel != nil {
-		j.cancel(cause)
+	if j.hctx != nil {
+		j.hctx.cancel(cause)
 	}
 }
 
