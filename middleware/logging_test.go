@@ -10,6 +10,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/postbox-go/postbox/consumer"
 	"github.com/postbox-go/postbox/middleware"
 )
@@ -61,6 +63,48 @@ func TestLogging(t *testing.T) {
 					t.Errorf("error field: %v", rec["error"])
 				}
 			})
+		})
+	}
+}
+
+func TestLoggingTraceIDs(t *testing.T) {
+	tid, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	sid, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
+	valid := trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled})
+	for _, tc := range []struct {
+		name    string
+		ctx     context.Context
+		wantIDs bool
+	}{
+		{"span context", trace.ContextWithSpanContext(context.Background(), valid), true},
+		{"remote span context", trace.ContextWithRemoteSpanContext(context.Background(), valid.WithRemote(true)), true},
+		{"none", context.Background(), false},
+		{"invalid", trace.ContextWithSpanContext(context.Background(),
+			trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid})), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			h := middleware.Logging(slog.New(slog.NewJSONHandler(&buf, nil)))(
+				consumer.HandlerFunc(func(context.Context, *consumer.Message) error { return nil }))
+			if err := h.HandleMessage(tc.ctx, testMessage()); err != nil {
+				t.Fatal(err)
+			}
+			var rec map[string]any
+			if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+				t.Fatalf("%v: %s", err, buf.String())
+			}
+			if !tc.wantIDs {
+				if _, has := rec["trace_id"]; has {
+					t.Errorf("trace_id logged: %s", buf.String())
+				}
+				if _, has := rec["span_id"]; has {
+					t.Errorf("span_id logged: %s", buf.String())
+				}
+				return
+			}
+			if rec["trace_id"] != "4bf92f3577b34da6a3ce929d0e0e4736" || rec["span_id"] != "00f067aa0ba902b7" {
+				t.Errorf("ids: %s", buf.String())
+			}
 		})
 	}
 }
