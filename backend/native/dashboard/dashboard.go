@@ -1,0 +1,162 @@
+package dashboard
+
+import (
+	"embed"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/postbox-go/postbox/backend/native"
+)
+
+// Prefix is the path under which the dashboard serves everything.
+const Prefix = "/_postbox/"
+
+// Defaults for Config's zero values.
+const (
+	DefaultInterval   = time.Second
+	DefaultRateWindow = 10 * time.Second
+	DefaultHistory    = 120
+)
+
+//go:embed web
+var webFiles embed.FS
+
+// Config configures a Handler. Engine is required; the zero value of every
+// other field means its documented default.
+type Config struct {
+	// Engine is the engine whose queues the dashboard shows and changes.
+	Engine *native.Engine
+	// Clock times the samples rates are computed from and paces event
+	// streams; nil means the engine's clock.
+	Clock clockwork.Clock
+	// Authorize, when not nil, is asked before every API request with the
+	// SQS action the request corresponds to and the queue URL ("" for
+	// requests about no single queue): ListQueues (queue list, event
+	// stream), GetQueueAttributes (a queue's figures; also asked per queue
+	// by an event stream following one queue), ReceiveMessage (browsing
+	// messages: it reads bodies), SendMessage, PurgeQueue,
+	// StartMessageMoveTask and CancelMessageMoveTask. A non-nil error
+	// denies the request: a *backend.Error is answered with its code and
+	// status, any other error with AccessDenied (403). The static files of
+	// the page carry no data and are served without asking. nil allows
+	// everything.
+	Authorize func(r *http.Request, action, queueURL string) error
+	// Interval is the sampling and event-stream period (default 1 s).
+	Interval time.Duration
+	// RateWindow is the span rates are averaged over (default 10 s).
+	RateWindow time.Duration
+	// History is how many samples a queue's chart keeps (default 120).
+	History int
+	// Logger receives the dashboard's diagnostics (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Handler serves the dashboard under Prefix. It is safe for concurrent
+// use. Close it when done: that ends open event streams, which otherwise
+// last as long as their clients.
+type Handler struct {
+	cfg     Config
+	eng     *native.Engine
+	clock   clockwork.Clock
+	mux     *http.ServeMux
+	samples *sampler
+
+	done chan struct{}
+	once sync.Once
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// New returns a dashboard for cfg.Engine.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Engine == nil {
+		return nil, errors.New("dashboard: Config.Engine is required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = cfg.Engine.Clock()
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.RateWindow <= 0 {
+		cfg.RateWindow = DefaultRateWindow
+	}
+	if cfg.History <= 0 {
+		cfg.History = DefaultHistory
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	h := &Handler{
+		cfg:     cfg,
+		eng:     cfg.Engine,
+		clock:   cfg.Clock,
+		samples: newSampler(cfg.Interval, cfg.RateWindow, cfg.History),
+		done:    make(chan struct{}),
+	}
+	static, err := fs.Sub(webFiles, "web")
+	if err != nil {
+		return nil, err
+	}
+	files := http.StripPrefix(strings.TrimSuffix(Prefix, "/"), http.FileServerFS(static))
+	m := http.NewServeMux()
+	m.HandleFunc("GET /_postbox/api/queues", h.listQueues)
+	m.HandleFunc("GET /_postbox/api/queues/{name}", h.getQueue)
+	m.HandleFunc("GET /_postbox/api/queues/{name}/messages", h.getMessages)
+	m.HandleFunc("GET /_postbox/api/events", h.events)
+	m.HandleFunc("POST /_postbox/api/queues/{name}/messages", h.sendMessage)
+	m.HandleFunc("POST /_postbox/api/queues/{name}/purge", h.purge)
+	m.HandleFunc("POST /_postbox/api/queues/{name}/redrive", h.startRedrive)
+	m.HandleFunc("POST /_postbox/api/queues/{name}/redrive/cancel", h.cancelRedrive)
+	m.HandleFunc("/_postbox/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, errNotFound(r))
+	})
+	m.Handle("GET /_postbox/", noCache(files))
+	m.Handle("GET /_postbox", http.RedirectHandler(Prefix, http.StatusMovedPermanently))
+	h.mux = m
+	return h, nil
+}
+
+// noCache keeps browsers from holding on to an older binary's page.
+func noCache(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ServeHTTP serves the dashboard's page and API.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	h.mux.ServeHTTP(w, r)
+}
+
+// Wrap returns a handler that serves the dashboard for paths under Prefix
+// (and /_postbox itself) and passes every other request to next unchanged
+// (unlike an http.ServeMux, it never cleans or redirects next's paths).
+func (h *Handler) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; strings.HasPrefix(p, Prefix) || p == strings.TrimSuffix(Prefix, "/") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Close ends the open event streams; later ones end at once. It is
+// idempotent and does not close the engine.
+func (h *Handler) Close() error {
+	h.once.Do(func() { close(h.done) })
+	return nil
+}
