@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postbox-go/postbox/backend/native"
+	"github.com/postbox-go/postbox/backend/native/dashboard"
 	"github.com/postbox-go/postbox/backend/native/server"
 )
 
@@ -31,6 +32,7 @@ type serveOptions struct {
 	dataDir         string
 	sync            string
 	syncInterval    time.Duration
+	ui              bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -88,6 +90,7 @@ Attribute values may be JSON strings, numbers or booleans.`,
 	f.StringVar(&o.dataDir, "data-dir", "", "keep queues and messages durably in this directory (default: in memory)")
 	f.StringVar(&o.sync, "sync", "always", "with --data-dir: always (fsync before acknowledging) or interval (fsync every --sync-interval)")
 	f.DurationVar(&o.syncInterval, "sync-interval", 100*time.Millisecond, "with --sync interval: how often to fsync")
+	f.BoolVar(&o.ui, "ui", true, "serve the web dashboard at /_postbox/ (--ui=false to turn it off)")
 	return cmd
 }
 
@@ -171,6 +174,15 @@ func runServe(ctx context.Context, o serveOptions, logOut io.Writer, ready func(
 		Handler:  srv,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	if o.ui {
+		dash, err := dashboard.New(dashboard.Config{Engine: eng, Logger: log})
+		if err != nil {
+			return err
+		}
+		defer dash.Close()
+		hs.Handler = dash.Wrap(srv)                    // /_postbox/ -> dashboard, the rest -> SQS
+		hs.RegisterOnShutdown(func() { dash.Close() }) // end event streams
+	}
 	// Timeouts and the header limit (slowloris, idle connections); long
 	// polls are exempt from the read and write timeouts.
 	server.HTTPLimits{}.Apply(hs)
@@ -178,6 +190,9 @@ func runServe(ctx context.Context, o serveOptions, logOut io.Writer, ready func(
 	go func() { served <- hs.Serve(ln) }()
 	log.Info("postbox serve listening", "addr", ln.Addr().String(),
 		"endpoint", "http://"+ln.Addr().String(), "account", o.accountID, "region", o.region)
+	if o.ui {
+		log.Info("dashboard", "url", "http://"+ln.Addr().String()+dashboard.Prefix)
+	}
 	if ready != nil {
 		ready(serving{addr: ln.Addr(), waiting: eng.WaitingReceives})
 	}
