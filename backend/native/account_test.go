@@ -60,3 +60,34 @@ func TestWithAccountScopesQueues(t *testing.T) {
 		t.Errorf("AccountFromContext = %q, %v", id, ok)
 	}
 }
+
+func TestPolicyValidatedWhenSet(t *testing.T) {
+	e, _ := newTestEngine(t)
+	ctx := context.Background()
+	u, err := e.CreateQueue(ctx, "q", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.CreateQueue(ctx, "bad", backend.Attributes{"Policy": `{"Statement":{"Effect":"Allow"}}`}, nil); backend.Code(err) != backend.CodeInvalidAttributeValue {
+		t.Fatalf("CreateQueue with a bad policy: %v", err)
+	}
+	if err := e.SetAttributes(ctx, u, backend.Attributes{"Policy": `{"Statement":[]}`}); backend.Code(err) != backend.CodeInvalidAttributeValue {
+		t.Fatalf("SetAttributes with a bad policy: %v", err)
+	}
+	// AddPermission's grants count as statements: the 21st is refused.
+	for i := range 21 {
+		err := e.AddPermission(ctx, backend.PermissionRequest{
+			QueueURL: u, Label: "l" + strings.Repeat("x", i), AccountIDs: []string{"222222222222"}, Actions: []string{"SendMessage"},
+		})
+		if i < 20 && err != nil {
+			t.Fatalf("grant %d: %v", i+1, err)
+		}
+		if i == 20 && backend.Code(err) != backend.CodeInvalidAttributeValue {
+			t.Fatalf("grant 21: %v, want InvalidAttributeValue", err)
+		}
+	}
+	attrs, err := e.GetAttributes(ctx, u, []string{"Policy"})
+	if err != nil || strings.Count(attrs["Policy"], `"Sid"`) != 20 {
+		t.Fatalf("policy after 21 grants: %v %v", attrs, err)
+	}
+}

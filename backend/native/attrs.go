@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/postbox-go/postbox/backend"
+	"github.com/postbox-go/postbox/backend/native/policy"
 )
 
 // Queue attribute names.
@@ -182,8 +183,10 @@ func applyAttrs(c queueConfig, attrs backend.Attributes, creating bool) (queueCo
 		case attrKmsMasterKeyID:
 			c.kmsKey = v
 		case attrPolicy:
-			if v != "" && !json.Valid([]byte(v)) {
-				err = invalidValue(name, v, "the policy is not valid JSON")
+			// The policy language subset and SQS's limits (8,192 bytes,
+			// 20 statements, 50 principals, 10 conditions).
+			if perr := policy.Validate(v); perr != nil {
+				err = perr.(*backend.Error)
 			}
 			c.policy = v
 		case attrRedrivePolicy:

@@ -17,6 +17,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/postbox-go/postbox/backend"
+	"github.com/postbox-go/postbox/backend/native/policy"
 )
 
 // Defaults for Config's zero values.
@@ -803,10 +804,15 @@ func (e *Engine) AddPermission(ctx context.Context, req backend.PermissionReques
 			"Action":    actions,
 			"Resource":  q.arn,
 		})
+		b, _ := json.Marshal(pol)
+		// The grants count towards the policy's limits (20 statements,
+		// 50 principals, 8,192 bytes).
+		if verr := policy.Validate(string(b)); verr != nil {
+			return nil, verr
+		}
 		if err := e.storeCheck(); err != nil {
 			return nil, err
 		}
-		b, _ := json.Marshal(pol)
 		q.cfg.policy = string(b)
 		q.lastModified = now.Unix()
 		return q.logSetAttrs(backend.Attributes{attrPolicy: q.cfg.policy}), nil
