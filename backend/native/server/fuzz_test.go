@@ -156,4 +156,63 @@ func FuzzQueryRequest(f *testing.F) {
 	})
 }
 
+// FuzzQueryURLAndForm fuzzes the query protocol's two parameter sources
+// at once, the URL's query string and the form body (which wins for a
+// parameter in both), with the method: GET, POST and PUT. A request that
+// fails must change nothing: the queue's attributes (its message counts
+// among them) are the same after it.
+func FuzzQueryURLAndForm(f *testing.F) {
+	srv := fuzzServer(f)
+	q := "QueueUrl=http%3A%2F%2Fx%2F000000000000%2Fq"
+	seeds := []struct {
+		method      uint8
+		query, body string
+	}{
+		{0, "Action=ListQueues", ""},
+		{1, "Action=SendMessage", q + "&MessageBody=hi"},
+		{1, "Action=PurgeQueue&" + q, "Action=GetQueueAttributes&AttributeName.1=All"},
+		{1, "", "Action=SendMessageBatch&" + q + "&SendMessageBatchRequestEntry.1.Id=a&SendMessageBatchRequestEntry.1.MessageBody=x&SendMessageBatchRequestEntry.1.Id=b"},
+		{2, "Action=DeleteMessage&" + q + "&ReceiptHandle=x", "x=%"},
+		{0, "Action=ReceiveMessage&" + q + "&WaitTimeSeconds=20&MaxNumberOfMessages=10&VisibilityTimeout=0", ""},
+		{1, "Action=SetQueueAttributes&" + q, "Attribute.1.Name=RedrivePolicy&Attribute.1.Value=%7B%22maxReceiveCount%22%3A0%7D"},
+		{1, "Action=TagQueue", q + "&Tag.1.Key=&Tag.1.Value=v&Tag.0.Key=k&Tag.-1.Key=k"},
+		{0, "Action=ChangeMessageVisibilityBatch&" + q + "&ChangeMessageVisibilityBatchRequestEntry.1.Id=a&ChangeMessageVisibilityBatchRequestEntry.1.ReceiptHandle=&ChangeMessageVisibilityBatchRequestEntry.1.VisibilityTimeout=-1", ""},
+		{1, "Action=StartMessageMoveTask", "SourceArn=arn%3Aaws%3Asqs%3Aus-east-1%3A000000000000%3Aq&DestinationArn=arn%3Ax"},
+	}
+	for _, s := range seeds {
+		f.Add(s.method, s.query, s.body)
+	}
+	attrs := func() string {
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, httptest.NewRequest("GET", "/000000000000/q?Action=GetQueueAttributes&AttributeName.1=All", nil))
+		// Timestamps and the counts are all that may differ; a failed
+		// request must leave them alone.
+		b := rec.Body.String()
+		if i := strings.Index(b, "<ResponseMetadata>"); i >= 0 {
+			return b[:i]
+		}
+		// The queue is gone (a DeleteQueue the fuzzer made): the code
+		// without the request id.
+		if i, j := strings.Index(b, "<Code>"), strings.Index(b, "</Code>"); i >= 0 && j > i {
+			return b[i:j]
+		}
+		return b
+	}
+	f.Fuzz(func(t *testing.T, method uint8, query, body string) {
+		m := [...]string{"GET", "POST", "PUT"}[int(method)%3]
+		before := attrs()
+		req := httptest.NewRequest(m, "/", strings.NewReader(body))
+		req.URL.RawQuery = query // as sent, however malformed
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		checkAnswer(t, rec, false)
+		if rec.Code != http.StatusOK {
+			if after := attrs(); after != before {
+				t.Fatalf("a failed request (%d %s) changed the queue:\nbefore %s\nafter  %s", rec.Code, rec.Body, before, after)
+			}
+		}
+	})
+}
+
 var _ http.Handler = (*server.Server)(nil)
