@@ -1,14 +1,16 @@
 // Command email renders typed e-mail jobs with text/template into .eml
-// files: a producer enqueues welcome, receipt and password-reset jobs, and a
-// worker pool decodes each by its kind, renders it and writes it to the
-// output folder, where any mail client opens it.
+// files: a producer enqueues welcome, receipt and password-reset jobs with
+// middleware.NewJob (a JSON body and a "type" message attribute), and a
+// worker pool dispatches each with a middleware.Router to the typed
+// handler of its type (middleware.Job), which renders it and writes it to
+// the output folder, where any mail client opens it.
 //
 //	go run ./examples/email                  # 30 jobs into a temporary folder
 //	go run ./examples/email -n 100 -out ./mail
 //
-// A job of a kind nobody handles is a permanent failure: retrying cannot
-// help, so the OnPermanent hook files it under out/dead/ and the message is
-// deleted.
+// A job of a type nobody handles ("newsletter"), or whose body does not
+// decode into its type, is a permanent failure: retrying cannot help, so
+// the OnPermanent hook files it under out/dead/ and the message is deleted.
 package main
 
 import (
@@ -40,12 +42,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "email:", err)
 		os.Exit(1)
 	}
-}
-
-// envelope is the body of every message: the job's kind and its payload.
-type envelope struct {
-	Kind    string          `json:"kind"`
-	Payload json.RawMessage `json:"payload"`
 }
 
 // The typed jobs.
@@ -117,57 +113,57 @@ If it was not you, ignore this message.
 `,
 }
 
-// renderer renders the jobs of one kind.
-type renderer func(msg *consumer.Message, payload json.RawMessage, w io.Writer) error
-
-// typed returns a renderer that decodes the payload into a T and executes
-// the kind's template with it.
-func typed[T any](kind string) renderer {
-	return func(msg *consumer.Message, payload json.RawMessage, w io.Writer) error {
-		var job T
-		if err := json.Unmarshal(payload, &job); err != nil {
-			return consumer.Permanent(fmt.Errorf("%s job: %w", kind, err))
-		}
-		t := template.Must(template.New(kind).Funcs(template.FuncMap{
+// render returns the typed handler of the jobs of one type: it executes
+// the type's template with the job and writes the .eml file to dir.
+func render[T any](typ, dir string, written func()) func(ctx context.Context, job T) error {
+	return func(ctx context.Context, job T) error {
+		msg, _ := middleware.MessageFromContext(ctx)
+		t := template.Must(template.New(typ).Funcs(template.FuncMap{
 			"date":  func() string { return msg.SentAt.UTC().Format(time.RFC1123Z) },
 			"msgid": func() string { return msg.MessageID },
-		}).Parse(header + templates[kind]))
-		return t.Execute(w, job)
+		}).Parse(header + templates[typ]))
+		var b strings.Builder
+		if err := t.Execute(&b, job); err != nil {
+			return err
+		}
+		eml := strings.ReplaceAll(b.String(), "\n", "\r\n") // RFC 5322 line ends
+		if err := os.WriteFile(filepath.Join(dir, typ+"-"+msg.MessageID+".eml"), []byte(eml), 0o644); err != nil {
+			return err
+		}
+		written()
+		return nil
 	}
 }
 
-var renderers = map[string]renderer{
-	"welcome":        typed[Welcome]("welcome"),
-	"receipt":        typed[Receipt]("receipt"),
-	"password_reset": typed[PasswordReset]("password_reset"),
-}
-
-// jobs returns n jobs of the three kinds in turn; every tenth has a kind
-// nobody handles.
-func jobs(n int) []envelope {
+// jobs returns n jobs of the three types in turn, as messages to send;
+// every tenth has a type nobody handles.
+func jobs(n int) ([]producer.Message, error) {
 	names := []string{"Ada", "Grace", "Linus", "Barbara", "Ken", "Margaret"}
-	out := make([]envelope, n)
+	out := make([]producer.Message, n)
 	for i := range out {
 		name := names[i%len(names)]
 		to := strings.ToLower(name) + fmt.Sprintf("+%d@example.com", i)
-		var kind string
-		var payload any
+		var typ string
+		var job any
 		switch {
 		case i%10 == 9:
-			kind, payload = "newsletter", map[string]string{"to": to}
+			typ, job = "newsletter", map[string]string{"to": to}
 		case i%3 == 0:
-			kind, payload = "welcome", Welcome{To: to, Name: name}
+			typ, job = "welcome", Welcome{To: to, Name: name}
 		case i%3 == 1:
-			kind, payload = "receipt", Receipt{To: to, Name: name, OrderID: fmt.Sprintf("A-%04d", i),
+			typ, job = "receipt", Receipt{To: to, Name: name, OrderID: fmt.Sprintf("A-%04d", i),
 				Items: []Item{{"Postcard", 3, "3.00"}, {"Stamp", 3, "2.10"}}, Total: "5.10"}
 		default:
-			kind, payload = "password_reset", PasswordReset{To: to,
+			typ, job = "password_reset", PasswordReset{To: to,
 				Link: fmt.Sprintf("https://shop.example.com/reset?token=%08x", i*2654435761), Expires: "1 hour"}
 		}
-		raw, _ := json.Marshal(payload)
-		out[i] = envelope{Kind: kind, Payload: raw}
+		m, err := middleware.NewJob(typ, job)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = m
 	}
-	return out
+	return out, nil
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -199,7 +195,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	all := jobs(*n)
+	all, err := jobs(*n)
+	if err != nil {
+		return err
+	}
 	var finished atomic.Int64
 	allDone := make(chan struct{})
 	finish := func() {
@@ -210,36 +209,28 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(all) == 0 {
 		close(allDone)
 	}
-	handle := consumer.HandlerFunc(func(ctx context.Context, msg *consumer.Message) error {
-		var env envelope
-		if err := json.Unmarshal([]byte(msg.Body), &env); err != nil {
-			return consumer.Permanent(err)
-		}
-		render, ok := renderers[env.Kind]
-		if !ok {
-			return consumer.Permanent(fmt.Errorf("no handler for jobs of kind %q", env.Kind))
-		}
-		var b strings.Builder
-		if err := render(msg, env.Payload, &b); err != nil {
-			return err
-		}
-		eml := strings.ReplaceAll(b.String(), "\n", "\r\n") // RFC 5322 line ends
-		path := filepath.Join(*outDir, env.Kind+"-"+msg.MessageID+".eml")
-		if err := os.WriteFile(path, []byte(eml), 0o644); err != nil {
-			return err
-		}
-		finish()
-		return nil
-	})
+	// One typed handler per job type; the router picks it by the message's
+	// "type" attribute. A type without a handler is a permanent failure.
+	router := middleware.NewRouter()
+	router.Handle("welcome", middleware.Job(render[Welcome]("welcome", *outDir, finish)))
+	router.Handle("receipt", middleware.Job(render[Receipt]("receipt", *outDir, finish)))
+	router.Handle("password_reset", middleware.Job(render[PasswordReset]("password_reset", *outDir, finish)))
 	var dead atomic.Int64
 	srv, err := consumer.New(consumer.Config{
 		Queues: []consumer.QueueConfig{{
 			Queue:       q,
-			Handler:     consumer.Chain(handle, middleware.Recover()),
+			Handler:     consumer.Chain(router, middleware.Recover()),
 			Concurrency: *workers,
 			OnPermanent: func(ctx context.Context, msg *consumer.Message, err error) error {
-				// File the job where a person will look, then let it go.
-				if werr := os.WriteFile(filepath.Join(deadDir, msg.MessageID+".json"), []byte(msg.Body), 0o644); werr != nil {
+				// File the job where a person will look, with its type and
+				// why it failed, then let it go.
+				typ := msg.MessageAttributes[middleware.TypeAttribute].StringValue
+				filed, _ := json.MarshalIndent(struct {
+					Type  string `json:"type"`
+					Error string `json:"error"`
+					Body  string `json:"body"`
+				}{typ, err.Error(), msg.Body}, "", "  ")
+				if werr := os.WriteFile(filepath.Join(deadDir, msg.MessageID+".json"), filed, 0o644); werr != nil {
 					return werr
 				}
 				dead.Add(1)
@@ -263,13 +254,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Run(runCtx) }()
 
-	msgs := make([]producer.Message, len(all))
-	for i, env := range all {
-		body, _ := json.Marshal(env)
-		msgs[i] = producer.Message{Body: string(body)}
-	}
 	start := time.Now()
-	if _, err := producer.SendBatch(ctx, q, msgs); err != nil {
+	if _, err := producer.SendBatch(ctx, q, all); err != nil {
 		stopServer()
 		<-served
 		return err
@@ -283,7 +269,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	written := len(all) - int(dead.Load())
-	fmt.Fprintf(stdout, "email: %d messages written to %s, %d jobs of unknown kinds filed under %s, in %v\n",
+	fmt.Fprintf(stdout, "email: %d messages written to %s, %d jobs of unknown types filed under %s, in %v\n",
 		written, *outDir, dead.Load(), deadDir, time.Since(start).Round(time.Millisecond))
 	if int(finished.Load()) != len(all) {
 		return fmt.Errorf("%d of %d jobs finished", finished.Load(), len(all))

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/mail"
 	"os"
@@ -25,6 +26,20 @@ func TestRunWritesEveryMessage(t *testing.T) {
 	dead, _ := filepath.Glob(filepath.Join(dir, "dead", "*.json"))
 	if len(emls) != 18 || len(dead) != 2 {
 		t.Fatalf("%d .eml files and %d dead jobs, want 18 and 2\n%s", len(emls), len(dead), out.String())
+	}
+	for _, p := range dead {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var filed struct{ Type, Error, Body string }
+		if err := json.Unmarshal(b, &filed); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if filed.Type != "newsletter" || !strings.Contains(filed.Error, `no handler for type "newsletter"`) ||
+			!strings.HasPrefix(filed.Body, `{"to":`) {
+			t.Errorf("%s: %+v", p, filed)
+		}
 	}
 	subjects := map[string]int{}
 	for _, p := range emls {
