@@ -43,7 +43,10 @@ func (tq *tracedQueue) Unwrap() backend.Queue { return tq.q }
 
 // start starts a span of op.
 func (tq *tracedQueue) start(ctx context.Context, op string, kind trace.SpanKind, n int, links []trace.Link) (context.Context, trace.Span) {
-	attrs := tq.d.spanAttrs(op, semconv.MessagingBatchMessageCount(n))
+	attrs := tq.d.spanAttrs(op)
+	if n != 1 { // the conventions keep the count for batches of several
+		attrs = append(attrs, semconv.MessagingBatchMessageCount(n))
+	}
 	return tq.t.tracer.Start(ctx, op+" "+tq.d.name,
 		trace.WithSpanKind(kind), trace.WithAttributes(attrs...), trace.WithLinks(links...))
 }
@@ -163,9 +166,10 @@ func (tq *tracedQueue) Receive(ctx context.Context, req backend.ReceiveRequest) 
 		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(tq.d.spanAttrs(opReceive)...))
 	msgs, err := tq.q.Receive(ctx, req)
 	if err == nil {
-		span.SetAttributes(semconv.MessagingBatchMessageCount(len(msgs)))
 		if len(msgs) == 1 {
 			span.SetAttributes(semconv.MessagingMessageID(msgs[0].MessageID))
+		} else {
+			span.SetAttributes(semconv.MessagingBatchMessageCount(len(msgs)))
 		}
 		for _, m := range msgs {
 			if sc, _ := tq.t.extract(m); sc.IsValid() {
