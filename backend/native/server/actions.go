@@ -1,6 +1,8 @@
 package server
 
 import (
+	"net/url"
+
 	"github.com/postbox-go/postbox/backend"
 )
 
@@ -293,6 +295,11 @@ func (s *Server) deleteQueue(c *call, in *queueURLInput) (*empty, error) {
 func (s *Server) getQueueURL(c *call, in *getQueueURLInput) (*queueURLOutput, error) {
 	if in.QueueName == nil {
 		return nil, errMissing("QueueName")
+	}
+	if owner := in.QueueOwnerAWSAccountID; c.principal != nil && isAccountID(owner) && owner != c.principal.account {
+		if err := c.authorize(c.base + "/" + owner + "/" + url.PathEscape(*in.QueueName)); err != nil {
+			return nil, err
+		}
 	}
 	u, err := s.svc.QueueURL(c.ctx, *in.QueueName, in.QueueOwnerAWSAccountID)
 	if err != nil {
@@ -692,6 +699,12 @@ func (s *Server) startMessageMoveTask(c *call, in *startMoveTaskInput) (*startMo
 	if in.SourceARN == nil {
 		return nil, errMissing("SourceArn")
 	}
+	if err := c.authorizeARN(*in.SourceARN); err != nil {
+		return nil, err
+	}
+	if err := c.authorizeARN(in.DestinationARN); err != nil {
+		return nil, err
+	}
 	req := backend.MoveTaskRequest{SourceARN: *in.SourceARN, DestinationARN: in.DestinationARN}
 	if in.MaxNumberOfMessagesPerSecond != nil {
 		req.MaxNumberOfMessagesPerSecond = *in.MaxNumberOfMessagesPerSecond
@@ -711,6 +724,9 @@ func (s *Server) cancelMessageMoveTask(c *call, in *cancelMoveTaskInput) (*cance
 	if in.TaskHandle == nil {
 		return nil, errMissing("TaskHandle")
 	}
+	if err := c.authorizeTaskHandle(*in.TaskHandle); err != nil {
+		return nil, err
+	}
 	n, err := s.svc.CancelMessageMoveTask(c.ctx, *in.TaskHandle)
 	if err != nil {
 		return nil, err
@@ -721,6 +737,9 @@ func (s *Server) cancelMessageMoveTask(c *call, in *cancelMoveTaskInput) (*cance
 func (s *Server) listMessageMoveTasks(c *call, in *listMoveTasksInput) (*listMoveTasksOutput, error) {
 	if in.SourceARN == nil {
 		return nil, errMissing("SourceArn")
+	}
+	if err := c.authorizeARN(*in.SourceARN); err != nil {
+		return nil, err
 	}
 	n, err := maxResults("MaxResults", in.MaxResults, 10)
 	if err != nil {

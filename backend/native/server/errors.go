@@ -50,7 +50,23 @@ func toWire(err error) wireError {
 	if w.status == 0 {
 		w.status = http.StatusBadRequest
 	}
+	if t, ok := authJSONTypes[be.Code]; ok {
+		w.jsonType = t
+	}
 	return w
+}
+
+// authJSONTypes are the JSON protocol's "__type" of the authentication
+// and authorization errors, which AWS's JSON services send as the service
+// framework's exceptions. SDKs of the query-compatible SQS JSON protocol
+// take the error code from the x-amzn-query-error header instead
+// ("InvalidClientTokenId;Sender", ...), so they see the query codes.
+var authJSONTypes = map[string]string{
+	backend.CodeInvalidClientTokenID:       "com.amazon.coral.service#UnrecognizedClientException",
+	backend.CodeSignatureDoesNotMatch:      "com.amazon.coral.service#InvalidSignatureException",
+	backend.CodeIncompleteSignature:        "com.amazon.coral.service#IncompleteSignatureException",
+	backend.CodeMissingAuthenticationToken: "com.amazon.coral.service#MissingAuthenticationTokenException",
+	backend.CodeAccessDenied:               "com.amazon.coral.service#AccessDeniedException",
 }
 
 // queryErrorHeader is the x-amzn-query-error header value.

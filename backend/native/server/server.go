@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/postbox-go/postbox/backend"
 )
 
@@ -50,6 +52,18 @@ type Config struct {
 	// Logger receives a Debug record per request and an Error record per
 	// internal failure. nil discards them.
 	Logger *slog.Logger
+
+	// Credentials, when not empty, turn authentication on: every request
+	// must be signed (AWS Signature Version 4, header or presigned URL)
+	// with one of them, acts in its account, and may use another
+	// account's queue only as that queue's Policy allows. Empty means
+	// anonymous: signatures are not checked and every request acts in the
+	// backend's default account.
+	Credentials []Credential
+
+	// Clock is the time signatures are checked against and answers' Date
+	// header is taken from; nil means the real clock.
+	Clock clockwork.Clock
 }
 
 // Server is an http.Handler that speaks the SQS JSON 1.0 and query
@@ -65,6 +79,9 @@ type Server struct {
 	drain    context.CancelFunc
 
 	polls *pollLimiter
+
+	creds map[string]Credential // by access key id; nil: anonymous
+	clock clockwork.Clock
 
 	bufs sync.Pool // *bytes.Buffer
 }
@@ -85,7 +102,13 @@ func New(cfg Config) (*Server, error) {
 	if strings.ContainsAny(cfg.Host, "/ ?#") {
 		return nil, fmt.Errorf("server: Config.Host %q must be host[:port], without scheme or path", cfg.Host)
 	}
+	creds, err := checkCredentials(cfg.Credentials)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
+		creds:    creds,
+		clock:    cfg.Clock,
 		svc:      cfg.Service,
 		host:     cfg.Host,
 		maxBytes: cfg.MaxRequestBytes,
@@ -97,6 +120,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.clock == nil {
+		s.clock = clockwork.NewRealClock()
 	}
 	s.drainCtx, s.drain = context.WithCancel(context.Background())
 	s.bufs.New = func() any { return new(bytes.Buffer) }
@@ -146,6 +172,9 @@ type call struct {
 	pathURL string // the queue URL the request path names, or ""
 	w       http.ResponseWriter
 	conn    string // the client connection (its remote address)
+
+	principal *principal   // the authenticated caller; nil when anonymous
+	verify    func() error // checks the signature once the body is read
 }
 
 // publicURL rewrites the scheme://host:port of a backend URL to the one the
@@ -172,13 +201,17 @@ func (c *call) publicURLs(us []string) []string {
 // queueURL returns the QueueUrl parameter, or the queue URL of the request
 // path when the parameter is absent.
 func (c *call) queueURL(p *string) (string, error) {
+	u := c.pathURL
 	if p != nil {
-		return *p, nil
+		u = *p
 	}
-	if c.pathURL != "" {
-		return c.pathURL, nil
+	if u == "" {
+		return "", errMissing("QueueUrl")
 	}
-	return "", errMissing("QueueUrl")
+	if err := c.authorize(u); err != nil {
+		return "", err
+	}
+	return u, nil
 }
 
 // endpoint is one action, in both protocols.
@@ -202,6 +235,9 @@ func (o op[I, O]) serveJSON(s *Server, c *call, body []byte) (any, error) {
 			return nil, err
 		}
 	}
+	if err := c.checkSignature(); err != nil {
+		return nil, err
+	}
 	return o.run(s, c, &in)
 }
 
@@ -214,6 +250,9 @@ func decodeFast(fd fastDecoder, body []byte) bool {
 func (o op[I, O]) serveQuery(s *Server, c *call, f form) (func(*xmlWriter), error) {
 	var in I
 	if err := o.form(f, &in); err != nil {
+		return nil, err
+	}
+	if err := c.checkSignature(); err != nil {
 		return nil, err
 	}
 	out, err := o.run(s, c, &in)
@@ -268,7 +307,12 @@ func Actions() []string {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rid := newRequestID()
-	w.Header().Set("X-Amzn-Requestid", rid)
+	now := s.clock.Now()
+	h := w.Header()
+	h.Set("X-Amzn-Requestid", rid)
+	// SDKs correct their clocks by the Date of an answer to a request
+	// refused for skew.
+	h.Set("Date", now.UTC().Format(http.TimeFormat))
 	c := &call{ctx: r.Context(), base: s.baseURL(r), w: w, conn: r.RemoteAddr}
 	c.pathURL = pathQueueURL(c.base, r.URL.Path)
 
@@ -309,6 +353,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
+	if s.creds != nil {
+		if err := s.authenticate(r, c, now); err != nil {
+			status, code = writeError(w, buf, err, isJSON, rid)
+			return
+		}
+	}
 	if isJSON {
 		status, code = s.serveJSON(w, r, c, target, ct, buf)
 	} else {
