@@ -339,11 +339,14 @@ func writeError(w http.ResponseWriter, err error) {
 	}
 	var e ErrorJSON
 	e.Error.Code, e.Error.Message = be.Code, be.Message
-	writeJSON(w, be.HTTPStatus(), e)
+	status := be.HTTPStatus()
+	if status == 0 { // a code outside SQS's table
+		status = http.StatusBadRequest
+	}
+	writeJSON(w, status, e)
 }
 
-// apiError is an error with its own HTTP status (routes and methods, which
-// SQS has no code for).
+// errNotFound answers a path or method the API does not have.
 func errNotFound(r *http.Request) error {
 	return backend.NewError(backend.CodeInvalidAction, "No dashboard API at %s %s.", r.Method, r.URL.Path)
 }

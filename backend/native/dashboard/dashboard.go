@@ -101,11 +101,11 @@ func New(cfg Config) (*Handler, error) {
 		samples: newSampler(cfg.Interval, cfg.RateWindow, cfg.History),
 		done:    make(chan struct{}),
 	}
-	static, err := fs.Sub(webFiles, "web")
+	web, err := fs.Sub(webFiles, "web")
 	if err != nil {
 		return nil, err
 	}
-	files := http.StripPrefix(strings.TrimSuffix(Prefix, "/"), http.FileServerFS(static))
+	files := http.StripPrefix(strings.TrimSuffix(Prefix, "/"), http.FileServerFS(web))
 	m := http.NewServeMux()
 	m.HandleFunc("GET /_postbox/api/queues", h.listQueues)
 	m.HandleFunc("GET /_postbox/api/queues/{name}", h.getQueue)
@@ -118,15 +118,21 @@ func New(cfg Config) (*Handler, error) {
 	m.HandleFunc("/_postbox/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errNotFound(r))
 	})
-	m.Handle("GET /_postbox/", noCache(files))
-	m.Handle("GET /_postbox", http.RedirectHandler(Prefix, http.StatusMovedPermanently))
+	m.Handle("/_postbox/", static(files))
+	m.Handle("/_postbox", http.RedirectHandler(Prefix, http.StatusMovedPermanently))
 	h.mux = m
 	return h, nil
 }
 
-// noCache keeps browsers from holding on to an older binary's page.
-func noCache(next http.Handler) http.Handler {
+// static serves the page's files to GET and HEAD, telling browsers to
+// check for a newer binary's page.
+func static(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
 		w.Header().Set("Cache-Control", "no-cache")
 		next.ServeHTTP(w, r)
 	})

@@ -1,0 +1,438 @@
+// postbox dashboard: plain JavaScript, no framework. Data comes from the
+// JSON API under /_postbox/api and live updates from server-sent events.
+'use strict';
+
+const API = '/_postbox/api';
+const SVGNS = 'http://www.w3.org/2000/svg';
+
+// el builds an element; children may be strings (text, never HTML) or nodes.
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k === 'class') e.className = v;
+    else e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+function svg(tag, attrs) {
+  const e = document.createElementNS(SVGNS, tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  return e;
+}
+
+// ---- formatting ----
+
+function fmtInt(n) { return Number(n).toLocaleString('en-US'); }
+function fmtRate(r) { return r >= 100 ? fmtInt(Math.round(r)) : r >= 10 ? r.toFixed(1) : r.toFixed(2); }
+function fmtAge(s) {
+  if (s === null || s === undefined) return '–';
+  s = Math.floor(s);
+  if (s < 60) return s + 's';
+  if (s < 3600) return Math.floor(s / 60) + 'm ' + (s % 60) + 's';
+  if (s < 86400) return Math.floor(s / 3600) + 'h ' + Math.floor((s % 3600) / 60) + 'm';
+  return Math.floor(s / 86400) + 'd ' + Math.floor((s % 86400) / 3600) + 'h';
+}
+function fmtTime(ms) { return ms ? new Date(ms).toISOString().replace('T', ' ').replace('Z', '') : '–'; }
+function queueLink(name) { return el('a', { href: '#/queues/' + encodeURIComponent(name) }, name); }
+
+// ---- notices ----
+
+let noticeTimer = null;
+function notice(text, isError) {
+  const n = document.getElementById('notice');
+  n.textContent = text;
+  n.className = isError ? 'error' : '';
+  n.hidden = false;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => { n.hidden = true; }, isError ? 10000 : 4000);
+}
+
+// ---- API ----
+
+async function api(method, path, body) {
+  const opts = { method, headers: {} };
+  if (body !== undefined) {
+    opts.headers['Content-Type'] = 'application/json';
+    opts.body = JSON.stringify(body);
+  }
+  const res = await fetch(API + path, opts);
+  let data = null;
+  try { data = await res.json(); } catch (e) { /* not JSON */ }
+  if (!res.ok) {
+    const err = (data && data.error) || { code: 'HTTP' + res.status, message: res.statusText };
+    throw new Error(err.code + ': ' + err.message);
+  }
+  return data;
+}
+
+// ---- charts ----
+
+// lineChart draws series (keys of each point) as lines over time into an
+// SVG element; opts.axis adds a max label and grid.
+function lineChart(target, points, keys, opts) {
+  opts = opts || {};
+  const w = opts.width || 600, h = opts.height || 160, pad = opts.axis ? 22 : 2;
+  target.replaceChildren();
+  target.setAttribute('viewBox', `0 0 ${w} ${h}`);
+  target.setAttribute('preserveAspectRatio', 'none');
+  let maxV = 0;
+  for (const p of points) for (const k of keys) maxV = Math.max(maxV, p[k] || 0);
+  if (maxV === 0) maxV = 1;
+  const t0 = points.length ? points[0].t : 0, t1 = points.length ? points[points.length - 1].t : 1;
+  const span = Math.max(t1 - t0, 1);
+  const x = (t) => pad + (w - pad - 2) * (points.length > 1 ? (t - t0) / span : 1);
+  const y = (v) => h - 2 - (h - 14) * (v / maxV);
+  if (opts.axis) {
+    for (const f of [0, 0.5, 1]) {
+      target.append(svg('line', { class: 'grid', x1: pad, x2: w, y1: y(maxV * f), y2: y(maxV * f) }));
+    }
+    const lbl = svg('text', { class: 'axis', x: 0, y: 10 });
+    lbl.textContent = fmtRate(maxV);
+    target.append(lbl);
+  }
+  for (const k of keys) {
+    if (!points.length) continue;
+    const d = points.map((p, i) => (i ? 'L' : 'M') + x(p.t).toFixed(1) + ' ' + y(p[k] || 0).toFixed(1)).join(' ');
+    target.append(svg('path', { class: k, d, 'vector-effect': 'non-scaling-stroke' }));
+  }
+  return target;
+}
+
+function legend(keys, labels) {
+  return el('div', { class: 'legend' }, keys.map((k, i) => el('span', {}, el('i', { class: k }), labels[i])));
+}
+
+// Client-side history for the overview's sparklines (the queue page uses
+// the server's history, which survives a reload).
+const sparks = new Map(); // queue name -> [{t, send, receive, delete}]
+function remember(data) {
+  const names = new Set();
+  for (const q of data.queues) {
+    names.add(q.name);
+    const s = sparks.get(q.name) || [];
+    s.push({ t: data.time, send: q.rates.send, receive: q.rates.receive, delete: q.rates.delete });
+    while (s.length > 60) s.shift();
+    sparks.set(q.name, s);
+  }
+  for (const n of [...sparks.keys()]) if (!names.has(n)) sparks.delete(n);
+}
+
+// ---- routing and live updates ----
+
+let route = null;
+let source = null;
+let view = null; // the current view's update function
+
+function parseRoute() {
+  const m = location.hash.match(/^#\/queues\/([^/]+)$/);
+  return m ? { view: 'queue', name: decodeURIComponent(m[1]) } : { view: 'list' };
+}
+
+function connect() {
+  if (source) source.close();
+  const live = document.getElementById('live');
+  const url = API + '/events' + (route.view === 'queue' ? '?queue=' + encodeURIComponent(route.name) : '');
+  source = new EventSource(url);
+  source.onopen = () => { live.textContent = 'live'; live.className = 'live'; };
+  source.onerror = () => { live.textContent = 'reconnecting'; live.className = 'live off'; };
+  source.addEventListener('queues', (ev) => {
+    const data = JSON.parse(ev.data);
+    remember(data);
+    if (view && view.queues) view.queues(data);
+  });
+  source.addEventListener('queue', (ev) => {
+    if (view && view.queue) view.queue(JSON.parse(ev.data));
+  });
+  source.addEventListener('error', (ev) => {
+    if (ev.data) {
+      const e = JSON.parse(ev.data).error;
+      notice(e.code + ': ' + e.message, true);
+      source.close();
+      live.textContent = 'offline'; live.className = 'live off';
+    }
+  });
+}
+
+function navigate() {
+  route = parseRoute();
+  const app = document.getElementById('app');
+  view = route.view === 'queue' ? queueView(app, route.name) : listView(app);
+  connect();
+}
+
+// ---- the queue list ----
+
+function listView(app) {
+  const tbody = el('tbody');
+  app.replaceChildren(
+    el('h2', {}, 'Queues'),
+    el('table', { id: 'queues' },
+      el('thead', {}, el('tr', {},
+        el('th', {}, 'Queue'), el('th', { class: 'num' }, 'Visible'), el('th', { class: 'num' }, 'In flight'),
+        el('th', { class: 'num' }, 'Delayed'), el('th', { class: 'num' }, 'Oldest'),
+        el('th', { class: 'num' }, 'Send/s'), el('th', { class: 'num' }, 'Receive/s'), el('th', { class: 'num' }, 'Delete/s'),
+        el('th', {}, 'Rates'), el('th', {}, 'Dead letters'))),
+      tbody),
+    legend(['send', 'receive', 'delete'], ['send', 'receive', 'delete']));
+  return {
+    queues(data) {
+      if (!data.queues.length) {
+        tbody.replaceChildren(el('tr', {}, el('td', { colspan: 10, class: 'empty' },
+          'No queues yet. Create one with the AWS CLI, an SDK or postbox queues create.')));
+        return;
+      }
+      tbody.replaceChildren(...data.queues.map((q) => el('tr', { 'data-queue': q.name },
+        el('td', {}, queueLink(q.name), q.fifo ? el('span', { class: 'badge' }, 'FIFO') : null),
+        el('td', { class: 'num visible' }, fmtInt(q.visible)),
+        el('td', { class: 'num inflight' }, fmtInt(q.inflight)),
+        el('td', { class: 'num delayed' }, fmtInt(q.delayed)),
+        el('td', { class: 'num oldest' }, fmtAge(q.oldestAgeSeconds)),
+        el('td', { class: 'num' }, fmtRate(q.rates.send)),
+        el('td', { class: 'num' }, fmtRate(q.rates.receive)),
+        el('td', { class: 'num' }, fmtRate(q.rates.delete)),
+        el('td', {}, lineChart(svg('svg', { class: 'spark' }), sparks.get(q.name) || [], ['send', 'receive', 'delete'], { width: 140, height: 28 })),
+        el('td', {}, wiring(q, true)))));
+    },
+  };
+}
+
+// wiring shows a queue's dead-letter queue and the queues that use it as theirs.
+function wiring(q, compact) {
+  const parts = [];
+  if (q.deadLetter) {
+    parts.push(el('div', {}, '→ ', queueLink(q.deadLetter.name), ` after ${q.deadLetter.maxReceiveCount} receive${q.deadLetter.maxReceiveCount === 1 ? '' : 's'}`));
+  }
+  if (q.deadLetterSources.length) {
+    parts.push(el('div', {}, '← ', q.deadLetterSources.map((s, i) => [i ? ', ' : '', queueLink(s.name)])));
+  }
+  if (!parts.length) return compact ? el('span', { class: 'muted' }, '–') : el('p', { class: 'muted' }, 'No dead-letter wiring.');
+  return el('div', { class: 'wiring' }, parts);
+}
+
+// ---- one queue ----
+
+function queueView(app, name) {
+  const enc = encodeURIComponent(name);
+  const cards = el('div', { class: 'cards' });
+  const rateChart = svg('svg', { class: 'chart', id: 'rate-chart' });
+  const depthChart = svg('svg', { class: 'chart', id: 'depth-chart' });
+  const wiringBox = el('div');
+  const tasksBox = el('div', { id: 'tasks' });
+  const redrivePanel = el('div', { class: 'panel', id: 'redrive', hidden: true });
+  const msgBody = el('tbody');
+  const moreButton = el('button', { class: 'secondary', id: 'more-messages', hidden: true, onclick: () => loadMessages(true) }, 'Load more');
+  let current = null;      // the latest queue detail
+  let next = '';           // after= of the next page of messages
+  let paged = false;       // the user loaded more pages: do not reload on changes
+  let signature = '';      // counts of the last message listing
+  let loading = false;
+  const open = new Set();  // message ids whose detail is shown
+
+  // Send form.
+  const body = el('textarea', { id: 'send-body', placeholder: 'Message body' }, '{"hello":"world"}');
+  const group = el('input', { id: 'send-group', placeholder: 'MessageGroupId' });
+  const dedup = el('input', { id: 'send-dedup', placeholder: 'MessageDeduplicationId (optional)' });
+  const delay = el('input', { id: 'send-delay', type: 'number', min: 0, max: 900, placeholder: '0' });
+  const fifoFields = el('div', { hidden: true }, el('label', {}, 'Message group id'), group, el('label', {}, 'Deduplication id'), dedup);
+  const delayField = el('div', {}, el('label', {}, 'Delay (seconds)'), delay);
+  const sendButton = el('button', { id: 'send-button', type: 'submit' }, 'Send message');
+  const sendForm = el('form', { id: 'send-form', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const req = { body: body.value };
+    if (group.value) req.messageGroupId = group.value;
+    if (dedup.value) req.messageDeduplicationId = dedup.value;
+    if (delay.value !== '') req.delaySeconds = Number(delay.value);
+    sendButton.disabled = true;
+    try {
+      const res = await api('POST', `/queues/${enc}/messages`, req);
+      notice('Sent message ' + res.messageId + '.');
+      loadMessages(false);
+    } catch (e) { notice(e.message, true); }
+    sendButton.disabled = false;
+  } }, el('label', {}, 'Body'), body, fifoFields, delayField, sendButton);
+
+  // Purge, with a confirmation step in the page.
+  const purgeButton = el('button', { class: 'danger', id: 'purge-button', type: 'button' }, 'Purge…');
+  const confirmText = el('span');
+  const confirmBox = el('div', { class: 'inline', id: 'purge-confirm-box', hidden: true },
+    confirmText,
+    el('button', { class: 'danger', id: 'purge-confirm', type: 'button', onclick: async () => {
+      confirmBox.hidden = true; purgeButton.hidden = false;
+      try {
+        await api('POST', `/queues/${enc}/purge`, {});
+        notice('Purged ' + name + '.');
+        loadMessages(false);
+      } catch (e) { notice(e.message, true); }
+    } }, 'Yes, delete every message'),
+    el('button', { class: 'secondary', id: 'purge-cancel', type: 'button', onclick: () => {
+      confirmBox.hidden = true; purgeButton.hidden = false;
+    } }, 'Cancel'));
+  purgeButton.addEventListener('click', () => {
+    const n = current ? current.visible + current.inflight + current.delayed : 0;
+    confirmText.textContent = `Delete all ${fmtInt(n)} message${n === 1 ? '' : 's'} of ${name}? This cannot be undone.`;
+    purgeButton.hidden = true; confirmBox.hidden = false;
+  });
+
+  // Redrive (this queue is a dead-letter queue).
+  const dest = el('select', { id: 'redrive-dest' });
+  const rate = el('input', { id: 'redrive-rate', type: 'number', min: 1, max: 500, placeholder: 'as fast as possible' });
+  const startButton = el('button', { id: 'redrive-start', type: 'button', onclick: async () => {
+    const req = {};
+    if (dest.value) req.destinationArn = dest.value;
+    if (rate.value !== '') req.maxNumberOfMessagesPerSecond = Number(rate.value);
+    try {
+      await api('POST', `/queues/${enc}/redrive`, req);
+      notice('Redrive started.');
+    } catch (e) { notice(e.message, true); }
+  } }, 'Start redrive');
+  redrivePanel.append(el('h3', {}, 'Redrive'),
+    el('p', { class: 'muted' }, 'Move this dead-letter queue\'s visible messages back to their source queues, or to another queue (a message move task, as StartMessageMoveTask).'),
+    el('label', {}, 'Destination'), dest, el('label', {}, 'Messages per second (1-500)'), rate, startButton, tasksBox);
+
+  app.replaceChildren(
+    el('p', {}, el('a', { href: '#/' }, '← All queues')),
+    el('h2', { id: 'queue-name' }, name, el('span', { class: 'badge', id: 'queue-type' }, '')),
+    cards,
+    el('div', { class: 'row' },
+      el('div', { class: 'panel' }, el('h3', {}, 'Rates (messages/s)'), rateChart, legend(['send', 'receive', 'delete'], ['send', 'receive', 'delete'])),
+      el('div', { class: 'panel' }, el('h3', {}, 'Depth'), depthChart, legend(['visible', 'inflight', 'delayed'], ['visible', 'in flight', 'delayed']))),
+    el('div', { class: 'row' },
+      el('div', { class: 'panel' }, el('h3', {}, 'Send a test message'), sendForm),
+      el('div', { class: 'panel' }, el('h3', {}, 'Dead-letter wiring'), wiringBox,
+        el('h3', {}, 'Purge'), el('p', { class: 'muted' }, 'Deletes every message of the queue (PurgeQueue).'), purgeButton, confirmBox)),
+    redrivePanel,
+    el('div', { class: 'panel' },
+      el('div', { class: 'inline' }, el('h3', {}, 'Messages'),
+        el('span', { class: 'muted' }, 'Browsing does not receive: visibility and receive counts stay as they are.'),
+        el('button', { class: 'secondary', id: 'refresh-messages', type: 'button', onclick: () => loadMessages(false) }, 'Refresh')),
+      el('table', { id: 'messages' },
+        el('thead', {}, el('tr', {}, el('th', {}, 'State'), el('th', {}, 'Message id'), el('th', {}, 'Sent'),
+          el('th', { class: 'num' }, 'Receives'), el('th', {}, 'Group'), el('th', {}, 'Body'))),
+        msgBody),
+      moreButton));
+
+  function card(id, label, value) {
+    return el('div', { class: 'card' }, el('div', { class: 'v', id }, value), el('div', { class: 'k' }, label));
+  }
+
+  function renderTasks(tasks) {
+    if (!tasks.length) { tasksBox.replaceChildren(el('p', { class: 'muted' }, 'No redrive yet.')); return; }
+    tasksBox.replaceChildren(el('table', {},
+      el('thead', {}, el('tr', {}, el('th', {}, 'Status'), el('th', {}, 'Started'), el('th', {}, 'Destination'),
+        el('th', {}, 'Progress'), el('th', {}, ''))),
+      el('tbody', {}, tasks.map((t) => {
+        const bar = el('div');
+        const pct = t.approximateNumberOfMessagesToMove > 0
+          ? Math.min(100, 100 * t.approximateNumberOfMessagesMoved / t.approximateNumberOfMessagesToMove)
+          : (t.status === 'COMPLETED' ? 100 : 0);
+        bar.style.width = pct.toFixed(0) + '%';
+        return el('tr', { class: 'task', 'data-status': t.status },
+          el('td', {}, t.status, t.failureReason ? el('div', { class: 'muted' }, t.failureReason) : null),
+          el('td', {}, fmtTime(t.startedTimestamp)),
+          el('td', {}, t.destinationArn ? t.destinationArn.split(':').pop() : 'original sources'),
+          el('td', {}, el('div', { class: 'inline' }, el('div', { class: 'progress' }, bar),
+            `${fmtInt(t.approximateNumberOfMessagesMoved)} / ${fmtInt(t.approximateNumberOfMessagesToMove)}`)),
+          el('td', {}, t.status === 'RUNNING' && t.taskHandle ? el('button', { class: 'secondary', type: 'button', onclick: async () => {
+            try {
+              const res = await api('POST', `/queues/${enc}/redrive/cancel`, { taskHandle: t.taskHandle });
+              notice(`Redrive cancelled after ${fmtInt(res.approximateNumberOfMessagesMoved)} messages.`);
+            } catch (e) { notice(e.message, true); }
+          } }, 'Cancel') : null));
+      }))));
+  }
+
+  function messageRows(m) {
+    const rows = [el('tr', { class: 'msg', 'data-id': m.messageId, onclick: () => {
+      if (open.has(m.messageId)) open.delete(m.messageId); else open.add(m.messageId);
+      renderMessages(lastMessages);
+    } },
+      el('td', {}, el('span', { class: 'state ' + m.state }, m.state === 'inflight' ? 'in flight' : m.state)),
+      el('td', { class: 'mono' }, m.messageId),
+      el('td', {}, fmtTime(m.sentTimestamp)),
+      el('td', { class: 'num' }, m.receiveCount),
+      el('td', {}, m.groupId || ''),
+      el('td', { class: 'body' }, m.body))];
+    if (open.has(m.messageId)) {
+      const attrs = Object.entries(m.messageAttributes || {}).map(([k, v]) => `${k} (${v.DataType}) = ${v.StringValue !== undefined ? v.StringValue : v.BinaryValue}`);
+      rows.push(el('tr', { class: 'detail' }, el('td', { colspan: 6 },
+        el('h3', {}, 'Body'), el('pre', {}, m.body),
+        el('h3', {}, 'Message attributes'), el('pre', {}, attrs.length ? attrs.join('\n') : '(none)'),
+        el('h3', {}, 'System attributes'), el('pre', {}, Object.entries(m.attributes).map(([k, v]) => k + ' = ' + v).join('\n')),
+        m.visibleTimestamp ? el('p', { class: 'muted' }, 'Visible again at ' + fmtTime(m.visibleTimestamp)) : null)));
+    }
+    return rows;
+  }
+
+  let lastMessages = [];
+  function renderMessages(ms) {
+    lastMessages = ms;
+    if (!ms.length) { msgBody.replaceChildren(el('tr', {}, el('td', { colspan: 6, class: 'empty' }, 'The queue is empty.'))); return; }
+    msgBody.replaceChildren(...ms.flatMap(messageRows));
+  }
+
+  async function loadMessages(more) {
+    if (loading) return;
+    loading = true;
+    try {
+      const res = await api('GET', `/queues/${enc}/messages?max=25` + (more && next ? '&after=' + encodeURIComponent(next) : ''));
+      paged = more;
+      renderMessages(more ? lastMessages.concat(res.messages) : res.messages);
+      next = res.next;
+      moreButton.hidden = !next;
+    } catch (e) {
+      if (more) { notice(e.message + ' Reloading from the start.', true); paged = false; next = ''; }
+      else notice(e.message, true);
+    }
+    loading = false;
+  }
+
+  function update(data) {
+    const q = data.queue;
+    const first = current === null;
+    current = q;
+    document.getElementById('queue-type').textContent = q.fifo ? 'FIFO' : 'standard';
+    fifoFields.hidden = !q.fifo;
+    delayField.hidden = q.fifo;
+    cards.replaceChildren(
+      card('stat-visible', 'visible', fmtInt(q.visible)),
+      card('stat-inflight', 'in flight', fmtInt(q.inflight)),
+      card('stat-delayed', 'delayed', fmtInt(q.delayed)),
+      card('stat-oldest', 'oldest message', fmtAge(q.oldestAgeSeconds)),
+      card('stat-send', 'sent/s', fmtRate(q.rates.send)),
+      card('stat-receive', 'received/s', fmtRate(q.rates.receive)),
+      card('stat-delete', 'deleted/s', fmtRate(q.rates.delete)),
+      card('stat-total', 'sent · received · deleted · dead-lettered',
+        `${fmtInt(q.sent)} · ${fmtInt(q.received)} · ${fmtInt(q.deleted)} · ${fmtInt(q.deadLettered)}`));
+    lineChart(rateChart, q.history.slice(1), ['send', 'receive', 'delete'], { axis: true });
+    lineChart(depthChart, q.history, ['visible', 'inflight', 'delayed'], { axis: true });
+    wiringBox.replaceChildren(wiring(q, false));
+    redrivePanel.hidden = q.deadLetterSources.length === 0 && q.moveTasks.length === 0;
+    if (!redrivePanel.hidden) {
+      const options = [el('option', { value: '' }, 'each message\'s original source queue')]
+        .concat(q.deadLetterSources.map((s) => el('option', { value: s.arn }, s.name)));
+      if (dest.options.length !== options.length) {
+        const keep = dest.value;
+        dest.replaceChildren(...options);
+        dest.value = keep;
+      }
+      renderTasks(q.moveTasks);
+      startButton.disabled = q.moveTasks.some((t) => t.status === 'RUNNING' || t.status === 'CANCELLING');
+    }
+    // Keep the message list live while the user looks at its first page.
+    const sig = [q.visible, q.inflight, q.delayed, q.sent, q.received, q.deleted, q.deadLettered].join(',');
+    if (first || (!paged && sig !== signature)) loadMessages(false);
+    signature = sig;
+  }
+
+  return { queue: update };
+}
+
+window.addEventListener('hashchange', navigate);
+navigate();
