@@ -7,10 +7,15 @@
 //	go run ./examples/thumbnails -serve          # keep working until Ctrl-C
 //
 // The source images are generated (gradients and discs, different for every
-// job) into a folder, as if users had uploaded them; each job names one. A
-// worker decodes it, scales it down to fit -size by area averaging, and
-// writes the thumbnail. A few jobs fail on their first attempt (-fail) to
-// show retries with backoff: every job still ends done.
+// job) into a folder, as if users had uploaded them; each job names one. The
+// jobs are typed: the producer sends "thumbnail" jobs with middleware.NewJob
+// (a JSON body and a "type" message attribute), and a middleware.Router
+// hands each to the typed handler of its type (middleware.Job). A thumbnail
+// handler decodes the source, scales it down to fit -size by area
+// averaging, writes the thumbnail, and enqueues a "stats" job with the
+// sizes, which the stats handler adds to the summary. A few thumbnail jobs
+// fail on their first attempt (-fail) to show retries with backoff: every
+// job still ends done.
 //
 // The queue is named by a URL (-queue, default mem://thumbnails): the same
 // program works against AWS SQS or postbox serve by linking their backend
@@ -19,7 +24,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -89,12 +93,45 @@ func parse(args []string, out io.Writer) (options, error) {
 	return o, nil
 }
 
-// job is the body of one queue message.
-type job struct {
+// thumbnailJob asks for the thumbnail of one source image.
+type thumbnailJob struct {
 	ID     int    `json:"id"`
 	Source string `json:"source"`
 	Thumb  string `json:"thumb"`
 	Size   int    `json:"size"`
+}
+
+// statsJob reports a finished thumbnail.
+type statsJob struct {
+	ID          int   `json:"id"`
+	SourceBytes int64 `json:"source_bytes"`
+	ThumbBytes  int64 `json:"thumb_bytes"`
+}
+
+// tally adds up the stats jobs, once per thumbnail however often a stats
+// job is delivered.
+type tally struct {
+	mu                      sync.Mutex
+	seen                    map[int]bool
+	sourceBytes, thumbBytes int64
+}
+
+// add records s and returns how many thumbnails are done.
+func (t *tally) add(s statsJob) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.seen[s.ID] {
+		t.seen[s.ID] = true
+		t.sourceBytes += s.SourceBytes
+		t.thumbBytes += s.ThumbBytes
+	}
+	return len(t.seen)
+}
+
+func (t *tally) read() (done int, sourceBytes, thumbBytes int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.seen), t.sourceBytes, t.thumbBytes
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -127,36 +164,47 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "thumbnails: %d jobs, %d workers, queue %s\n", o.jobs, o.workers, q.URL())
 	fmt.Fprintf(out, "thumbnails: sources in %s, thumbnails in %s\n", srcDir, thumbDir)
 
-	// The worker: decode, scale, encode. Some first attempts fail on
-	// purpose.
-	var done, failures atomic.Int64
+	// The worker: a router with one typed handler per job type. Stats jobs
+	// go back to the same queue through a producer of the worker's own.
+	var failures atomic.Int64
+	stats := &tally{seen: map[int]bool{}}
 	allDone := make(chan struct{})
 	var closeOnce sync.Once
-	work := consumer.HandlerFunc(func(ctx context.Context, msg *consumer.Message) error {
-		var j job
-		if err := json.Unmarshal([]byte(msg.Body), &j); err != nil {
-			return consumer.Permanent(fmt.Errorf("bad job: %w", err))
-		}
+	statsOut := producer.New(q, producer.Config{})
+	defer statsOut.Close()
+	router := middleware.NewRouter()
+	router.Handle("thumbnail", middleware.Job(func(ctx context.Context, j thumbnailJob) error {
+		// Decode, scale, encode. Some first attempts fail on purpose.
+		msg, _ := middleware.MessageFromContext(ctx)
 		if msg.ReceiveCount == 1 && flaky(j.ID, o.failRate) {
 			failures.Add(1)
 			return fmt.Errorf("job %d: simulated storage hiccup", j.ID)
 		}
-		if err := makeThumbnail(j.Source, j.Thumb, j.Size); err != nil {
+		s, err := makeThumbnail(j.Source, j.Thumb, j.Size)
+		if err != nil {
 			failures.Add(1)
 			return err
 		}
-		if done.Add(1) == int64(o.jobs) {
+		s.ID = j.ID
+		m, err := middleware.NewJob("stats", s)
+		if err == nil {
+			_, err = statsOut.Send(ctx, m)
+		}
+		return err
+	}))
+	router.Handle("stats", middleware.Job(func(ctx context.Context, s statsJob) error {
+		if stats.add(s) == o.jobs {
 			closeOnce.Do(func() { close(allDone) })
 		}
 		return nil
-	})
+	}))
 	if o.jobs == 0 {
 		close(allDone)
 	}
 	srv, err := consumer.New(consumer.Config{
 		Queues: []consumer.QueueConfig{{
 			Queue:       q,
-			Handler:     consumer.Chain(work, middleware.Recover(), middleware.Timeout(time.Minute)),
+			Handler:     consumer.Chain(router, middleware.Recover(), middleware.Timeout(time.Minute)),
 			Concurrency: o.workers,
 			Prefetch:    o.workers / 4,
 			Backoff:     consumer.ExponentialBackoff(500*time.Millisecond, 2*time.Second),
@@ -192,12 +240,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				if i >= o.jobs || ctx.Err() != nil {
 					return
 				}
-				j := job{ID: i, Source: filepath.Join(srcDir, fmt.Sprintf("img-%05d.png", i)),
+				j := thumbnailJob{ID: i, Source: filepath.Join(srcDir, fmt.Sprintf("img-%05d.png", i)),
 					Thumb: filepath.Join(thumbDir, fmt.Sprintf("img-%05d.png", i)), Size: o.size}
-				err := writePNG(j.Source, generate(i, o.width, o.height))
+				_, err := writePNG(j.Source, generate(i, o.width, o.height))
 				if err == nil {
-					body, _ := json.Marshal(j)
-					_, err = p.Send(ctx, producer.Message{Body: string(body)})
+					var m producer.Message
+					if m, err = middleware.NewJob("thumbnail", j); err == nil {
+						_, err = p.Send(ctx, m)
+					}
 				}
 				if err != nil {
 					errOnce.Do(func() { produceErr = err })
@@ -211,7 +261,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	defer tick.Stop()
 	report := func() {
 		elapsed := time.Since(start)
-		d := done.Load()
+		d, _, _ := stats.read()
 		fmt.Fprintf(out, "progress: %d/%d done, %.1f jobs/s, %d failed attempts (retried), %d in flight\n",
 			d, o.jobs, float64(d)/elapsed.Seconds(), failures.Load(), srv.Stats().InFlight)
 	}
@@ -235,9 +285,10 @@ wait:
 		<-served
 		return fmt.Errorf("enqueueing: %w", produceErr)
 	}
-	d := done.Load()
-	fmt.Fprintf(out, "summary: %d/%d thumbnails in %v (%.1f jobs/s), %d failed attempts retried\n",
-		d, o.jobs, elapsed.Round(time.Millisecond), float64(d)/elapsed.Seconds(), failures.Load())
+	d, srcBytes, thumbBytes := stats.read()
+	fmt.Fprintf(out, "summary: %d/%d thumbnails in %v (%.1f jobs/s), %d failed attempts retried; sources %s, thumbnails %s\n",
+		d, o.jobs, elapsed.Round(time.Millisecond), float64(d)/elapsed.Seconds(), failures.Load(),
+		byteSize(srcBytes), byteSize(thumbBytes))
 
 	if o.serve && ctx.Err() == nil {
 		fmt.Fprintln(out, "thumbnails: serving; send jobs to", q.URL(), "- interrupt to stop")
@@ -247,7 +298,7 @@ wait:
 	if err := <-served; err != nil {
 		return err
 	}
-	if d != int64(o.jobs) {
+	if d != o.jobs {
 		return fmt.Errorf("%d of %d jobs done", d, o.jobs)
 	}
 	return nil
@@ -304,35 +355,58 @@ func generate(seed, w, h int) *image.RGBA {
 	return img
 }
 
-func writePNG(path string, img image.Image) error {
+// writePNG writes img to path and returns the file's size.
+func writePNG(path string, img image.Image) (int64, error) {
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(f, img); err != nil {
 		f.Close()
-		return err
+		return 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return 0, err
 	}
 	if err := f.Close(); err != nil {
-		return err
+		return 0, err
 	}
-	return os.Rename(tmp, path)
+	return st.Size(), os.Rename(tmp, path)
 }
 
-// makeThumbnail scales the PNG at src down to fit size×size and writes it
-// to dst.
-func makeThumbnail(src, dst string, size int) error {
+// makeThumbnail scales the PNG at src down to fit size×size, writes it to
+// dst, and returns the sizes of both files.
+func makeThumbnail(src, dst string, size int) (statsJob, error) {
 	f, err := os.Open(src)
 	if err != nil {
-		return err
+		return statsJob{}, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return statsJob{}, err
 	}
 	img, err := png.Decode(f)
 	f.Close()
 	if err != nil {
-		return consumer.Permanent(fmt.Errorf("decoding %s: %w", src, err))
+		return statsJob{}, consumer.Permanent(fmt.Errorf("decoding %s: %w", src, err))
 	}
-	return writePNG(dst, scaleDown(img, size))
+	n, err := writePNG(dst, scaleDown(img, size))
+	return statsJob{SourceBytes: st.Size(), ThumbBytes: n}, err
+}
+
+// byteSize formats n bytes for people.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }
 
 // scaleDown returns img scaled to fit size×size, keeping its aspect ratio,

@@ -36,7 +36,7 @@ func TestRunMakesEveryThumbnail(t *testing.T) {
 			if err != nil {
 				t.Fatalf("run: %v\n%s", err, out.String())
 			}
-			if !strings.Contains(out.String(), "summary: 24/24 thumbnails") {
+			if !strings.Contains(out.String(), "summary: 24/24 thumbnails") || !strings.Contains(out.String(), "; sources ") {
 				t.Errorf("no summary:\n%s", out.String())
 			}
 			thumbs, _ := filepath.Glob(filepath.Join(dir, "thumbs", "*.png"))
@@ -94,5 +94,19 @@ func TestBadFlags(t *testing.T) {
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"-workers", "0"}, &out); err == nil {
 		t.Error("accepted -workers 0")
+	}
+}
+
+// A stats job delivered twice counts once.
+func TestTallyCountsEachThumbnailOnce(t *testing.T) {
+	tl := &tally{seen: map[int]bool{}}
+	for _, s := range []statsJob{{1, 100, 10}, {2, 200, 20}, {1, 100, 10}} {
+		tl.add(s)
+	}
+	if n, src, thumb := tl.read(); n != 2 || src != 300 || thumb != 30 {
+		t.Fatalf("tally %d, %d, %d", n, src, thumb)
+	}
+	if got := byteSize(3 << 20); got != "3.0 MiB" {
+		t.Errorf("byteSize = %q", got)
 	}
 }
