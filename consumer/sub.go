@@ -105,7 +105,7 @@ type sub struct {
 
 	slots  *slots
 	held   atomic.Int64 // received messages not yet finished
-	ready  chan []*job  // received, not started; never blocks (slots bound it)
+	ready  *readyQueue  // received, not started; bounded by slots
 	groups *groups      // FIFO queues with a Handler only
 
 	ioCtx      context.Context // for deletes and visibility changes; never cancelled
@@ -135,7 +135,7 @@ func newSub(srv *Server, s queueSettings) *sub {
 		queueSettings: s,
 		q:             s.Queue,
 		slots:         newSlots(s.capacity),
-		ready:         make(chan []*job, s.capacity),
+		ready:         newReadyQueue(s.Concurrency),
 		stopWork:      make(chan struct{}),
 		stopBeat:      make(chan struct{}),
 	}
@@ -275,50 +275,45 @@ func (s *sub) received(ctx context.Context, jobs []*job) bool {
 // received waits for them. Pollers then receive as soon as one slot is free;
 // otherwise they wait until a whole receive's worth is, which keeps receives
 // full without leaving a worker idle.
-func (s *sub) hungry() bool { return len(s.ready) == 0 }
+func (s *sub) hungry() bool { return s.ready.len() == 0 }
 
 // dispatch hands received jobs to the workers.
 func (s *sub) dispatch(jobs []*job) {
 	switch {
 	case s.BatchHandler != nil:
-		s.ready <- jobs
+		s.ready.put(jobs)
 	case s.groups != nil:
 		start, ok := s.groups.submit(jobs)
 		if !ok {
 			s.giveBack(jobs)
 			return
 		}
-		for _, j := range start {
-			s.ready <- j.self[:]
-		}
+		s.ready.putJobs(start)
 	default:
-		for _, j := range jobs {
-			s.ready <- j.self[:]
-		}
+		s.ready.putJobs(jobs)
 	}
 }
 
 func (s *sub) worker() {
 	for {
-		select {
-		case <-s.stopWork:
+		w, left, ok := s.ready.take(s.stopWork)
+		if !ok {
 			return
-		case w := <-s.ready:
-			if len(s.ready) == 0 {
-				// The workers are about to run dry: let a poller that
-				// waits for a full receive's worth of slots take what
-				// is free now.
-				s.slots.wake()
-			}
-			if s.stopping.Load() {
-				s.giveBack(w)
-				continue
-			}
-			if s.BatchHandler != nil {
-				s.runBatch(w)
-			} else {
-				s.runOne(w[0])
-			}
+		}
+		if left == 0 {
+			// The workers are about to run dry: let a poller that
+			// waits for a full receive's worth of slots take what is
+			// free now.
+			s.slots.wake()
+		}
+		if s.stopping.Load() {
+			s.giveBack(w)
+			continue
+		}
+		if s.BatchHandler != nil {
+			s.runBatch(w)
+		} else {
+			s.runOne(w[0])
 		}
 	}
 }
@@ -414,7 +409,7 @@ func (s *sub) runOne(j *job) {
 			if s.stopping.Load() {
 				s.giveBack(next.self[:])
 			} else {
-				s.ready <- next.self[:]
+				s.ready.put(next.self[:])
 			}
 		}
 	}
@@ -826,12 +821,11 @@ func (s *sub) drain() {
 		s.giveBack(s.groups.drain())
 	}
 	for {
-		select {
-		case w := <-s.ready:
-			s.giveBack(w)
-		default:
+		w, ok := s.ready.tryTake()
+		if !ok {
 			return
 		}
+		s.giveBack(w)
 	}
 }
 
