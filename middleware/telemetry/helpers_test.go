@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -215,4 +216,8 @@ func (e backendEnv) queue(t testing.TB, name string, attrs backend.Attributes) b
 		t.Fatal(err)
 	}
 	return q
+}
+
+func baggageValue(ctx context.Context, key string) string {
+	return baggage.FromContext(ctx).Member(key).Value()
 }
