@@ -83,11 +83,11 @@ func TestMiddlewareMetrics(t *testing.T) {
 		value  float64
 		count  uint64
 	}{
-		{metric: "postbox.consumer.retries", value: 3},           // receive counts 2, 3, 4
-		{metric: "postbox.consumer.last_attempts", value: 2},     // 3 and 4, at or above maxReceiveCount 3
-		{metric: "postbox.consumer.in_flight", value: 0},         // every handler ended, the panicking one too
+		{metric: "postbox.consumer.retries", value: 3},       // receive counts 2, 3, 4
+		{metric: "postbox.consumer.last_attempts", value: 2}, // 3 and 4, at or above maxReceiveCount 3
+		{metric: "postbox.consumer.in_flight", value: 0},     // every handler ended, the panicking one too
 		{metric: "postbox.consumer.queue_time", value: 10, count: 6},
-		{metric: "messaging.process.duration", count: 2},         // the successes
+		{metric: "messaging.process.duration", count: 2}, // the successes
 		{metric: "messaging.process.duration", attrs: []attribute.KeyValue{semconv.ErrorTypeKey.String("RequestThrottled")}, count: 1},
 		{metric: "messaging.process.duration", attrs: []attribute.KeyValue{semconv.ErrorTypeKey.String("permanent")}, count: 1},
 		{metric: "messaging.process.duration", attrs: []attribute.KeyValue{semconv.ErrorTypeKey.String("panic")}, count: 1},
