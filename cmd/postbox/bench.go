@@ -255,15 +255,14 @@ func (w *benchWorker) run(ctx context.Context) {
 				return
 			}
 		case "receive":
-			n := r.o.batch
-			if r.o.messages > 0 {
-				n = int(min(int64(n), r.o.messages-r.claimed.Load()))
-			}
-			if n <= 0 || (!r.until.IsZero() && !time.Now().Before(r.until)) {
+			n := r.claim(r.o.batch)
+			if n == 0 {
 				return
 			}
 			got, more := w.receiveDelete(ctx, n)
-			r.claimed.Add(int64(got))
+			if r.o.messages > 0 && got < n {
+				r.claimed.Add(int64(got - n)) // give back what did not come
+			}
 			r.progress(got)
 			if !more || got == 0 {
 				return

@@ -192,13 +192,13 @@ func peekHTTP(ctx context.Context, endpoint, name string, max int, after string)
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		if e := apiError(body); e != nil {
-			return nil, e
+		if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			if e := apiError(body); e != nil {
+				return nil, e
+			}
 		}
-		if resp.StatusCode == http.StatusNotFound {
-			return nil, fmt.Errorf("peek: %s has no peek API (HTTP 404): peek needs postbox serve with its dashboard on (--ui)", endpoint)
-		}
-		return nil, fmt.Errorf("peek: %s answered %s", u, resp.Status)
+		return nil, fmt.Errorf("peek: %s has no peek API (GET /_postbox/api/queues/%s/messages answered %s): "+
+			"peek needs postbox serve with its dashboard on (--ui, the default)", endpoint, name, resp.Status)
 	}
 	var answer struct {
 		Messages []httpPeekMessage `json:"messages"`
