@@ -21,7 +21,9 @@ const (
 
 // Logging logs one record per handler call with logger (slog.Default() if
 // nil): the message id, queue URL, receive count, duration and outcome, and
-// the error if there is one, the group id on FIFO queues, and trace_id and
+// the error if there is one, the group id on FIFO queues, the job's type
+// (job_type, the TypeAttribute message attribute that NewJob sets and a
+// Router dispatches on by default) when there is one, and trace_id and
 // span_id (hex, as OpenTelemetry writes them) when the handler's context
 // carries a valid OpenTelemetry span context, so that a log line leads to
 // its trace. Successes are logged at level Info, errors at Warn, permanent
@@ -57,6 +59,9 @@ func Logging(logger *slog.Logger) consumer.Middleware {
 			}
 			if msg.GroupID != "" {
 				attrs = append(attrs, slog.String("group_id", msg.GroupID))
+			}
+			if typ, ok := msg.MessageAttributes[TypeAttribute]; ok {
+				attrs = append(attrs, slog.String("job_type", typ.StringValue))
 			}
 			if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 				attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()),

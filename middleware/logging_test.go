@@ -108,3 +108,28 @@ func TestLoggingTraceIDs(t *testing.T) {
 		})
 	}
 }
+
+func TestLoggingJobType(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		msg  *consumer.Message
+		want any
+	}{
+		{"typed job", received("welcome", Welcome{Name: "Ada"}), "welcome"},
+		{"untyped", testMessage(), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			h := middleware.Logging(slog.New(slog.NewJSONHandler(&buf, nil)))(
+				consumer.HandlerFunc(func(context.Context, *consumer.Message) error { return nil }))
+			h.HandleMessage(context.Background(), tc.msg)
+			var rec map[string]any
+			if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+				t.Fatalf("%v: %s", err, buf.String())
+			}
+			if rec["job_type"] != tc.want {
+				t.Errorf("job_type = %v, want %v", rec["job_type"], tc.want)
+			}
+		})
+	}
+}

@@ -52,7 +52,7 @@ type RateLimitConfig struct {
 }
 
 // KeyByGroup is a RateLimitConfig.Key that limits each message group
-// (MessageGroupId) by itself.
+// (MessageGroupId) by itself. Messages without a group share the key "".
 func KeyByGroup(msg *consumer.Message) string { return msg.GroupID }
 
 // KeyByAttribute returns a RateLimitConfig.Key that limits each value of
