@@ -30,5 +30,6 @@ func genDocs(dir string) error {
 	}
 	root := newRootCmd()
 	root.DisableAutoGenTag = true // no dates: the committed pages stay stable
+	root.InitDefaultCompletionCmd() // cobra adds it at Execute; document it too
 	return doc.GenMarkdownTree(root, dir)
 }
