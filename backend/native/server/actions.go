@@ -399,6 +399,12 @@ func (s *Server) sendMessage(c *call, in *sendMessageInput) (*sendMessageOutput,
 	}}
 	res, err := q.Send(c.ctx, entries[:])
 	if err != nil {
+		if backend.Code(err) == backend.CodeBatchRequestTooLong {
+			// A batch of one over the limit is a message over it, which
+			// SQS answers SendMessage with InvalidParameterValue.
+			return nil, backend.NewError(backend.CodeInvalidParameterValue,
+				"One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", backend.MaxMessageSize)
+		}
 		return nil, err
 	}
 	if len(res) != 1 {

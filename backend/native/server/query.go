@@ -18,6 +18,7 @@ import (
 // answered with.
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, c *call, rid string, buf *bytes.Buffer) (int, string) {
 	fail := func(err error) (int, string) {
+		err = c.signatureFirst(err)
 		we := toWire(err)
 		if we.status >= 500 {
 			s.logFailure(c, err)
@@ -252,6 +253,14 @@ func (f form) messageAttrs(name string) (map[string]attrValue, error) {
 					"Value for parameter %sValue.BinaryValue is invalid. Reason: not valid base64.", m.prefix)
 			}
 			a.BinaryValue = dec
+		}
+		if _, dup := out[k]; dup {
+			// The JSON protocol cannot repeat a name (an object's keys);
+			// a form can, and keeping one of the two would store a message
+			// whose attributes' MD5 differs from the one the client
+			// computed.
+			return nil, backend.NewError(backend.CodeInvalidParameterValue,
+				"Value %s for parameter %sName is invalid. Reason: Message attribute name %s is repeated.", strconv.Quote(k), m.prefix, strconv.Quote(k))
 		}
 		out[k] = a
 	}
