@@ -78,13 +78,17 @@ type principal struct {
 
 // hashingBody hashes a request body as it is read.
 type hashingBody struct {
-	rc io.ReadCloser
-	h  hash.Hash
+	rc  io.ReadCloser
+	h   hash.Hash
+	eof bool // the whole body has been read
 }
 
 func (b *hashingBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	b.h.Write(p[:n])
+	if err == io.EOF {
+		b.eof = true
+	}
 	return n, err
 }
 
@@ -136,6 +140,7 @@ func (s *Server) authenticate(r *http.Request, c *call, now time.Time) error {
 	}
 	r.Body = body
 	limit := s.maxBytes
+	c.bodyRead = func() bool { return body.eof }
 	c.verify = func() error {
 		// Hash what the decoder left unread (nothing, normally).
 		if _, err := io.Copy(io.Discard, io.LimitReader(body, limit+1)); err != nil {
@@ -155,6 +160,21 @@ func (c *call) checkSignature() error {
 	v := c.verify
 	c.verify = nil
 	return v()
+}
+
+// signatureFirst returns the signature's error in place of err, the error
+// of a request refused before its action ran, when the signature does not
+// match: a request that is not authentic learns nothing about why else it
+// would fail. A body that was not read to its end (one over the size
+// limit) cannot be checked, and err stands.
+func (c *call) signatureFirst(err error) error {
+	if c.verify == nil || c.bodyRead == nil || !c.bodyRead() {
+		return err
+	}
+	if serr := c.checkSignature(); serr != nil {
+		return serr
+	}
+	return err
 }
 
 // ownerOnly are the actions that cross-account permissions do not apply to

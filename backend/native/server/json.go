@@ -25,6 +25,7 @@ const targetPrefix = "AmazonSQS."
 // the error code it answered with.
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, c *call, target, ct string, buf *bytes.Buffer) (int, string) {
 	fail := func(err error) (int, string) {
+		err = c.signatureFirst(err)
 		we := toWire(err)
 		if we.status >= 500 {
 			s.logFailure(c, err)

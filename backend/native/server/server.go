@@ -175,6 +175,7 @@ type call struct {
 
 	principal *principal   // the authenticated caller; nil when anonymous
 	verify    func() error // checks the signature once the body is read
+	bodyRead  func() bool  // whether the whole body has been read
 }
 
 // publicURL rewrites the scheme://host:port of a backend URL to the one the
