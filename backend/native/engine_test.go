@@ -123,3 +123,35 @@ func bodies(ms []*backend.Message) []string {
 	}
 	return s
 }
+
+// A FIFO long poll gets a group's next message as soon as a delete of the
+// group's in-flight message lets it go, without waiting out its wait time.
+func TestFIFOLongPollWakesOnDelete(t *testing.T) {
+	e, _ := newTestEngine(t)
+	ctx := context.Background()
+	q := mustQueue(t, e, "lp.fifo", backend.Attributes{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+	if _, err := q.Send(ctx, []backend.SendEntry{
+		{ID: "1", Body: "first", MessageGroupID: "g"},
+		{ID: "2", Body: "second", MessageGroupID: "g"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := q.Receive(ctx, backend.ReceiveRequest{MaxMessages: 1, WaitTimeSeconds: new(0)})
+	if err != nil || len(got) != 1 || got[0].Body != "first" {
+		t.Fatalf("first receive: %v %v", bodies(got), err)
+	}
+	done := make(chan []*backend.Message)
+	go func() {
+		m, _ := q.Receive(ctx, backend.ReceiveRequest{MaxMessages: 1, WaitTimeSeconds: new(20)})
+		done <- m
+	}()
+	for e.WaitingReceives() == 0 {
+		runtime.Gosched() // yield until the receive parks; time does not move
+	}
+	if r, err := q.Delete(ctx, []backend.DeleteEntry{{ID: "d", ReceiptHandle: got[0].ReceiptHandle}}); err != nil || r[0].Err != nil {
+		t.Fatalf("delete: %v %v", r, err)
+	}
+	if m := <-done; len(m) != 1 || m[0].Body != "second" {
+		t.Fatalf("parked receive got %v, want [second]", bodies(m))
+	}
+}

@@ -704,6 +704,11 @@ func (q *queue) delete(entries []backend.DeleteEntry) ([]backend.EntryResult, er
 		q.remove(m)
 	}
 	r := q.logDelete(deleted, true)
+	if q.fifo != nil && len(deleted) > 0 {
+		// Deleting a group's in-flight message lets the group's next
+		// message go: hand it to a waiting receive now.
+		q.serveWaiters(now)
+	}
 	q.mu.Unlock()
 	q.counters.deleted.Add(int64(len(deleted)))
 	if r == nil {
