@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -557,6 +558,42 @@ func (c *cli) testRedrive(t *testing.T) {
 	}
 	if r := c.run(t, "", "redrive", "start"); r.code != exitUsage {
 		t.Errorf("redrive start without a DLQ: %+v", r)
+	}
+
+	// A slow task: interrupting --follow leaves it running (exit 130);
+	// redrive cancel stops it.
+	var many strings.Builder
+	for i := range 30 {
+		many.WriteString(strconv.Itoa(i) + "\n")
+	}
+	c.ok(t, many.String(), "send", "d-dlq", "--lines", "-")
+	cmd := exec.CommandContext(t.Context(), c.bin, "redrive", "start", "d-dlq", "--destination", "d-retry", "--rate", "1", "--follow", "--interval", "5ms")
+	cmd.Env = c.env("AWS_ENDPOINT_URL_SQS=" + c.endpoint)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	handle, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		cmd.Wait()
+		t.Fatalf("reading the task handle: %v", err)
+	}
+	handle = strings.TrimSpace(handle)
+	cmd.Process.Signal(os.Interrupt)
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted || !strings.Contains(stderr.String(), "the task keeps running") {
+		t.Errorf("interrupted --follow: %v, stderr %q", err, stderr.String())
+	}
+	if out := c.ok(t, "", "redrive", "list", "d-dlq"); !strings.Contains(out, "RUNNING") || !strings.Contains(out, handle) {
+		t.Errorf("after interrupting --follow:\n%s", out)
+	}
+	if out := c.ok(t, "", "redrive", "cancel", handle); !regexp.MustCompile(`^cancelled; \d+ messages moved\n$`).MatchString(out) {
+		t.Errorf("redrive cancel: %q", out)
 	}
 }
 
