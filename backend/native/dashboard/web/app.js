@@ -94,7 +94,7 @@ function lineChart(target, points, keys, opts) {
       target.append(svg('line', { class: 'grid', x1: pad, x2: w, y1: y(maxV * f), y2: y(maxV * f) }));
     }
     const lbl = svg('text', { class: 'axis', x: 0, y: 10 });
-    lbl.textContent = fmtRate(maxV);
+    lbl.textContent = (opts.format || fmtRate)(maxV);
     target.append(lbl);
   }
   for (const k of keys) {
@@ -181,24 +181,46 @@ function listView(app) {
         el('th', {}, 'Rates'), el('th', {}, 'Dead letters'))),
       tbody),
     legend(['send', 'receive', 'delete'], ['send', 'receive', 'delete']));
+  const rows = new Map(); // queue name -> {tr, cells}
+  let order = '';
   return {
     queues(data) {
       if (!data.queues.length) {
+        rows.clear(); order = '';
         tbody.replaceChildren(el('tr', {}, el('td', { colspan: 10, class: 'empty' },
           'No queues yet. Create one with the AWS CLI, an SDK or postbox queues create.')));
         return;
       }
-      tbody.replaceChildren(...data.queues.map((q) => el('tr', { 'data-queue': q.name },
-        el('td', {}, queueLink(q.name), q.fifo ? el('span', { class: 'badge' }, 'FIFO') : null),
-        el('td', { class: 'num visible' }, fmtInt(q.visible)),
-        el('td', { class: 'num inflight' }, fmtInt(q.inflight)),
-        el('td', { class: 'num delayed' }, fmtInt(q.delayed)),
-        el('td', { class: 'num oldest' }, fmtAge(q.oldestAgeSeconds)),
-        el('td', { class: 'num' }, fmtRate(q.rates.send)),
-        el('td', { class: 'num' }, fmtRate(q.rates.receive)),
-        el('td', { class: 'num' }, fmtRate(q.rates.delete)),
-        el('td', {}, lineChart(svg('svg', { class: 'spark' }), sparks.get(q.name) || [], ['send', 'receive', 'delete'], { width: 140, height: 28 })),
-        el('td', {}, wiring(q, true)))));
+      // Rows are updated in place (a link being clicked stays the same
+      // element); they are rebuilt only when the set of queues changes.
+      const names = data.queues.map((q) => q.name + (q.fifo ? '/f' : '')).join('\n');
+      if (names !== order) {
+        order = names;
+        rows.clear();
+        tbody.replaceChildren(...data.queues.map((q) => {
+          const c = {};
+          for (const k of ['visible', 'inflight', 'delayed', 'oldest', 'send', 'receive', 'delete']) c[k] = el('td', { class: 'num ' + k });
+          c.spark = svg('svg', { class: 'spark' });
+          c.wiring = el('td', { class: 'wiring-cell' });
+          const tr = el('tr', { 'data-queue': q.name },
+            el('td', {}, queueLink(q.name), q.fifo ? el('span', { class: 'badge' }, 'FIFO') : null),
+            c.visible, c.inflight, c.delayed, c.oldest, c.send, c.receive, c.delete, el('td', {}, c.spark), c.wiring);
+          rows.set(q.name, c);
+          return tr;
+        }));
+      }
+      for (const q of data.queues) {
+        const c = rows.get(q.name);
+        c.visible.textContent = fmtInt(q.visible);
+        c.inflight.textContent = fmtInt(q.inflight);
+        c.delayed.textContent = fmtInt(q.delayed);
+        c.oldest.textContent = fmtAge(q.oldestAgeSeconds);
+        c.send.textContent = fmtRate(q.rates.send);
+        c.receive.textContent = fmtRate(q.rates.receive);
+        c.delete.textContent = fmtRate(q.rates.delete);
+        lineChart(c.spark, sparks.get(q.name) || [], ['send', 'receive', 'delete'], { width: 140, height: 28 });
+        c.wiring.replaceChildren(wiring(q, true));
+      }
     },
   };
 }
@@ -411,7 +433,7 @@ function queueView(app, name) {
       card('stat-total', 'sent · received · deleted · dead-lettered',
         `${fmtInt(q.sent)} · ${fmtInt(q.received)} · ${fmtInt(q.deleted)} · ${fmtInt(q.deadLettered)}`));
     lineChart(rateChart, q.history.slice(1), ['send', 'receive', 'delete'], { axis: true });
-    lineChart(depthChart, q.history, ['visible', 'inflight', 'delayed'], { axis: true });
+    lineChart(depthChart, q.history, ['visible', 'inflight', 'delayed'], { axis: true, format: fmtInt });
     wiringBox.replaceChildren(wiring(q, false));
     redrivePanel.hidden = q.deadLetterSources.length === 0 && q.moveTasks.length === 0;
     if (!redrivePanel.hidden) {

@@ -1,0 +1,193 @@
+package dashboard
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/postbox-go/postbox/backend"
+	"github.com/postbox-go/postbox/backend/awssqs"
+	"github.com/postbox-go/postbox/backend/native"
+	"github.com/postbox-go/postbox/backend/native/server"
+)
+
+// TestBrowser drives Debian's chromium through chromedriver against the
+// engine, the SQS server and the dashboard on one 127.0.0.1 port: the
+// queue list shows a send made through the SQS API, the queue page sends a
+// message and purges. With POSTBOX_SCREENSHOT=1 it saves the queue page to
+// docs/dashboard.png.
+func TestBrowser(t *testing.T) {
+	browserAvailable(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	eng, err := native.New(native.Config{BaseURL: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	sqsSrv, err := server.New(server.Config{Service: eng})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dash, err := New(Config{Engine: eng, Interval: 250 * time.Millisecond, RateWindow: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewUnstartedServer(dash.Wrap(sqsSrv))
+	hs.Listener.Close()
+	hs.Listener = ln
+	hs.Config.RegisterOnShutdown(func() { dash.Close() })
+	hs.Start()
+	defer hs.Close()
+	defer dash.Close() // before hs.Close, which waits for the event streams
+
+	// Queues made and fed through the SQS API, as any client would.
+	svc, err := awssqs.OpenEndpoint(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	dlqURL, err := svc.CreateQueue(ctx, "orders-dlq", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ordersURL, err := svc.CreateQueue(ctx, "orders", backend.Attributes{
+		"RedrivePolicy": `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:orders-dlq","maxReceiveCount":"5"}`,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateQueue(ctx, "events.fifo", backend.Attributes{"FifoQueue": "true", "ContentBasedDeduplication": "true"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	orders, _ := svc.Queue(ordersURL)
+	dlq, _ := svc.Queue(dlqURL)
+
+	wd := startChromedriver(t, ctx)
+	wd.setScriptTimeout(ctx, 15*time.Second)
+	wd.navigate(ctx, base+"/_postbox/")
+	visible := func(q string) string {
+		return `(document.querySelector('tr[data-queue="` + q + `"] td.visible') || {}).textContent`
+	}
+	wd.waitFor(ctx, "the queue list", visible("orders")+` === '0'`, `document.body.innerText`)
+
+	// A send through the SQS API shows on the page.
+	if _, err := orders.Send(ctx, []backend.SendEntry{{ID: "1", Body: `{"order":1001,"item":"teapot"}`}}); err != nil {
+		t.Fatal(err)
+	}
+	wd.waitFor(ctx, "the depth to change after an SQS send", visible("orders")+` === '1'`, visible("orders"))
+	if got := wd.text(ctx, `tr[data-queue="orders-dlq"] td:last-child`); !strings.Contains(got, "orders") {
+		t.Fatalf("dead-letter wiring on the list: %q", got)
+	}
+
+	// The queue page.
+	wd.click(ctx, `tr[data-queue="orders"] a`)
+	wd.waitFor(ctx, "the queue page", `document.querySelector('#stat-visible') && document.querySelector('#messages tbody tr.msg')`, `document.body.innerText`)
+
+	// Send a test message through the UI.
+	wd.typeInto(ctx, "#send-body", `{"hello":"from the browser"}`)
+	wd.click(ctx, "#send-button")
+	wd.waitFor(ctx, "the sent message in the message list",
+		`[...document.querySelectorAll('#messages td.body')].some(td => td.textContent.includes('from the browser'))`,
+		`document.querySelector('#messages').innerText`)
+	found := false
+	for _, m := range peekAll(t, ctx, eng, ordersURL) {
+		found = found || m.Body == `{"hello":"from the browser"}`
+	}
+	if !found {
+		t.Fatal("the engine does not hold the message sent from the page")
+	}
+
+	// Some traffic for the charts (and the screenshot): sends, receives
+	// and deletes through the SQS API.
+	traffic, stopTraffic := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { runTraffic(traffic, orders, dlq) })
+	defer func() { stopTraffic(); wg.Wait() }()
+	// Let the charts draw a few seconds of traffic, then the screenshot.
+	wd.waitFor(ctx, "rates on the chart", `document.querySelectorAll('#rate-chart path').length === 3 && parseFloat(document.querySelector('#stat-receive').textContent) > 0`,
+		`document.querySelector('.cards').innerText`)
+	if os.Getenv("POSTBOX_SCREENSHOT") == "1" {
+		wd.waitFor(ctx, "a few seconds of traffic", `parseInt(document.querySelector('#stat-total').textContent.replace(/,/g, '')) >= 200`, ``)
+		wd.screenshot(ctx, filepath.Join("..", "..", "..", "docs", "dashboard.png"))
+	}
+	stopTraffic()
+	wg.Wait()
+
+	// Purge through the UI, with its confirmation.
+	wd.click(ctx, "#purge-button")
+	wd.waitFor(ctx, "the purge confirmation", `!document.querySelector('#purge-confirm-box').hidden`, ``)
+	wd.click(ctx, "#purge-confirm")
+	wd.waitFor(ctx, "the queue to be empty on the page",
+		`document.querySelector('#stat-visible').textContent === '0' && document.querySelector('#stat-inflight').textContent === '0' && document.querySelector('#messages td.empty')`,
+		`document.querySelector('.cards').innerText`)
+	if s, err := eng.QueueStats(ordersURL); err != nil || s.Visible+s.InFlight+s.Delayed != 0 {
+		t.Fatalf("after the purge: %+v %v", s, err)
+	}
+
+	// Back to the list: it shows the purged queue as empty.
+	wd.click(ctx, `main p a[href="#/"]`)
+	wd.waitFor(ctx, "the list again", visible("orders")+` === '0'`, `document.body.innerText`)
+}
+
+func peekAll(t *testing.T, ctx context.Context, eng *native.Engine, url string) []native.PeekedMessage {
+	t.Helper()
+	ms, err := eng.Peek(ctx, url, native.PeekRequest{Max: native.MaxPeekMax})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
+// runTraffic sends, receives and deletes through q at a few dozen messages
+// a second, leaving a backlog, until ctx ends.
+func runTraffic(ctx context.Context, q, dlq backend.Queue) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		var entries []backend.SendEntry
+		for j := range 4 + i%3 {
+			entries = append(entries, backend.SendEntry{ID: strconv.Itoa(j), Body: `{"order":` + strconv.Itoa(2000+i*10+j) + `}`})
+		}
+		if _, err := q.Send(ctx, entries); err != nil {
+			return
+		}
+		if i%7 == 0 {
+			dlq.Send(ctx, []backend.SendEntry{{ID: "d", Body: `{"order":"failed"}`}})
+		}
+		ms, err := q.Receive(ctx, backend.ReceiveRequest{MaxMessages: 3 + i%2, WaitTimeSeconds: new(0)})
+		if err != nil {
+			return
+		}
+		var del []backend.DeleteEntry
+		for j, m := range ms {
+			if j%3 != 2 { // leave some in flight
+				del = append(del, backend.DeleteEntry{ID: strconv.Itoa(j), ReceiptHandle: m.ReceiptHandle})
+			}
+		}
+		if len(del) > 0 {
+			q.Delete(ctx, del)
+		}
+	}
+}
+
+var _ http.Handler = (*Handler)(nil)
