@@ -421,7 +421,7 @@ func jsonReceive(ctx context.Context, client *http.Client, base, q string, wait 
 // waitLongPolls waits until the server holds n long polls.
 func waitLongPolls(t *testing.T, e *env, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // a safety net for a loaded machine
 	for e.srv.LongPolls() != n || e.eng.WaitingReceives() != n {
 		if time.Now().After(deadline) {
 			t.Fatalf("long polls: server %d, engine %d; want %d", e.srv.LongPolls(), e.eng.WaitingReceives(), n)
