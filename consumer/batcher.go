@@ -10,10 +10,14 @@ import (
 
 // batcher gathers items into batches of up to size, flushed when full or
 // when the oldest item has waited delay. Up to maxInFlight flushes run at
-// once, each in a goroutine of its own; while they are all busy, items queue
-// up, so batches grow under load (gocloud's batcher does the same). close
-// flushes what is pending and waits for every flush and timer callback.
-// flush must not keep its batch after it returns: the slice is reused.
+// once; while they are all busy, items queue up, so batches grow under load
+// (gocloud's batcher does the same). The flushes run on flusher goroutines
+// that are started as needed, up to maxInFlight, and kept until close: a
+// flusher that ends a batch takes the next one due, or waits for one, so a
+// steady stream of batches starts no goroutine (and grows no new stack) per
+// batch. close flushes what is pending and waits for every flusher and
+// timer callback. flush must not keep its batch after it returns: the slice
+// is reused.
 type batcher[T any] struct {
 	clock       clockwork.Clock
 	size        int
@@ -28,6 +32,9 @@ type batcher[T any] struct {
 	head     int
 	maxQueue int // add blocks while this many items wait
 	inFlight int
+	idle     int             // flushers waiting for a batch
+	handoff  [][]T           // batches given to idle flushers, not yet taken
+	work     sync.Cond       // signalled when a batch is handed off, or on close
 	timer    clockwork.Timer // set while a part batch waits
 	timerGen uint64          // which arming of the timer is current
 	due      bool            // the delay of the pending items has passed
@@ -40,6 +47,7 @@ func newBatcher[T any](ctx context.Context, clock clockwork.Clock, size int, del
 	flush func(ctx context.Context, batch []T)) *batcher[T] {
 	b := &batcher[T]{clock: clock, size: size, delay: delay, maxInFlight: max(1, maxInFlight), flush: flush, ctx: ctx}
 	b.room.L = &b.mu
+	b.work.L = &b.mu
 	// Enough to keep every flush busy several times over; past that the
 	// callers wait, rather than let a backlog grow without bound.
 	b.maxQueue = 4 * size * b.maxInFlight
@@ -101,38 +109,19 @@ func (b *batcher[T]) expire(gen uint64) {
 	}
 }
 
-// startLocked starts flushes while batches are due and flushes may run.
+// startLocked starts flushes while batches are due and flushes may run:
+// each goes to an idle flusher, or to a new one.
 func (b *batcher[T]) startLocked() {
 	for b.due && b.queued() > 0 && b.inFlight < b.maxInFlight {
-		n := min(b.queued(), b.size)
-		var batch []T
-		if k := len(b.spare); k > 0 {
-			batch = b.spare[k-1][:n]
-			b.spare[k-1] = nil
-			b.spare = b.spare[:k-1]
+		batch := b.takeLocked()
+		if b.idle > 0 {
+			b.idle--
+			b.handoff = append(b.handoff, batch)
+			b.work.Signal()
 		} else {
-			batch = make([]T, n, b.size)
+			b.wg.Add(1)
+			go b.flusher(batch)
 		}
-		copy(batch, b.pending[b.head:])
-		clear(b.pending[b.head : b.head+n])
-		b.head += n
-		switch {
-		case b.head == len(b.pending):
-			b.pending, b.head = b.pending[:0], 0
-		case b.head >= 64 && b.head > b.queued():
-			// Compact now and then: amortised, never per batch.
-			rest := copy(b.pending, b.pending[b.head:])
-			clear(b.pending[rest:])
-			b.pending, b.head = b.pending[:rest], 0
-		}
-		b.due = b.closed || b.queued() >= b.size || b.delay <= 0
-		if b.queued() == 0 {
-			b.stopTimerLocked()
-		}
-		b.inFlight++
-		b.wg.Add(1)
-		go b.run(batch)
-		b.room.Broadcast()
 	}
 	// What is left waits for more items or for its delay; never for
 	// nothing.
@@ -141,15 +130,72 @@ func (b *batcher[T]) startLocked() {
 	}
 }
 
-func (b *batcher[T]) run(batch []T) {
+// takeLocked takes the next batch off pending and counts its flush in
+// flight. A batch is due and a flush may start.
+func (b *batcher[T]) takeLocked() []T {
+	n := min(b.queued(), b.size)
+	var batch []T
+	if k := len(b.spare); k > 0 {
+		batch = b.spare[k-1][:n]
+		b.spare[k-1] = nil
+		b.spare = b.spare[:k-1]
+	} else {
+		batch = make([]T, n, b.size)
+	}
+	copy(batch, b.pending[b.head:])
+	clear(b.pending[b.head : b.head+n])
+	b.head += n
+	switch {
+	case b.head == len(b.pending):
+		b.pending, b.head = b.pending[:0], 0
+	case b.head >= 64 && b.head > b.queued():
+		// Compact now and then: amortised, never per batch.
+		rest := copy(b.pending, b.pending[b.head:])
+		clear(b.pending[rest:])
+		b.pending, b.head = b.pending[:rest], 0
+	}
+	b.due = b.closed || b.queued() >= b.size || b.delay <= 0
+	if b.queued() == 0 {
+		b.stopTimerLocked()
+	}
+	b.inFlight++
+	b.room.Broadcast()
+	return batch
+}
+
+// flusher flushes batch, then the batches due after it, until close.
+func (b *batcher[T]) flusher(batch []T) {
 	defer b.wg.Done()
-	b.flush(b.ctx, batch)
-	clear(batch)
-	b.mu.Lock()
-	b.spare = append(b.spare, batch)
-	b.inFlight--
-	b.startLocked()
-	b.mu.Unlock()
+	for {
+		b.flush(b.ctx, batch)
+		clear(batch)
+		b.mu.Lock()
+		b.spare = append(b.spare, batch)
+		b.inFlight--
+		batch = nil
+		if b.due && b.queued() > 0 {
+			batch = b.takeLocked() // the next one is this flusher's
+		}
+		b.startLocked() // more flushes, or the timer for a part batch
+		for batch == nil {
+			switch {
+			case len(b.handoff) > 0:
+				batch = b.handoff[0]
+				b.handoff[0] = nil
+				b.handoff = b.handoff[1:]
+				if len(b.handoff) == 0 {
+					b.handoff = nil
+				}
+			case b.closed:
+				b.mu.Unlock()
+				return
+			default:
+				b.idle++
+				b.work.Wait()
+			}
+		}
+		b.mu.Unlock()
+	}
 }
 
 // close flushes what is pending and waits for every flush to end.
@@ -160,6 +206,7 @@ func (b *batcher[T]) close() {
 	b.stopTimerLocked()
 	b.room.Broadcast()
 	b.startLocked()
+	b.work.Broadcast()
 	b.mu.Unlock()
 	b.wg.Wait()
 }

@@ -2,6 +2,8 @@ package consumer
 
 import (
 	"context"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -111,6 +113,51 @@ func TestBatcherBackPressure(t *testing.T) {
 		b.close()
 		if total != 200 || added.Load() != 200 {
 			t.Errorf("flushed %d, added %d", total, added.Load())
+		}
+	})
+}
+
+// goroutineID is the id of the calling goroutine, from its stack header.
+func goroutineID() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	f := strings.Fields(string(buf))
+	if len(f) < 2 {
+		return ""
+	}
+	return f[1]
+}
+
+// TestBatcherReusesFlushers: batch after batch runs on the same few
+// flusher goroutines (at most maxInFlight), not on a goroutine per batch,
+// and close ends them all (goleak checks).
+func TestBatcherReusesFlushers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		flushers := map[string]int{}
+		total := 0
+		b := newBatcher(context.Background(), clockwork.NewRealClock(), 10, time.Millisecond, 2,
+			func(ctx context.Context, batch []int) {
+				mu.Lock()
+				flushers[goroutineID()]++
+				total += len(batch)
+				mu.Unlock()
+			})
+		for round := range 20 {
+			for i := range 25 { // two full batches and a part one, each round
+				b.add(round*25 + i)
+			}
+			time.Sleep(10 * time.Millisecond)
+			synctest.Wait()
+		}
+		b.close()
+		mu.Lock()
+		defer mu.Unlock()
+		if total != 500 {
+			t.Errorf("%d of 500 flushed", total)
+		}
+		if len(flushers) > 2 {
+			t.Errorf("%d flusher goroutines for 60 batches, want at most 2: %v", len(flushers), flushers)
 		}
 	})
 }
