@@ -6,15 +6,29 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/postbox-go/postbox/backend"
+	"github.com/postbox-go/postbox/backend/native/server"
 )
 
-// fileConfig is the JSON config file of postbox serve.
+// fileConfig is the JSON config file of postbox serve (and the format of
+// --credentials-file, which may hold only credentials).
 type fileConfig struct {
 	Queues []queueConfig `json:"queues"`
+	// Credentials turn SigV4 authentication on (see docs/security.md).
+	Credentials []credentialConfig `json:"credentials"`
+}
+
+// credentialConfig is one access key postbox serve accepts.
+type credentialConfig struct {
+	AccessKeyID     string `json:"accessKeyId"`
+	SecretAccessKey string `json:"secretAccessKey"`
+	// AccountID is the key's 12-digit account (default: --account-id).
+	AccountID string `json:"accountId"`
 }
 
 // queueConfig is one queue to create at start.
@@ -55,6 +69,20 @@ func parseConfig(path string, b []byte) (*fileConfig, error) {
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("%s: text after the JSON object", path)
+	}
+	keys := map[string]bool{}
+	for i, c := range cfg.Credentials {
+		switch {
+		case c.AccessKeyID == "" || strings.ContainsAny(c.AccessKeyID, "/ ,="):
+			return nil, fmt.Errorf("%s: credentials[%d]: accessKeyId must be non-empty, without '/', ',', '=' or spaces", path, i)
+		case c.SecretAccessKey == "":
+			return nil, fmt.Errorf("%s: credentials[%d] (%s): secretAccessKey is empty", path, i, c.AccessKeyID)
+		case c.AccountID != "" && !isAccountID(c.AccountID):
+			return nil, fmt.Errorf("%s: credentials[%d] (%s): accountId must be 12 digits", path, i, c.AccessKeyID)
+		case keys[c.AccessKeyID]:
+			return nil, fmt.Errorf("%s: credentials: access key %s is given twice", path, c.AccessKeyID)
+		}
+		keys[c.AccessKeyID] = true
 	}
 	seen := map[string]bool{}
 	for i, q := range cfg.Queues {
@@ -166,6 +194,114 @@ func (cfg *fileConfig) apply(ctx context.Context, svc backend.Service, log *slog
 	return nil
 }
 
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 func isARN(s string) bool {
 	return len(s) > 12 && s[:12] == "arn:aws:sqs:"
+}
+
+// Environment variables that give postbox serve one credential.
+const (
+	envAccessKeyID     = "POSTBOX_ACCESS_KEY_ID"
+	envSecretAccessKey = "POSTBOX_SECRET_ACCESS_KEY"
+	envAccountID       = "POSTBOX_ACCOUNT_ID"
+)
+
+// serveCredentials gathers the credentials of postbox serve: those of the
+// config file, of the credentials file, and the one of the environment
+// (POSTBOX_ACCESS_KEY_ID, POSTBOX_SECRET_ACCESS_KEY and optionally
+// POSTBOX_ACCOUNT_ID). A credential without an account id belongs to
+// defaultAccount. An access key given twice is an error.
+func serveCredentials(cfg *fileConfig, credFile string, getenv func(string) string, defaultAccount string) ([]server.Credential, error) {
+	var all []credentialConfig
+	if cfg != nil {
+		all = append(all, cfg.Credentials...)
+	}
+	if credFile != "" {
+		cf, err := loadConfig(credFile)
+		if err != nil {
+			return nil, err
+		}
+		if len(cf.Queues) > 0 {
+			return nil, fmt.Errorf("%s: a credentials file holds only \"credentials\", not queues", credFile)
+		}
+		if len(cf.Credentials) == 0 {
+			return nil, fmt.Errorf("%s: no credentials in the credentials file", credFile)
+		}
+		all = append(all, cf.Credentials...)
+	}
+	id, secret := getenv(envAccessKeyID), getenv(envSecretAccessKey)
+	if (id == "") != (secret == "") {
+		return nil, fmt.Errorf("set both %s and %s, or neither", envAccessKeyID, envSecretAccessKey)
+	}
+	if id != "" {
+		acct := getenv(envAccountID)
+		if acct != "" && !isAccountID(acct) {
+			return nil, fmt.Errorf("%s must be 12 digits, got %q", envAccountID, acct)
+		}
+		all = append(all, credentialConfig{AccessKeyID: id, SecretAccessKey: secret, AccountID: acct})
+	} else if getenv(envAccountID) != "" {
+		return nil, fmt.Errorf("%s is set without %s and %s", envAccountID, envAccessKeyID, envSecretAccessKey)
+	}
+	out := make([]server.Credential, 0, len(all))
+	seen := map[string]bool{}
+	for _, c := range all {
+		if seen[c.AccessKeyID] {
+			return nil, fmt.Errorf("access key %s is given twice (config file, credentials file, environment)", c.AccessKeyID)
+		}
+		seen[c.AccessKeyID] = true
+		acct := c.AccountID
+		if acct == "" {
+			acct = defaultAccount
+		}
+		out = append(out, server.Credential{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, AccountID: acct})
+	}
+	return out, nil
+}
+
+// secretFileWarning returns a warning when a file holding secrets may be
+// read by other users, or "".
+func secretFileWarning(path string) string {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s holds secret keys but is readable by others (mode %v); chmod 600 it", path, fi.Mode().Perm())
+}
+
+// exposedAddr reports whether a listen address (host:port) is reachable
+// from other machines: an empty host, an unspecified address (0.0.0.0,
+// ::), any address that is not a loopback address, or a host name that
+// resolves to one. "localhost" and 127.0.0.0/8 and ::1 are not exposed.
+func exposedAddr(ctx context.Context, addr string) (bool, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false, fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	if host == "" {
+		return true, nil
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return !ip.IsLoopback(), nil
+	}
+	ips, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+	if err != nil {
+		return false, fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	for _, ip := range ips {
+		if !ip.IP.IsLoopback() {
+			return true, nil
+		}
+	}
+	return len(ips) == 0, nil
 }

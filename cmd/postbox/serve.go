@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -33,6 +35,14 @@ type serveOptions struct {
 	sync            string
 	syncInterval    time.Duration
 	ui              bool
+	// Authentication and TLS (see docs/security.md).
+	credentialsFile string
+	allowAnonymous  bool
+	tlsCert         string
+	tlsKey          string
+	uiToken         string
+	getenv          func(string) string                              // nil: os.Getenv
+	listen          func(network, addr string) (net.Listener, error) // nil: net.Listen
 }
 
 func newServeCmd() *cobra.Command {
@@ -71,7 +81,27 @@ Config file (JSON):
     ]
   }
 
-Attribute values may be JSON strings, numbers or booleans.`,
+Attribute values may be JSON strings, numbers or booleans. The file may
+also hold credentials (below); keep such a file private (chmod 600).
+
+Authentication: with credentials, every request must be signed with AWS
+Signature Version 4 by one of them (what SDKs and the AWS CLI do with
+their access key and secret), and acts in the credential's account: its
+queues are http://HOST:PORT/ACCOUNT/NAME, and another account's queue may
+be used only as that queue's Policy (or AddPermission) allows. Credentials
+come from the config file, --credentials-file, or the environment:
+
+  {"credentials": [
+    {"accessKeyId": "AKIDEXAMPLE", "secretAccessKey": "...", "accountId": "111122223333"}
+  ]}
+
+  POSTBOX_ACCESS_KEY_ID=AKIDEXAMPLE POSTBOX_SECRET_ACCESS_KEY=... \
+  POSTBOX_ACCOUNT_ID=111122223333 postbox serve
+
+(accountId defaults to --account-id). Without credentials the server is
+anonymous: it checks no signature. It then serves only on a loopback
+address unless --allow-anonymous is given. --tls-cert and --tls-key serve
+HTTPS. See docs/security.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runServe(cmd.Context(), o, cmd.ErrOrStderr(), nil)
@@ -91,6 +121,11 @@ Attribute values may be JSON strings, numbers or booleans.`,
 	f.StringVar(&o.sync, "sync", "always", "with --data-dir: always (fsync before acknowledging) or interval (fsync every --sync-interval)")
 	f.DurationVar(&o.syncInterval, "sync-interval", 100*time.Millisecond, "with --sync interval: how often to fsync")
 	f.BoolVar(&o.ui, "ui", true, "serve the web dashboard at /_postbox/ (--ui=false to turn it off)")
+	f.StringVar(&o.credentialsFile, "credentials-file", "", `JSON file of credentials ({"credentials": [{"accessKeyId", "secretAccessKey", "accountId"}]}); turns SigV4 authentication on`)
+	f.BoolVar(&o.allowAnonymous, "allow-anonymous", false, "serve without credentials on a non-loopback address (anyone who can connect may do anything)")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS (with --tls-key)")
+	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
+	f.StringVar(&o.uiToken, "ui-token", "", "with credentials: a token that opens the dashboard to non-loopback clients (Authorization: Bearer TOKEN or cookie postbox_ui_token)")
 	return cmd
 }
 
@@ -130,7 +165,60 @@ func runServe(ctx context.Context, o serveOptions, logOut io.Writer, ready func(
 			return err
 		}
 	}
-	ln, err := net.Listen("tcp", o.addr)
+	getenv := o.getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	accountID := o.accountID
+	if accountID == "" {
+		accountID = native.DefaultAccountID
+	}
+	creds, err := serveCredentials(cfg, o.credentialsFile, getenv, accountID)
+	if err != nil {
+		return err
+	}
+	for _, f := range []string{o.configFile, o.credentialsFile} {
+		if f != "" && len(creds) > 0 {
+			if w := secretFileWarning(f); w != "" {
+				log.Warn(w)
+			}
+		}
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	var tlsConfig *tls.Config
+	if o.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	scheme := "http://"
+	if tlsConfig != nil {
+		scheme = "https://"
+	}
+	if len(creds) == 0 {
+		exp, err := exposedAddr(ctx, o.addr)
+		if err != nil {
+			return err
+		}
+		if exp && !o.allowAnonymous {
+			return fmt.Errorf("refusing to serve anonymously on %s, which other machines can reach: "+
+				"give credentials (--credentials-file, \"credentials\" in --config, or %s/%s) "+
+				"or pass --allow-anonymous to serve without authentication", o.addr, envAccessKeyID, envSecretAccessKey)
+		}
+		if exp {
+			log.Warn("serving WITHOUT authentication on a non-loopback address: anyone who can connect may read, send and delete messages",
+				"addr", o.addr)
+		}
+	}
+	listen := o.listen
+	if listen == nil {
+		listen = net.Listen
+	}
+	ln, err := listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.addr, err)
 	}
@@ -148,7 +236,7 @@ func runServe(ctx context.Context, o serveOptions, logOut io.Writer, ready func(
 	eng, err := native.New(native.Config{
 		AccountID:    o.accountID,
 		Region:       o.region,
-		BaseURL:      "http://" + ln.Addr().String(),
+		BaseURL:      scheme + ln.Addr().String(),
 		Logger:       log,
 		DataDir:      o.dataDir,
 		Sync:         syncMode,
@@ -166,7 +254,7 @@ func runServe(ctx context.Context, o serveOptions, logOut io.Writer, ready func(
 			return fmt.Errorf("%s: %w", o.configFile, err)
 		}
 	}
-	srv, err := server.New(server.Config{Service: eng, Host: o.host, MaxRequestBytes: o.maxRequestBytes, Logger: log})
+	srv, err := server.New(server.Config{Service: eng, Host: o.host, MaxRequestBytes: o.maxRequestBytes, Logger: log, Credentials: creds})
 	if err != nil {
 		return err
 	}
@@ -175,7 +263,7 @@ func runServe(ctx context.Context, o serveOptions, logOut io.Writer, ready func(
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if o.ui {
-		dash, err := dashboard.New(dashboard.Config{Engine: eng, Logger: log})
+		dash, err := dashboard.New(dashboard.Config{Engine: eng, Logger: log, Authorize: srv.DashboardAuthorizer(o.uiToken)})
 		if err != nil {
 			return err
 		}
@@ -187,11 +275,20 @@ func runServe(ctx context.Context, o serveOptions, logOut io.Writer, ready func(
 	// polls are exempt from the read and write timeouts.
 	server.HTTPLimits{}.Apply(hs)
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	if tlsConfig != nil {
+		hs.TLSConfig = tlsConfig
+		go func() { served <- hs.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { served <- hs.Serve(ln) }()
+	}
+	auth := "anonymous"
+	if len(creds) > 0 {
+		auth = fmt.Sprintf("sigv4 (%d credentials)", len(creds))
+	}
 	log.Info("postbox serve listening", "addr", ln.Addr().String(),
-		"endpoint", "http://"+ln.Addr().String(), "account", o.accountID, "region", o.region)
+		"endpoint", scheme+ln.Addr().String(), "account", o.accountID, "region", o.region, "auth", auth)
 	if o.ui {
-		log.Info("dashboard", "url", "http://"+ln.Addr().String()+dashboard.Prefix)
+		log.Info("dashboard", "url", scheme+ln.Addr().String()+dashboard.Prefix)
 	}
 	if ready != nil {
 		ready(serving{addr: ln.Addr(), waiting: eng.WaitingReceives})
