@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -181,7 +182,13 @@ func (tq *tracedQueue) Receive(ctx context.Context, req backend.ReceiveRequest) 
 			tq.t.inst.consumed.AddSet(ctx, int64(len(msgs)), tq.d.sets[opReceive])
 		}
 	}
-	tq.end(ctx, span, opReceive, began, err)
+	recorded := err
+	if err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		// The caller gave up the wait (a consumer shutting down): not a
+		// failure of the queue.
+		recorded = nil
+	}
+	tq.end(ctx, span, opReceive, began, recorded)
 	return msgs, err
 }
 
