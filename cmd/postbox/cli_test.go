@@ -216,6 +216,11 @@ func (c *cli) testHelp(t *testing.T) {
 	if out := c.ok(t, "", "completion", "bash"); !strings.Contains(out, "bash completion") {
 		t.Errorf("completion bash: %.200s", out)
 	}
+	c.ok(t, "", "queues", "create", "h-alpha")
+	c.ok(t, "", "queues", "create", "h-beta")
+	if out := c.ok(t, "", "__complete", "receive", "h-"); !strings.HasPrefix(out, "h-alpha\nh-beta\n:4\n") {
+		t.Errorf("completing receive h-: %q", out)
+	}
 	for _, cmd := range [][]string{{"queues", "create"}, {"send"}, {"receive"}, {"peek"}, {"purge"}, {"redrive", "start"}, {"bench"}} {
 		out := c.ok(t, "", append(cmd, "--help")...)
 		if !strings.Contains(out, "Examples:") || !strings.Contains(out, "--endpoint") {

@@ -13,10 +13,13 @@ import (
 // reference (docs/cli/) from the commands themselves.
 func newGenDocsCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:    "gen-docs DIR",
-		Short:  "Write the Markdown command reference into DIR",
-		Hidden: true,
-		Args:   exactArgs(1, "a DIR"),
+		Use:   "gen-docs DIR",
+		Short: "Write the Markdown command reference into DIR",
+		Long: `Write the Markdown command reference, one page per command, into DIR
+(created if needed). docs/cli/ is made with it, by go generate.`,
+		Example: `  postbox gen-docs docs/cli`,
+		Hidden:  true,
+		Args:    exactArgs(1, "a DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return genDocs(args[0])
 		},
@@ -29,7 +32,7 @@ func genDocs(dir string) error {
 		return err
 	}
 	root := newRootCmd()
-	root.DisableAutoGenTag = true // no dates: the committed pages stay stable
+	root.DisableAutoGenTag = true   // no dates: the committed pages stay stable
 	root.InitDefaultCompletionCmd() // cobra adds it at Execute; document it too
 	return doc.GenMarkdownTree(root, dir)
 }

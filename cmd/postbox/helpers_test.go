@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/postbox-go/postbox/backend"
 )
 
@@ -170,4 +173,30 @@ func TestFindTask(t *testing.T) {
 	if _, ok := findTask(tasks[:1], "h1"); ok {
 		t.Error("found a task that is not there")
 	}
+}
+
+// TestEveryCommandDocumented checks that every command (serve aside, which
+// another file owns, and cobra's own help and completion) has a usage
+// line, a short and a long description and examples, and that every flag
+// has help text.
+func TestEveryCommandDocumented(t *testing.T) {
+	var walk func(cmd *cobra.Command)
+	walk = func(cmd *cobra.Command) {
+		for _, sub := range cmd.Commands() {
+			walk(sub)
+		}
+		switch cmd.Name() {
+		case "serve", "help", "completion":
+			return
+		}
+		if cmd.Use == "" || cmd.Short == "" || cmd.Long == "" || cmd.Example == "" {
+			t.Errorf("%s: Use %q, Short %q, Long %d bytes, Example %d bytes", cmd.CommandPath(), cmd.Use, cmd.Short, len(cmd.Long), len(cmd.Example))
+		}
+		cmd.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			if f.Usage == "" {
+				t.Errorf("%s --%s has no help", cmd.CommandPath(), f.Name)
+			}
+		})
+	}
+	walk(newRootCmd())
 }

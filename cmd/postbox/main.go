@@ -88,5 +88,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newServeCmd())
 	root.AddCommand(newQueuesCmd(), newSendCmd(), newReceiveCmd(), newPeekCmd(), newPurgeCmd(),
 		newRedriveCmd(), newBenchCmd(), newGenDocsCmd())
+	addQueueCompletion(root)
 	return root
 }
