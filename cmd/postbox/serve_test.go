@@ -3,6 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
 	"go.uber.org/goleak"
 )
 
@@ -296,5 +309,237 @@ func TestRootCommand(t *testing.T) {
 	cmd.SetErr(&out)
 	if err := cmd.Execute(); err == nil {
 		t.Error("serve with an argument succeeded")
+	}
+}
+
+// authClient is an SQS client for a running postbox serve, signing with
+// key and secret, over hc (nil: the default client).
+func authClient(endpoint, key, secret string, hc *http.Client) *sqs.Client {
+	o := sqs.Options{
+		BaseEndpoint: aws.String(endpoint),
+		Region:       "us-east-1",
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}, nil
+		}),
+		Retryer: aws.NopRetryer{},
+	}
+	if hc != nil {
+		o.HTTPClient = hc
+	}
+	return sqs.New(o)
+}
+
+func errorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+func TestServeCredentialsFromEnvFileAndConfig(t *testing.T) {
+	dir := t.TempDir()
+	credFile := filepath.Join(dir, "creds.json")
+	if err := os.WriteFile(credFile, []byte(`{"credentials": [{"accessKeyId": "AKIDFILE", "secretAccessKey": "file-secret", "accountId": "222222222222"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfgFile := filepath.Join(dir, "postbox.json")
+	if err := os.WriteFile(cfgFile, []byte(`{"queues": [{"name": "jobs"}], "credentials": [{"accessKeyId": "AKIDCFG", "secretAccessKey": "cfg-secret"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{envAccessKeyID: "AKIDENV", envSecretAccessKey: "env-secret", envAccountID: "333333333333"}
+	o := defaultOptions()
+	o.configFile = cfgFile
+	o.credentialsFile = credFile
+	o.getenv = func(k string) string { return env[k] }
+	_, s, _, logs := startServe(t, o)
+	endpoint := "http://" + s.addr.String()
+	ctx := t.Context()
+
+	for _, tc := range []struct {
+		key, secret, account string
+	}{
+		{"AKIDCFG", "cfg-secret", "000000000000"}, // no accountId: --account-id
+		{"AKIDFILE", "file-secret", "222222222222"},
+		{"AKIDENV", "env-secret", "333333333333"},
+	} {
+		c := authClient(endpoint, tc.key, tc.secret, nil)
+		out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("mine")})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.key, err)
+		}
+		if want := endpoint + "/" + tc.account + "/mine"; aws.ToString(out.QueueUrl) != want {
+			t.Fatalf("%s: queue URL %s, want %s", tc.key, aws.ToString(out.QueueUrl), want)
+		}
+	}
+	// The config file's queues belong to --account-id.
+	if _, err := authClient(endpoint, "AKIDCFG", "cfg-secret", nil).GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("jobs")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ key, secret, code string }{
+		{"AKIDENV", "wrong", "SignatureDoesNotMatch"},
+		{"AKIDNOBODY", "env-secret", "InvalidClientTokenId"},
+	} {
+		_, err := authClient(endpoint, tc.key, tc.secret, nil).ListQueues(ctx, &sqs.ListQueuesInput{})
+		if errorCode(err) != tc.code {
+			t.Fatalf("%s/%s: %v, want %s", tc.key, tc.secret, err, tc.code)
+		}
+	}
+	if !strings.Contains(logs.String(), "readable by others") || !strings.Contains(logs.String(), `auth="sigv4 (3 credentials)"`) {
+		t.Fatalf("logs lack the file-mode warning or the auth mode:\n%s", logs)
+	}
+}
+
+func TestServeCredentialErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name string
+		o    func(*serveOptions)
+		want string
+	}{
+		{"key without secret", func(o *serveOptions) {
+			o.getenv = func(k string) string { return map[string]string{envAccessKeyID: "A"}[k] }
+		}, "set both"},
+		{"bad env account", func(o *serveOptions) {
+			o.getenv = func(k string) string {
+				return map[string]string{envAccessKeyID: "A", envSecretAccessKey: "s", envAccountID: "12"}[k]
+			}
+		}, "12 digits"},
+		{"duplicate key", func(o *serveOptions) {
+			o.credentialsFile = write("dup.json", `{"credentials": [{"accessKeyId": "A", "secretAccessKey": "s"}]}`)
+			o.getenv = func(k string) string { return map[string]string{envAccessKeyID: "A", envSecretAccessKey: "t"}[k] }
+		}, "given twice"},
+		{"queues in credentials file", func(o *serveOptions) {
+			o.credentialsFile = write("q.json", `{"queues": [{"name": "x"}], "credentials": [{"accessKeyId": "A", "secretAccessKey": "s"}]}`)
+		}, "only \"credentials\""},
+		{"empty secret", func(o *serveOptions) {
+			o.credentialsFile = write("e.json", `{"credentials": [{"accessKeyId": "A", "secretAccessKey": ""}]}`)
+		}, "secretAccessKey is empty"},
+		{"tls cert without key", func(o *serveOptions) { o.tlsCert = "cert.pem" }, "go together"},
+		{"anonymous on all interfaces", func(o *serveOptions) {
+			o.addr = "0.0.0.0:9324"
+			o.listen = func(string, string) (net.Listener, error) { t.Error("listened"); return nil, errors.New("no") }
+		}, "refusing to serve anonymously"},
+		{"anonymous on an empty host", func(o *serveOptions) {
+			o.addr = ":9324"
+			o.listen = func(string, string) (net.Listener, error) { t.Error("listened"); return nil, errors.New("no") }
+		}, "refusing to serve anonymously"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := defaultOptions()
+			tc.o(&o)
+			err := runServe(t.Context(), o, io.Discard, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("runServe = %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestServeAllowAnonymousWarns(t *testing.T) {
+	o := defaultOptions()
+	o.addr = "0.0.0.0:9324"
+	o.allowAnonymous = true
+	// The listener is on loopback all the same: tests use only 127.0.0.1.
+	o.listen = func(network, _ string) (net.Listener, error) { return net.Listen(network, "127.0.0.1:0") }
+	client, _, _, logs := startServe(t, o)
+	if _, err := client.ListQueues(t.Context(), &sqs.ListQueuesInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "serving WITHOUT authentication") {
+		t.Fatalf("no warning:\n%s", logs)
+	}
+	for _, addr := range []string{"127.0.0.1:1", "[::1]:1", "localhost:1"} {
+		if exp, err := exposedAddr(t.Context(), addr); err != nil || exp {
+			t.Errorf("exposedAddr(%s) = %v, %v", addr, exp, err)
+		}
+	}
+	for _, addr := range []string{"0.0.0.0:1", "[::]:1", ":1", "192.0.2.1:1"} {
+		if exp, err := exposedAddr(t.Context(), addr); err != nil || !exp {
+			t.Errorf("exposedAddr(%s) = %v, %v", addr, exp, err)
+		}
+	}
+}
+
+// selfSigned writes a self-signed certificate for 127.0.0.1 and its key
+// into dir and returns their paths and a pool that trusts it.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "postbox test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+func TestServeTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	o := defaultOptions()
+	o.tlsCert, o.tlsKey = certFile, keyFile
+	o.getenv = func(k string) string {
+		return map[string]string{envAccessKeyID: "AKIDTLS", envSecretAccessKey: "tls-secret"}[k]
+	}
+	_, s, _, logs := startServe(t, o)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	t.Cleanup(tr.CloseIdleConnections)
+	endpoint := "https://" + s.addr.String()
+	c := authClient(endpoint, "AKIDTLS", "tls-secret", &http.Client{Transport: tr})
+	out, err := c.CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String("secure")})
+	if err != nil {
+		t.Fatalf("over TLS: %v\n%s", err, logs)
+	}
+	if want := endpoint + "/000000000000/secure"; aws.ToString(out.QueueUrl) != want {
+		t.Fatalf("queue URL %s, want %s", aws.ToString(out.QueueUrl), want)
+	}
+	// Plain HTTP to the TLS port gets no SQS answer.
+	resp, err := http.Post("http://"+s.addr.String()+"/", "application/x-www-form-urlencoded", strings.NewReader("Action=ListQueues"))
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("plain HTTP to the TLS port: %d", resp.StatusCode)
+		}
+	}
+	// A bad key pair fails at start.
+	o2 := defaultOptions()
+	o2.tlsCert, o2.tlsKey = certFile, certFile
+	if err := runServe(t.Context(), o2, io.Discard, nil); err == nil || !strings.Contains(err.Error(), "--tls-cert") {
+		t.Fatalf("bad key pair: %v", err)
 	}
 }
