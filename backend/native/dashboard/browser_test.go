@@ -26,7 +26,7 @@ import (
 // docs/dashboard.png.
 func TestBrowser(t *testing.T) {
 	browserAvailable(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
