@@ -32,6 +32,9 @@ type job struct {
 	m    Message
 	self [1]*job  // a one-job unit of work, without an allocation
 	rc   *receipt // the receive it came in, which owns its memory
+	// hctx0 is the context for j's handler call, made with its receipt and
+	// used once.
+	hctx0 *handlerCtx
 
 	// Guarded by sub.leaseMu.
 	prev, next *job // in sub.leases while tracked
@@ -53,6 +56,11 @@ type receipt struct {
 	jobs [backend.MaxReceiveMessages]job
 	ptrs [backend.MaxReceiveMessages]*job
 	refs atomic.Int32
+	// ctxs are the handler contexts of the jobs, by position: one
+	// allocation per receive rather than one per message. Unlike the jobs
+	// they are never reused (a handler may hand its context to something
+	// that outlives the call), so every receive gets a new array.
+	ctxs *[backend.MaxReceiveMessages]handlerCtx
 }
 
 // hold takes a reference to j, which the caller already holds one to.
@@ -67,6 +75,7 @@ func (s *sub) drop(j *job) {
 	}
 	clear(rc.jobs[:]) // and with them the strings and maps of the messages
 	clear(rc.ptrs[:])
+	rc.ctxs = nil
 	s.receipts.Put(rc)
 }
 
@@ -78,12 +87,14 @@ func (s *sub) newReceipt(msgs []*backend.Message, start time.Time) []*job {
 		rc = new(receipt)
 	}
 	rc.refs.Store(int32(len(msgs)))
+	rc.ctxs = new([backend.MaxReceiveMessages]handlerCtx)
 	expires := start.Add(s.vis)
 	jobs := rc.ptrs[:len(msgs)]
 	for i, m := range msgs {
 		j := &rc.jobs[i]
 		j.m.fill(m, s.url, start)
 		j.msg, j.self[0], j.rc, j.expiresAt, j.tracked = &j.m, j, rc, expires, true
+		j.hctx0 = &rc.ctxs[i]
 		jobs[i] = j
 	}
 	return jobs
@@ -318,11 +329,19 @@ func (s *sub) worker() {
 	}
 }
 
-// handlerContext returns the context of a handler call. Its parent cannot
-// be cancelled, so that making one costs no registration with a parent: it
-// is cancelled through its job instead, by loseLocked when the lease is lost
-// and by cancelHandlers at shutdown.
-func (s *sub) handlerContext() *handlerCtx { return newHandlerCtx(s.ioCtx) }
+// handlerContext returns the context of j's handler call (of the batch j
+// begins, with a BatchHandler). Its parent cannot be cancelled, so that
+// making one costs no registration with a parent: it is cancelled through
+// its job instead, by loseLocked when the lease is lost and by
+// cancelHandlers at shutdown.
+func (s *sub) handlerContext(j *job) *handlerCtx {
+	hc := j.hctx0
+	if hc == nil { // a job made outside newReceipt (tests)
+		hc = new(handlerCtx)
+	}
+	hc.parent = s.ioCtx
+	return hc
+}
 
 // begin marks j as running with hc as its handler's context. It reports
 // false if j's lease is already lost. If running handlers were cancelled
@@ -388,7 +407,7 @@ func (s *sub) ack(j *job) {
 }
 
 func (s *sub) runOne(j *job) {
-	hc := s.handlerContext()
+	hc := s.handlerContext(j)
 	var err error
 	started := s.begin(j, hc)
 	if started {
@@ -417,7 +436,7 @@ func (s *sub) runOne(j *job) {
 }
 
 func (s *sub) runBatch(jobs []*job) {
-	hc := s.handlerContext()
+	hc := s.handlerContext(jobs[0])
 	live := make([]*job, 0, len(jobs))
 	for _, j := range jobs {
 		if s.begin(j, hc) {
