@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -199,4 +201,35 @@ func TestEveryCommandDocumented(t *testing.T) {
 		})
 	}
 	walk(newRootCmd())
+}
+
+func TestPeekHTTPToken(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer s3cret" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte(`{"code":"AccessDenied","message":"use the token"}`))
+			return
+		}
+		if r.URL.Path != "/_postbox/api/queues/jobs/messages" || r.URL.Query().Get("max") != "5" || r.URL.Query().Get("after") != "m0" {
+			t.Errorf("request %s", r.URL)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"messages":[{"messageId":"m1","body":"b","attributes":{},"messageAttributes":{"k":{"dataType":"String","stringValue":"v"}},"sentTimestamp":1700000000000,"receiveCount":2,"state":"inflight"}]}`))
+	}))
+	defer srv.Close()
+	defer srv.Client().CloseIdleConnections()
+	ms, err := peekHTTP(t.Context(), srv.URL, "s3cret", "jobs", 5, "m0")
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("peek: %v, %v", ms, err)
+	}
+	m := ms[0]
+	if m.state != "inflight" || m.msg.Attributes["ApproximateReceiveCount"] != "2" || m.msg.Attributes["SentTimestamp"] != "1700000000000" ||
+		m.msg.MessageAttributes["k"].StringValue != "v" {
+		t.Errorf("peeked %+v", m)
+	}
+	_, err = peekHTTP(t.Context(), srv.URL, "", "jobs", 5, "m0")
+	if backend.Code(err) != backend.CodeAccessDenied {
+		t.Errorf("without the token: %v", err)
+	}
 }

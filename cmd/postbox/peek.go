@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 
@@ -24,6 +25,7 @@ type peekOptions struct {
 	max    int
 	after  string
 	asJSON bool
+	token  string
 }
 
 // peekPage is the most messages one peek call asks for.
@@ -54,7 +56,9 @@ receive count grows, FIFO groups stay unlocked. Each message shows its state
 Peek works on the native engine: file:// and mem:// queues directly, and
 queues of postbox serve through its dashboard's JSON API
 (GET /_postbox/api/queues/NAME/messages; serve runs with the dashboard on by
-default). AWS SQS has no way to look without receiving: against AWS, peek
+default). A server with credentials opens its dashboard to loopback clients,
+or to others with its --ui-token: pass the same with --ui-token or
+$POSTBOX_UI_TOKEN. AWS SQS has no way to look without receiving: against AWS, peek
 fails with a message that says so.
 
 --after ID continues after the message with that id (the last one of the
@@ -75,6 +79,7 @@ does, with a "state" field and no receipt handle.
 	f.IntVarP(&o.max, "max", "n", 10, "the most messages to show")
 	f.StringVar(&o.after, "after", "", "start after the message with this id")
 	f.BoolVar(&o.asJSON, "json", false, "print one JSON object per message and line")
+	f.StringVar(&o.token, "ui-token", "", "postbox serve's --ui-token, for a server with credentials reached from another host (default $POSTBOX_UI_TOKEN)")
 	return cmd
 }
 
@@ -82,6 +87,9 @@ func runPeek(cmd *cobra.Command, o peekOptions, arg string) error {
 	ctx := cmd.Context()
 	if o.max < 1 {
 		return usageErrorf("--max %d: want at least 1", o.max)
+	}
+	if o.token == "" {
+		o.token = os.Getenv("POSTBOX_UI_TOKEN")
 	}
 	t, err := openTarget(ctx, o.flags, arg)
 	if err != nil {
@@ -106,7 +114,7 @@ func runPeek(cmd *cobra.Command, o peekOptions, arg string) error {
 		return errAWSPeek
 	default:
 		page = func(ctx context.Context, max int, after string) ([]peeked, error) {
-			return peekHTTP(ctx, t.endpoint, t.name, max, after)
+			return peekHTTP(ctx, t.endpoint, o.token, t.name, max, after)
 		}
 	}
 
@@ -169,7 +177,7 @@ type httpPeekMessage struct {
 }
 
 // peekHTTP asks postbox serve's dashboard API for a page of messages.
-func peekHTTP(ctx context.Context, endpoint, name string, max int, after string) ([]peeked, error) {
+func peekHTTP(ctx context.Context, endpoint, token, name string, max int, after string) ([]peeked, error) {
 	q := url.Values{"max": {strconv.Itoa(max)}}
 	if after != "" {
 		q.Set("after", after)
@@ -180,6 +188,9 @@ func peekHTTP(ctx context.Context, endpoint, name string, max int, after string)
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment}}
 	defer client.CloseIdleConnections()
 	resp, err := client.Do(req)
