@@ -13,8 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/postbox-go/postbox/backend"
 	"github.com/postbox-go/postbox/backend/native/server"
 )
 
@@ -373,25 +373,27 @@ type queueState struct {
 	Tags   map[string]map[string]string
 }
 
+// snapshot reads the state from the engine directly (a request per queue
+// over HTTP for each of 190 cases would make the test slow).
 func snapshot(t *testing.T, e *env) queueState {
 	t.Helper()
-	lq, err := e.client.ListQueues(e.ctx, &sqs.ListQueuesInput{})
+	lq, err := e.eng.ListQueues(e.ctx, backend.ListQueuesRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := queueState{Queues: lq.QueueUrls, Attrs: map[string]map[string]string{}, Tags: map[string]map[string]string{}}
+	s := queueState{Queues: lq.QueueURLs, Attrs: map[string]map[string]string{}, Tags: map[string]map[string]string{}}
 	slices.Sort(s.Queues)
 	for _, u := range s.Queues {
-		a, err := e.client.GetQueueAttributes(e.ctx, &sqs.GetQueueAttributesInput{QueueUrl: &u, AttributeNames: []types.QueueAttributeName{"All"}})
+		a, err := e.eng.GetAttributes(e.ctx, u, []string{"All"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.Attrs[u] = a.Attributes
-		tg, err := e.client.ListQueueTags(e.ctx, &sqs.ListQueueTagsInput{QueueUrl: &u})
+		s.Attrs[u] = a
+		tg, err := e.eng.ListTags(e.ctx, u)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.Tags[u] = tg.Tags
+		s.Tags[u] = tg
 	}
 	return s
 }
