@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/jonboulle/clockwork"
@@ -450,6 +451,10 @@ func TestLongPollLimits(t *testing.T) {
 		_, err = e.client.ReceiveMessage(e.ctx, &sqs.ReceiveMessageInput{QueueUrl: &q, WaitTimeSeconds: 5})
 		if c := apiCode(t, err); c != "RequestThrottled" {
 			t.Errorf("SDK error code %q", c)
+		}
+		if retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) != aws.TrueTernary ||
+			retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) != aws.TrueTernary {
+			t.Errorf("aws-sdk-go-v2 does not retry %v as throttling", err)
 		}
 		// A short poll is not a long poll.
 		if status, _, body, _ := jsonReceive(e.ctx, hc, e.hs.URL, q, 0); status != 200 {
