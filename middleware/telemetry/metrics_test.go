@@ -296,3 +296,39 @@ func TestDeadLetterMoves(t *testing.T) {
 		t.Errorf("dead_letter_moves = %+v, want 1", p)
 	}
 }
+
+// TestReceiveAsksForTheTraceAttributes checks that a receive that asks for
+// no attributes still links to the producer's context, in process and over
+// the wire, and that the caller's request is not changed.
+func TestReceiveAsksForTheTraceAttributes(t *testing.T) {
+	for _, env := range []struct {
+		name string
+		open func(testing.TB) backendEnv
+	}{{"in-process", inProcess}, {"postbox-serve", overServe}} {
+		for _, cfg := range []telemetry.Config{{}, {PreferAWSTraceHeader: true}} {
+			t.Run(fmt.Sprintf("%s/preferXRay=%v", env.name, cfg.PreferAWSTraceHeader), func(t *testing.T) {
+				be := env.open(t)
+				r := newRig(t, cfg)
+				tq := r.tel.Queue(be.queue(t, "jobs", nil))
+				ctx, span := r.tp.Tracer("app").Start(context.Background(), "request")
+				if _, err := tq.Send(ctx, []backend.SendEntry{{ID: "1", Body: "x"}}); err != nil {
+					t.Fatal(err)
+				}
+				span.End()
+				req := backend.ReceiveRequest{WaitTimeSeconds: new(0), SystemAttributeNames: []string{"SentTimestamp"}}
+				msgs, err := tq.Receive(context.Background(), req)
+				if err != nil || len(msgs) != 1 {
+					t.Fatal(err, len(msgs))
+				}
+				if len(req.SystemAttributeNames) != 1 || req.MessageAttributeNames != nil {
+					t.Errorf("the caller's request changed: %+v", req)
+				}
+				send := byName(r.spans.GetSpans(), "send jobs")[0]
+				recv := byName(r.spans.GetSpans(), "receive jobs")[0]
+				if !linksTo(recv, send.SpanContext) {
+					t.Errorf("receive links %v, want the send span %v", recv.Links, send.SpanContext.SpanID())
+				}
+			})
+		}
+	}
+}
