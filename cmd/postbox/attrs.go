@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/base64"
+	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/postbox-go/postbox/backend"
@@ -65,3 +67,28 @@ func parseMessageAttrs(args []string) (map[string]backend.MessageAttributeValue,
 	}
 	return out, nil
 }
+
+// optionalSeconds is a flag of whole seconds that may be left unset (nil),
+// meaning the queue's default; set, it is 0 or more.
+type optionalSeconds struct{ v *int }
+
+// String implements pflag.Value; an unset flag prints as "".
+func (o *optionalSeconds) String() string {
+	if o.v == nil {
+		return ""
+	}
+	return strconv.Itoa(*o.v)
+}
+
+// Set implements pflag.Value.
+func (o *optionalSeconds) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return fmt.Errorf("want whole seconds, 0 or more")
+	}
+	o.v = &n
+	return nil
+}
+
+// Type implements pflag.Value.
+func (o *optionalSeconds) Type() string { return "seconds" }

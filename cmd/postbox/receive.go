@@ -20,8 +20,8 @@ import (
 type receiveOptions struct {
 	flags      clientFlags
 	max        int
-	wait       int
-	visibility int
+	wait       optionalSeconds
+	visibility optionalSeconds
 	delete     bool
 	asJSON     bool
 }
@@ -61,8 +61,8 @@ whose delete fails is reported on stderr and the exit code is 3.
 	o.flags.add(cmd)
 	f := cmd.Flags()
 	f.IntVarP(&o.max, "max", "n", 1, "the most messages to receive")
-	f.IntVar(&o.wait, "wait", -1, "seconds (0-20) each call waits for a message (default: the queue's ReceiveMessageWaitTimeSeconds)")
-	f.IntVar(&o.visibility, "visibility", -1, "visibility timeout in seconds, 0-43200 (default: the queue's VisibilityTimeout)")
+	f.Var(&o.wait, "wait", "seconds (0-20) each call waits for a message (default: the queue's ReceiveMessageWaitTimeSeconds)")
+	f.Var(&o.visibility, "visibility", "visibility timeout in seconds, 0-43200 (default: the queue's VisibilityTimeout)")
 	f.BoolVar(&o.delete, "delete", false, "delete each message after printing it")
 	f.BoolVar(&o.asJSON, "json", false, "print one JSON object per message and line")
 	return cmd
@@ -73,10 +73,10 @@ func runReceive(cmd *cobra.Command, o receiveOptions, arg string) error {
 	switch {
 	case o.max < 1:
 		return usageErrorf("--max %d: want at least 1", o.max)
-	case o.wait > backend.MaxWaitTimeSeconds:
-		return usageErrorf("--wait %d: want 0-%d seconds", o.wait, backend.MaxWaitTimeSeconds)
-	case o.visibility > backend.MaxVisibilityTimeout:
-		return usageErrorf("--visibility %d: want 0-%d seconds", o.visibility, backend.MaxVisibilityTimeout)
+	case o.wait.v != nil && *o.wait.v > backend.MaxWaitTimeSeconds:
+		return usageErrorf("--wait %d: want 0-%d seconds", *o.wait.v, backend.MaxWaitTimeSeconds)
+	case o.visibility.v != nil && *o.visibility.v > backend.MaxVisibilityTimeout:
+		return usageErrorf("--visibility %d: want 0-%d seconds", *o.visibility.v, backend.MaxVisibilityTimeout)
 	}
 	t, err := openTarget(ctx, o.flags, arg)
 	if err != nil {
@@ -91,12 +91,8 @@ func runReceive(cmd *cobra.Command, o receiveOptions, arg string) error {
 		SystemAttributeNames:  []string{"All"},
 		MessageAttributeNames: []string{"All"},
 	}
-	if o.wait >= 0 {
-		req.WaitTimeSeconds = new(o.wait)
-	}
-	if o.visibility >= 0 {
-		req.VisibilityTimeout = new(o.visibility)
-	}
+	req.WaitTimeSeconds = o.wait.v
+	req.VisibilityTimeout = o.visibility.v
 	out := cmd.OutOrStdout()
 	got, deleted, failed := 0, 0, 0
 	for got < o.max {

@@ -23,7 +23,7 @@ type sendOptions struct {
 	attrs   []string
 	group   string
 	dedupID string
-	delay   int
+	delay   optionalSeconds
 }
 
 func newSendCmd() *cobra.Command {
@@ -64,7 +64,7 @@ Number.int) gives the data type.
 	f.StringArrayVar(&o.attrs, "attr", nil, "message attribute NAME=VALUE (String) or NAME:TYPE=VALUE (Number, Binary as base64); repeatable")
 	f.StringVar(&o.group, "group", "", "message group id (required on FIFO queues)")
 	f.StringVar(&o.dedupID, "dedup-id", "", "message deduplication id (FIFO queues without content-based deduplication)")
-	f.IntVar(&o.delay, "delay", -1, "delay in seconds, 0-900, before the message can be received (default: the queue's DelaySeconds)")
+	f.Var(&o.delay, "delay", "seconds (0-900) before the message can be received (default: the queue's DelaySeconds)")
 	return cmd
 }
 
@@ -94,8 +94,8 @@ func runSend(cmd *cobra.Command, o sendOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	if o.delay > backend.MaxDelaySeconds {
-		return usageErrorf("--delay %d: want 0-%d seconds", o.delay, backend.MaxDelaySeconds)
+	if o.delay.v != nil && *o.delay.v > backend.MaxDelaySeconds {
+		return usageErrorf("--delay %d: want 0-%d seconds", *o.delay.v, backend.MaxDelaySeconds)
 	}
 	in, closeIn, err := sendInput(cmd, o, args)
 	if err != nil {
@@ -104,9 +104,7 @@ func runSend(cmd *cobra.Command, o sendOptions, args []string) error {
 	defer closeIn()
 	entry := func(id, body, dedup string) backend.SendEntry {
 		e := backend.SendEntry{ID: id, Body: body, MessageAttributes: attrs, MessageGroupID: o.group, MessageDeduplicationID: dedup}
-		if o.delay >= 0 {
-			e.DelaySeconds = new(o.delay)
-		}
+		e.DelaySeconds = o.delay.v
 		return e
 	}
 
