@@ -543,3 +543,38 @@ func TestServeTLS(t *testing.T) {
 		t.Fatalf("bad key pair: %v", err)
 	}
 }
+
+// FuzzParseConfig feeds arbitrary files to the config parser (queues,
+// attributes, dead-letter wiring and credentials): it must never panic, and
+// what it accepts must give attributes and credentials without error.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte(testConfig))
+	f.Add([]byte(`{"credentials": [{"accessKeyId": "AKID", "secretAccessKey": "s", "accountId": "111122223333"}]}`))
+	f.Add([]byte(`{"queues": [{"name": "q", "attributes": {"Policy": {"Version": "2012-10-17", "Statement": []}}}]}`))
+	f.Add([]byte(`{"queues": [{"name": "a", "deadLetter": {"queue": "arn:aws:sqs:us-east-1:000000000000:b", "maxReceiveCount": 3}}]}`))
+	f.Add([]byte(`{"queues": [{"name": "a"}, {"name": "a"}]}`))
+	f.Add([]byte(`{} {}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cfg, err := parseConfig("fuzz.json", b)
+		if err != nil {
+			if cfg != nil {
+				t.Fatal("a config with an error")
+			}
+			return
+		}
+		for i := range cfg.Queues {
+			if _, err := cfg.Queues[i].attributes(); err != nil {
+				t.Fatalf("accepted queue %q has bad attributes: %v", cfg.Queues[i].Name, err)
+			}
+		}
+		creds, err := serveCredentials(cfg, "", func(string) string { return "" }, "000000000000")
+		if err != nil {
+			t.Fatalf("accepted credentials fail: %v", err)
+		}
+		for _, c := range creds {
+			if c.AccessKeyID == "" || c.SecretAccessKey == "" || !isAccountID(c.AccountID) {
+				t.Fatalf("bad credential accepted: %+v", c)
+			}
+		}
+	})
+}

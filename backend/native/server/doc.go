@@ -22,8 +22,30 @@
 // the request path /ACCOUNT/NAME; only the path of a QueueUrl matters, so
 // clients may reach the server under any host name. Queue URLs in answers
 // carry the host the client used (or Config.Host), whatever host the
-// backend put into them. Every answer has an x-amzn-RequestId header.
-// SigV4 signatures are accepted without being verified.
+// backend put into them. Every answer has an x-amzn-RequestId header and a
+// Date header from Config.Clock.
+//
+// # Authentication and access control
+//
+// Without Config.Credentials the server is anonymous: signatures are not
+// verified and every request acts in the backend's default account. With
+// credentials, every request must carry an AWS Signature Version 4 for
+// one of them, in its Authorization header or as a presigned URL's
+// X-Amz-* query parameters, in either protocol; the signature covers the
+// method, path, query, the signed headers and the SHA-256 of the body
+// (UNSIGNED-PAYLOAD is accepted only in presigned URLs), and its time must
+// be within 15 minutes of Config.Clock (a presigned URL's, within its
+// X-Amz-Expires). Any region is accepted in the credential scope; the
+// service must be "sqs". The request then acts in the credential's
+// account (native.WithAccount): CreateQueue, ListQueues and GetQueueUrl
+// work in it. A queue of another account may be used only when its Policy
+// attribute (which AddPermission writes to) allows the caller's account
+// the action, batch actions counting as their single-message ones, and
+// never for the actions SQS keeps to the owner (AddPermission,
+// RemovePermission, CreateQueue, DeleteQueue, ListQueues, ListQueueTags,
+// SetQueueAttributes, TagQueue, UntagQueue and the move-task actions). The
+// policy language is package policy's. DashboardAuthorizer adapts this to
+// the dashboard. See docs/security.md.
 //
 // # Delivery semantics
 //
@@ -49,4 +71,17 @@
 // not, and InvalidParameterValue (BatchRequestTooLong for
 // SendMessageBatch) for a body over Config.MaxRequestBytes. A failure
 // inside the server is an InternalFailure, never a 500 without a code.
+//
+// With credentials: a request without a signature gets 403
+// MissingAuthenticationToken; a malformed Authorization header or
+// presigned URL 400 IncompleteSignature; an unknown access key 403
+// InvalidClientTokenId; a wrong signature, or a time more than 15 minutes
+// off ("Signature expired: ... is now earlier than ..."), 403
+// SignatureDoesNotMatch; a queue of another account that its policy does
+// not open to the caller 403 AccessDenied. A request whose signature does
+// not match gets SignatureDoesNotMatch whatever else is wrong with it.
+// The JSON protocol sends these with the x-amzn-query-error codes above
+// and the service framework's __type (UnrecognizedClientException,
+// InvalidSignatureException, IncompleteSignatureException,
+// MissingAuthenticationTokenException, AccessDeniedException).
 package server
