@@ -537,3 +537,17 @@ func TestDrainAnswersEveryPoll(t *testing.T) {
 		t.Fatalf("%d long polls still held", e.srv.LongPolls())
 	}
 }
+
+// HTTPLimits sets the timeouts and header limit of the http.Server that
+// serves a Server; zero fields take the defaults.
+func ExampleHTTPLimits_Apply() {
+	eng, _ := native.New(native.Config{})
+	defer eng.Close()
+	srv, _ := server.New(server.Config{Service: eng, MaxLongPolls: 2000})
+	hs := &http.Server{Addr: "127.0.0.1:9324", Handler: srv}
+	server.HTTPLimits{ReadHeaderTimeout: 5 * time.Second}.Apply(hs)
+	fmt.Println(hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout, hs.MaxHeaderBytes)
+	// On shutdown: srv.Drain() answers waiting long polls, then
+	// hs.Shutdown(ctx) lets requests in flight finish.
+	// Output: 5s 1m0s 1m0s 2m0s 65536
+}
