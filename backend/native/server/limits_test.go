@@ -546,8 +546,8 @@ func ExampleHTTPLimits_Apply() {
 	srv, _ := server.New(server.Config{Service: eng, MaxLongPolls: 2000})
 	hs := &http.Server{Addr: "127.0.0.1:9324", Handler: srv}
 	server.HTTPLimits{ReadHeaderTimeout: 5 * time.Second}.Apply(hs)
-	fmt.Println(hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout, hs.MaxHeaderBytes)
 	// On shutdown: srv.Drain() answers waiting long polls, then
 	// hs.Shutdown(ctx) lets requests in flight finish.
+	fmt.Println(hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout, hs.MaxHeaderBytes)
 	// Output: 5s 1m0s 1m0s 2m0s 65536
 }
