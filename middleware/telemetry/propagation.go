@@ -107,7 +107,7 @@ func (c carried) withAttrs(attrs map[string]backend.MessageAttributeValue) map[s
 // tracestate by default) as message attributes, and the X-Ray header as
 // TraceHeader (AWSTraceHeader). It copies m.Attributes rather than change
 // the caller's map. A message that already carries a context (any of the
-// propagator's fields; a TraceHeader) keeps it. It reports whether the
+// propagator's fields, or a TraceHeader) keeps it and gets nothing. It reports whether the
 // message attributes carry ctx's context; they do not when ctx has no
 // valid span, or when adding them would pass SQS's limit of 10 message
 // attributes or 1 MiB (the TraceHeader, which counts against neither, is
@@ -117,10 +117,11 @@ func (t *Telemetry) InjectMessage(ctx context.Context, m *producer.Message) bool
 	if !ok {
 		return false
 	}
-	if m.TraceHeader == "" {
-		m.TraceHeader = c.header
+	if t.hasContext(m.Attributes) || m.TraceHeader != "" {
+		return false // it keeps the context it has
 	}
-	if t.hasContext(m.Attributes) || len(c.attrs) == 0 {
+	m.TraceHeader = c.header
+	if len(c.attrs) == 0 {
 		return false
 	}
 	if !c.fits(m.Attributes, backend.MaxMessageSize-backend.MessageSize(m.Body, m.Attributes)) {
@@ -144,15 +145,16 @@ func (t *Telemetry) InjectEntry(ctx context.Context, e *backend.SendEntry) bool 
 // injectEntry writes c into e, its attributes only if they fit in room
 // bytes.
 func (t *Telemetry) injectEntry(c carried, e *backend.SendEntry, room int) bool {
-	if c.header != "" {
-		if _, has := e.MessageSystemAttributes[awsTraceHeader]; !has {
-			sys := make(map[string]backend.MessageAttributeValue, len(e.MessageSystemAttributes)+1)
-			maps.Copy(sys, e.MessageSystemAttributes)
-			sys[awsTraceHeader] = backend.MessageAttributeValue{DataType: "String", StringValue: c.header}
-			e.MessageSystemAttributes = sys
-		}
+	if _, has := e.MessageSystemAttributes[awsTraceHeader]; has || t.hasContext(e.MessageAttributes) {
+		return false // it keeps the context it has
 	}
-	if t.hasContext(e.MessageAttributes) || len(c.attrs) == 0 || !c.fits(e.MessageAttributes, room) {
+	if c.header != "" {
+		sys := make(map[string]backend.MessageAttributeValue, len(e.MessageSystemAttributes)+1)
+		maps.Copy(sys, e.MessageSystemAttributes)
+		sys[awsTraceHeader] = backend.MessageAttributeValue{DataType: "String", StringValue: c.header}
+		e.MessageSystemAttributes = sys
+	}
+	if len(c.attrs) == 0 || !c.fits(e.MessageAttributes, room) {
 		return false
 	}
 	e.MessageAttributes = c.withAttrs(e.MessageAttributes)
@@ -168,7 +170,7 @@ func (t *Telemetry) injectEntry(c carried, e *backend.SendEntry, room int) bool 
 //
 //	p := producer.New(tel.Queue(q), producer.Config{Prepare: tel.PrepareMessage})
 func (t *Telemetry) PrepareMessage(ctx context.Context, queueURL string, m *producer.Message) {
-	if t.hasContext(m.Attributes) {
+	if t.hasContext(m.Attributes) || m.TraceHeader != "" {
 		return
 	}
 	d := t.dest(queueURL)

@@ -123,6 +123,14 @@ func TestInjectKeepsAnExistingContext(t *testing.T) {
 	if m.Attributes["traceparent"].StringValue != a["traceparent"].StringValue || !strings.HasPrefix(m.TraceHeader, "Root=1-5759e988") {
 		t.Errorf("existing context changed: %+v %q", m.Attributes, m.TraceHeader)
 	}
+	onlyHeader := producer.Message{Body: "x", TraceHeader: m.TraceHeader}
+	if r.tel.InjectMessage(spanContext(t, ""), &onlyHeader) || onlyHeader.Attributes != nil {
+		t.Errorf("injected beside an existing AWSTraceHeader: %+v", onlyHeader.Attributes)
+	}
+	e := backend.SendEntry{Body: "x", MessageAttributes: a}
+	if r.tel.InjectEntry(spanContext(t, ""), &e) || e.MessageSystemAttributes != nil {
+		t.Errorf("entry: injected beside an existing traceparent: %+v", e.MessageSystemAttributes)
+	}
 	if r.tel.InjectMessage(context.Background(), &producer.Message{Body: "x"}) {
 		t.Error("injected without a span")
 	}
