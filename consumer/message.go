@@ -1,7 +1,7 @@
 package consumer
 
 import (
-	"strconv"
+	"math"
 	"time"
 
 	"github.com/postbox-go/postbox/backend"
@@ -45,31 +45,54 @@ var systemAttributeNames = []string{"All"}
 // messageAttributeNames are the message attributes every receive asks for.
 var messageAttributeNames = []string{"All"}
 
-// fill sets msg from the received message m.
+// fill sets msg from the received message m. It reads the system
+// attributes in one pass over the map, which costs less than a lookup per
+// attribute.
 func (msg *Message) fill(m *backend.Message, queueURL string, receivedAt time.Time) {
 	*msg = Message{Message: *m, QueueURL: queueURL, ReceivedAt: receivedAt}
-	a := m.Attributes
-	if a == nil {
-		return
+	for k, v := range m.Attributes {
+		switch k {
+		case "ApproximateReceiveCount":
+			if n, ok := digits(v); ok && n <= math.MaxInt32 {
+				msg.ReceiveCount = int(n)
+			}
+		case "SentTimestamp":
+			msg.SentAt = millis(v)
+		case "ApproximateFirstReceiveTimestamp":
+			msg.FirstReceivedAt = millis(v)
+		case "MessageGroupId":
+			msg.GroupID = v
+		case "MessageDeduplicationId":
+			msg.DeduplicationID = v
+		case "SequenceNumber":
+			msg.SequenceNumber = v
+		}
 	}
-	if v, ok := a["ApproximateReceiveCount"]; ok {
-		msg.ReceiveCount, _ = strconv.Atoi(v)
-	}
-	msg.SentAt = millis(a["SentTimestamp"])
-	msg.FirstReceivedAt = millis(a["ApproximateFirstReceiveTimestamp"])
-	msg.GroupID = a["MessageGroupId"]
-	msg.DeduplicationID = a["MessageDeduplicationId"]
-	msg.SequenceNumber = a["SequenceNumber"]
 }
 
-// millis parses an SQS timestamp (milliseconds since the epoch).
+// millis parses an SQS timestamp (milliseconds since the epoch); the zero
+// time if s is not one.
 func millis(s string) time.Time {
-	if s == "" {
-		return time.Time{}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
+	n, ok := digits(s)
+	if !ok {
 		return time.Time{}
 	}
 	return time.UnixMilli(n)
+}
+
+// digits parses a non-negative decimal number of at most 18 digits (no
+// sign, no overflow possible): the numbers SQS puts in system attributes.
+func digits(s string) (int64, bool) {
+	if s == "" || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		n = n*10 + int64(c)
+	}
+	return n, true
 }
