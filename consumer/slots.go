@@ -11,8 +11,9 @@ import (
 // one back per finished message. It is the back-pressure that keeps received
 // messages from piling up in local buffers.
 type slots struct {
-	mu   sync.Mutex
-	free int
+	mu      sync.Mutex
+	free    int
+	waiting int // pollers waiting in acquire: no kick is sent when none is
 	// kick wakes one waiting poller when slots are freed; a poller that
 	// takes slots and leaves some free passes the kick on.
 	kick chan struct{}
@@ -24,25 +25,45 @@ func newSlots(n int) *slots { return &slots{free: n, kick: make(chan struct{}, 1
 // reports true, and takes up to max of them. It returns 0 when ctx ends
 // first. hungry is checked whenever slots are freed.
 func (s *slots) acquire(ctx context.Context, max int, hungry func() bool) int {
+	waited := false
 	for {
 		s.mu.Lock()
+		if waited {
+			s.waiting--
+		}
 		if s.free >= max || (s.free > 0 && hungry()) {
 			n := min(s.free, max)
 			s.free -= n
-			left := s.free
+			pass := s.free > 0 && s.waiting > 0
 			s.mu.Unlock()
-			if left > 0 {
+			if pass {
 				s.wake()
 			}
 			return n
 		}
+		s.waiting++
+		waited = true
 		s.mu.Unlock()
 		select {
 		case <-s.kick:
 		case <-ctx.Done():
+			s.mu.Lock()
+			s.waiting--
+			s.mu.Unlock()
 			s.wake() // pass on a kick this poller may have taken
 			return 0
 		}
+	}
+}
+
+// nudge wakes a waiting poller, if there is one, to check again: the
+// workers are running out of work (hungry may now report true).
+func (s *slots) nudge() {
+	s.mu.Lock()
+	w := s.waiting
+	s.mu.Unlock()
+	if w > 0 {
+		s.wake()
 	}
 }
 
@@ -60,6 +81,9 @@ func (s *slots) release(n int) {
 	}
 	s.mu.Lock()
 	s.free += n
+	w := s.waiting
 	s.mu.Unlock()
-	s.wake()
+	if w > 0 {
+		s.wake()
+	}
 }

@@ -315,7 +315,7 @@ func (s *sub) worker() {
 			// The workers are about to run dry: let a poller that
 			// waits for a full receive's worth of slots take what is
 			// free now.
-			s.slots.wake()
+			s.slots.nudge()
 		}
 		if s.stopping.Load() {
 			s.giveBack(w)
