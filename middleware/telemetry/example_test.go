@@ -88,3 +88,65 @@ func ExampleErrorType() {
 	// permanent
 	// timeout
 }
+
+// InjectMessage writes the trace context as message attributes only when
+// they fit in SQS's limit of 10; AWSTraceHeader carries it anyway.
+func ExampleTelemetry_InjectMessage() {
+	tp := sdktrace.NewTracerProvider()
+	defer tp.Shutdown(context.Background())
+	tel, _ := telemetry.New(telemetry.Config{TracerProvider: tp})
+	ctx, span := tp.Tracer("app").Start(context.Background(), "request")
+	defer span.End()
+
+	few := producer.Message{Body: "job"}
+	fmt.Println(tel.InjectMessage(ctx, &few), len(few.Attributes), few.TraceHeader != "")
+
+	full := producer.Message{Body: "job", Attributes: map[string]backend.MessageAttributeValue{}}
+	for i := range 10 {
+		full.Attributes[fmt.Sprint("attr", i)] = backend.MessageAttributeValue{DataType: "String", StringValue: "v"}
+	}
+	fmt.Println(tel.InjectMessage(ctx, &full), len(full.Attributes), full.TraceHeader != "")
+	// Output:
+	// true 1 true
+	// false 10 true
+}
+
+// Queue and Middleware together: the consumer's receives, deletes and
+// handlers are traced.
+func ExampleTelemetry_Middleware() {
+	ctx := context.Background()
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	defer tp.Shutdown(ctx)
+	tel, _ := telemetry.New(telemetry.Config{TracerProvider: tp})
+
+	eng, _ := native.New(native.Config{})
+	defer eng.Close()
+	url, _ := eng.CreateQueue(ctx, "jobs", nil, nil)
+	raw, _ := eng.Queue(url)
+	q := tel.Queue(raw)
+	producer.Send(ctx, q, producer.Message{Body: "hello"})
+
+	done := make(chan struct{})
+	srv, _ := consumer.New(consumer.Config{Queues: []consumer.QueueConfig{{
+		Queue: q,
+		Handler: consumer.Chain(consumer.HandlerFunc(func(ctx context.Context, m *consumer.Message) error {
+			close(done)
+			return nil
+		}), tel.Middleware()),
+		AckMaxDelay: -1,
+	}}})
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan error)
+	go func() { ran <- srv.Run(runCtx) }()
+	<-done
+	stop()
+	<-ran
+
+	seen := map[string]bool{}
+	for _, s := range exp.GetSpans() {
+		seen[s.Name] = true
+	}
+	fmt.Println(seen["send jobs"], seen["receive jobs"], seen["process jobs"], seen["delete jobs"])
+	// Output: true true true true
+}
