@@ -32,14 +32,15 @@ func main() {
 	// The one place that handles signals: SIGINT or SIGTERM cancels the
 	// context, and each command shuts down gracefully when it ends.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCmd().ExecuteContext(ctx)
+	cmd, err := newRootCmd().ExecuteContextC(ctx)
 	code := exitCode(ctx, err)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, errorLine(err))
-		if code == exitUsage {
-			fmt.Fprintln(os.Stderr, "Run 'postbox help' or add --help for usage.")
+		line := errorLine(err)
+		if code == exitUsage && cmd != nil {
+			line += " (see '" + cmd.CommandPath() + " --help')"
 		}
+		fmt.Fprintln(os.Stderr, line)
 	}
 	os.Exit(code)
 }

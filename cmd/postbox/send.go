@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -24,6 +25,8 @@ type sendOptions struct {
 	group   string
 	dedupID string
 	delay   optionalSeconds
+	// concurrency is how many batches --lines keeps in flight.
+	concurrency int
 }
 
 func newSendCmd() *cobra.Command {
@@ -35,8 +38,9 @@ func newSendCmd() *cobra.Command {
 (--file), and print its message id.
 
 With --lines, every non-empty line of the input is one message (a trailing
-"\r" is dropped), sent in SendMessageBatch calls of up to 10 messages; it
-prints how many were sent. On a terminal a live counter shows progress. A
+"\r" is dropped), sent in SendMessageBatch calls of up to 10 messages,
+--concurrency calls at a time (one at a time on a FIFO queue, which keeps
+the lines' order); it prints how many were sent. On a terminal a live counter shows progress. A
 message that fails is reported on stderr with its line number and the SQS
 code, the others are still sent, and the exit code is 3. With --dedup-id,
 each line's deduplication id is the value given, "-" and the line number.
@@ -64,6 +68,7 @@ Number.int) gives the data type.
 	f.StringArrayVar(&o.attrs, "attr", nil, "message attribute NAME=VALUE (String) or NAME:TYPE=VALUE (Number, Binary as base64); repeatable")
 	f.StringVar(&o.group, "group", "", "message group id (required on FIFO queues)")
 	f.StringVar(&o.dedupID, "dedup-id", "", "message deduplication id (FIFO queues without content-based deduplication)")
+	f.IntVarP(&o.concurrency, "concurrency", "c", 4, "with --lines: batches in flight at once (FIFO queues: always 1, to keep order)")
 	f.Var(&o.delay, "delay", "seconds (0-900) before the message can be received (default: the queue's DelaySeconds)")
 	return cmd
 }
@@ -93,6 +98,9 @@ func runSend(cmd *cobra.Command, o sendOptions, args []string) error {
 	attrs, err := parseMessageAttrs(o.attrs)
 	if err != nil {
 		return err
+	}
+	if o.concurrency < 1 {
+		return usageErrorf("--concurrency %d: want at least 1", o.concurrency)
 	}
 	if o.delay.v != nil && *o.delay.v > backend.MaxDelaySeconds {
 		return usageErrorf("--delay %d: want 0-%d seconds", *o.delay.v, backend.MaxDelaySeconds)
@@ -135,48 +143,144 @@ func runSend(cmd *cobra.Command, o sendOptions, args []string) error {
 		return nil
 	}
 
-	s := &lineSender{q: q, errOut: cmd.ErrOrStderr(), bar: newProgress(cmd.ErrOrStderr(), -1, "sending", "msg")}
-	defer s.bar.Finish()
+	workers := o.concurrency
+	if backend.IsFIFOName(t.name) {
+		workers = 1 // one batch at a time keeps each group's order
+	}
+	s := newLineSender(ctx, q, workers, cmd.ErrOrStderr())
 	r := bufio.NewReaderSize(in, 64<<10)
-	for lineNo := 1; ; lineNo++ {
-		line, rerr := r.ReadString('\n')
-		if rerr != nil && !errors.Is(rerr, io.EOF) {
-			return rerr
-		}
-		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
-		if line != "" {
-			dedup := ""
-			if o.dedupID != "" {
-				dedup = o.dedupID + "-" + strconv.Itoa(lineNo)
-			}
-			if err := s.add(ctx, entry(strconv.Itoa(lineNo), line, dedup)); err != nil {
-				return s.abort(err)
-			}
-		}
-		if rerr != nil {
+	var readErr error
+	for lineNo := 1; readErr == nil; lineNo++ {
+		var line string
+		line, readErr = r.ReadString('\n')
+		if readErr != nil && !errors.Is(readErr, io.EOF) {
 			break
 		}
+		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+		if line == "" {
+			continue
+		}
+		dedup := ""
+		if o.dedupID != "" {
+			dedup = o.dedupID + "-" + strconv.Itoa(lineNo)
+		}
+		if !s.add(entry(strconv.Itoa(lineNo), line, dedup)) {
+			break // a request failed; finish reports it
+		}
 	}
-	if err := s.flush(ctx); err != nil {
-		return s.abort(err)
+	sent, failed, err := s.finish()
+	if err == nil && readErr != nil && !errors.Is(readErr, io.EOF) {
+		err = readErr
 	}
-	s.bar.Finish()
-	fmt.Fprintf(out, "sent %d messages to %s\n", s.sent, t.display())
-	if s.failed > 0 {
-		return partialError{failed: s.failed, total: s.sent + s.failed, what: "messages"}
+	if err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "postbox: %d messages sent before the error\n", sent)
+		return err
+	}
+	fmt.Fprintf(out, "sent %d messages to %s\n", sent, t.display())
+	if failed > 0 {
+		return partialError{failed: failed, total: sent + failed, what: "messages"}
 	}
 	return nil
 }
 
 // lineSender sends messages in batches of up to 10 entries and
-// backend.MaxMessageSize bytes.
+// backend.MaxMessageSize bytes, with up to a given number of batches in
+// flight. The first request that fails as a whole stops it.
 type lineSender struct {
-	q            backend.Queue
+	q      backend.Queue
+	ctx    context.Context
+	cancel context.CancelFunc
+	batch  []backend.SendEntry
+	bytes  int
+	jobs   chan []backend.SendEntry
+	wg     sync.WaitGroup
+
+	mu           sync.Mutex // guards the fields below and errOut
 	errOut       io.Writer
 	bar          *progress
-	batch        []backend.SendEntry
-	bytes        int
 	sent, failed int
+	err          error
+}
+
+func newLineSender(ctx context.Context, q backend.Queue, workers int, errOut io.Writer) *lineSender {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &lineSender{q: q, ctx: ctx, cancel: cancel, jobs: make(chan []backend.SendEntry), errOut: errOut,
+		bar: newProgress(errOut, -1, "sending", "msg")}
+	for range max(1, workers) {
+		s.wg.Go(s.work)
+	}
+	return s
+}
+
+// work sends batches until the jobs end.
+func (s *lineSender) work() {
+	for b := range s.jobs {
+		if s.ctx.Err() != nil {
+			continue
+		}
+		res, err := s.q.Send(s.ctx, b)
+		s.mu.Lock()
+		if err != nil {
+			if s.err == nil {
+				s.err = err
+			}
+			s.cancel()
+			s.mu.Unlock()
+			continue
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				s.failed++
+				fmt.Fprintf(s.errOut, "postbox: line %s: %s\n", r.ID, sqsErrorText(r.Err))
+				continue
+			}
+			s.sent++
+		}
+		s.bar.Add(len(res))
+		s.mu.Unlock()
+	}
+}
+
+// add queues an entry; false means sending has stopped.
+func (s *lineSender) add(e backend.SendEntry) bool {
+	size := entrySize(&e)
+	if len(s.batch) == backend.MaxBatchEntries || (len(s.batch) > 0 && s.bytes+size > backend.MaxMessageSize) {
+		if !s.flush() {
+			return false
+		}
+	}
+	s.batch = append(s.batch, e)
+	s.bytes += size
+	return true
+}
+
+// flush hands the current batch to a worker.
+func (s *lineSender) flush() bool {
+	if len(s.batch) == 0 {
+		return true
+	}
+	select {
+	case s.jobs <- s.batch:
+		s.batch, s.bytes = nil, 0
+		return true
+	case <-s.ctx.Done():
+		return false
+	}
+}
+
+// finish sends what is left, waits for the workers and returns the
+// counts and the first request error (or the context's).
+func (s *lineSender) finish() (sent, failed int, err error) {
+	s.flush()
+	close(s.jobs)
+	s.wg.Wait()
+	s.bar.Finish()
+	err = s.err
+	if err == nil {
+		err = s.ctx.Err()
+	}
+	s.cancel()
+	return s.sent, s.failed, err
 }
 
 // entrySize is what an entry counts towards a batch's size limit.
@@ -186,44 +290,4 @@ func entrySize(e *backend.SendEntry) int {
 		n += len(k) + len(v.DataType) + len(v.StringValue) + len(v.BinaryValue)
 	}
 	return n
-}
-
-func (s *lineSender) add(ctx context.Context, e backend.SendEntry) error {
-	size := entrySize(&e)
-	if len(s.batch) == backend.MaxBatchEntries || (len(s.batch) > 0 && s.bytes+size > backend.MaxMessageSize) {
-		if err := s.flush(ctx); err != nil {
-			return err
-		}
-	}
-	s.batch = append(s.batch, e)
-	s.bytes += size
-	return nil
-}
-
-func (s *lineSender) flush(ctx context.Context) error {
-	if len(s.batch) == 0 {
-		return nil
-	}
-	res, err := s.q.Send(ctx, s.batch)
-	if err != nil {
-		return err
-	}
-	for _, r := range res {
-		if r.Err != nil {
-			s.failed++
-			fmt.Fprintf(s.errOut, "postbox: line %s: %s\n", r.ID, sqsErrorText(r.Err))
-			continue
-		}
-		s.sent++
-	}
-	s.bar.Add(len(res))
-	s.batch, s.bytes = s.batch[:0], 0
-	return nil
-}
-
-// abort reports how far sending got before a request failed as a whole.
-func (s *lineSender) abort(err error) error {
-	s.bar.Finish()
-	fmt.Fprintf(s.errOut, "postbox: %d messages sent before the error\n", s.sent)
-	return err
 }
