@@ -142,6 +142,26 @@ func TestBrowser(t *testing.T) {
 	// Back to the list: it shows the purged queue as empty.
 	wd.click(ctx, `main p a[href="#/"]`)
 	wd.waitFor(ctx, "the list again", visible("orders")+` === '0'`, `document.body.innerText`)
+
+	// A redrive out of the dead-letter queue, one message a second, with
+	// its progress, then cancelled.
+	if _, err := dlq.Send(ctx, []backend.SendEntry{{ID: "1", Body: "a"}, {ID: "2", Body: "b"}, {ID: "3", Body: "c"}}); err != nil {
+		t.Fatal(err)
+	}
+	wd.click(ctx, `tr[data-queue="orders-dlq"] td:first-child a`)
+	wd.waitFor(ctx, "the redrive panel", `!document.querySelector('#redrive').hidden && document.querySelector('#redrive-dest option[value$=":orders"]')`, `document.body.innerText`)
+	wd.click(ctx, `#redrive-dest option[value$=":orders"]`)
+	wd.typeInto(ctx, "#redrive-rate", "1")
+	wd.click(ctx, "#redrive-start")
+	wd.waitFor(ctx, "a running redrive with progress",
+		`[...document.querySelectorAll('#tasks tr.task[data-status="RUNNING"]')].some(tr => / \/ [1-9]/.test(tr.textContent))`,
+		`document.querySelector('#redrive').innerText`)
+	wd.click(ctx, `#tasks tr.task[data-status="RUNNING"] button`)
+	wd.waitFor(ctx, "the cancelled redrive", `document.querySelector('#tasks tr.task[data-status="CANCELLED"]')`,
+		`document.querySelector('#redrive').innerText`)
+	if s, _ := eng.QueueStats(ordersURL); s.Visible < 1 {
+		t.Fatalf("the redrive moved nothing to orders: %+v", s)
+	}
 }
 
 func peekAll(t *testing.T, ctx context.Context, eng *native.Engine, url string) []native.PeekedMessage {
