@@ -82,7 +82,10 @@ func TestAuthOverQuery(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"wrong secret", func() error { _, err := client("AKIDOWNER", "wrong").ListQueues(ctx, &sqs.ListQueuesInput{}); return err }(), "SignatureDoesNotMatch"},
+		{"wrong secret", func() error {
+			_, err := client("AKIDOWNER", "wrong").ListQueues(ctx, &sqs.ListQueuesInput{})
+			return err
+		}(), "SignatureDoesNotMatch"},
 		{"unknown key", func() error { _, err := client("AKIDNOBODY", "x").ListQueues(ctx, &sqs.ListQueuesInput{}); return err }(), "InvalidClientTokenId"},
 		{"cross-account without a grant", func() error {
 			_, err := other.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("x")})
