@@ -219,6 +219,37 @@ func TestHugeBodyNotRead(t *testing.T) {
 			}
 		})
 	}
+	// A client that asks before sending (Expect: 100-continue) is
+	// refused before it sends a byte of the body, in both protocols (the
+	// query protocol's Action in the URL).
+	for _, c := range []struct{ name, path, header, code string }{
+		{"json Expect 100-continue", "/", "X-Amz-Target: AmazonSQS.SendMessageBatch\r\nContent-Type: application/x-amz-json-1.0\r\n", "AWS.SimpleQueueService.BatchRequestTooLong;Sender"},
+		{"query Expect 100-continue", "/?Action=SendMessage", "Content-Type: application/x-www-form-urlencoded\r\n", "InvalidParameterValue"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			io.WriteString(conn, "POST "+c.path+" HTTP/1.1\r\nHost: "+addr+"\r\n"+c.header+
+				"Expect: 100-continue\r\nContent-Length: "+strconv.Itoa(size)+"\r\n\r\n")
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			got := resp.Header.Get("X-Amzn-Query-Error")
+			if c.path != "/" {
+				got = xmlCode(t, b)
+			}
+			if resp.StatusCode != 400 || got != c.code {
+				t.Errorf("answer %d %q (%s), want 400 %s without 100 Continue", resp.StatusCode, got, b, c.code)
+			}
+		})
+	}
+
 	// Nothing was enqueued.
 	if n := queueCount(t, e, q); n != 0 {
 		t.Errorf("queue holds %d messages after rejected requests", n)

@@ -373,15 +373,19 @@ func (s *Server) logFailure(c *call, err error) {
 }
 
 // readBody reads the request body into buf, up to the limit. It reports
-// whether the body was within the limit.
-func (s *Server) readBody(r *http.Request, buf *bytes.Buffer) (bool, error) {
+// whether the body was within the limit. A body whose Content-Length is
+// over the limit is not read, but for its first actionPrefixBytes when
+// prefix is set (a query protocol request whose Action may be in it);
+// net/http then closes the connection rather than read the rest, and a
+// client that sent Expect: 100-continue is refused before it sends any.
+func (s *Server) readBody(r *http.Request, buf *bytes.Buffer, prefix bool) (bool, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return true, nil
 	}
 	if r.ContentLength > s.maxBytes {
-		// Too large: read none of it but a prefix that names the action
-		// of a query protocol request; net/http closes the connection
-		// rather than read the rest.
+		if !prefix {
+			return false, nil
+		}
 		_, err := io.CopyN(buf, r.Body, actionPrefixBytes)
 		if err != nil && err != io.EOF {
 			return false, err
