@@ -50,7 +50,10 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, c *call, targ
 		return fail(backend.NewError(codeSerializationException,
 			"Content-Type must be %s for X-Amz-Target requests, not %s.", contentTypeJSON10, strconv.Quote(r.Header.Get("Content-Type"))))
 	}
-	within, err := s.readBody(r, buf, false)
+	within, err := s.readBody(r, c, buf, false)
+	if be, ok := err.(*backend.Error); ok {
+		return fail(be)
+	}
 	if err != nil {
 		return fail(backend.NewError(codeSerializationException, "Could not read the request body: %v", err))
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/postbox-go/postbox/backend"
@@ -182,3 +183,61 @@ func (s *Server) admitLongPoll(c *call, wait *int) (release func(), err error) {
 // actionPrefixBytes is how much of a body over the size limit the server
 // reads, to find the Action of a query protocol request.
 const actionPrefixBytes = 4 << 10
+
+// DefaultMaxBodyBytesInFlight is the default limit on the request body
+// bytes a Server holds at once: 64 bodies of DefaultMaxRequestBytes.
+const DefaultMaxBodyBytesInFlight = 64 * DefaultMaxRequestBytes
+
+// smallBody is the size up to which a body is never refused for the
+// in-flight budget (but is counted in it): a flood of large bodies must
+// not starve ordinary requests, which are a few KiB.
+const smallBody = 64 << 10
+
+// bodyBudget counts the request body bytes being held.
+type bodyBudget struct {
+	max  int64
+	held atomic.Int64
+}
+
+// reserve takes n bytes; it reports false, taking none, when n is over
+// smallBody and would take the total past max.
+func (b *bodyBudget) reserve(n int64) bool {
+	if n <= smallBody {
+		b.held.Add(n)
+		return true
+	}
+	for {
+		cur := b.held.Load()
+		if cur+n > b.max {
+			return false
+		}
+		if b.held.CompareAndSwap(cur, cur+n) {
+			return true
+		}
+	}
+}
+
+func (b *bodyBudget) release(n int64) {
+	if n != 0 {
+		b.held.Add(-n)
+	}
+}
+
+// reserveBody takes, for c, the most body bytes r may have read into
+// memory: its Content-Length, or the request limit when the length is
+// unknown (chunked); RequestThrottled when the server holds too many.
+func (s *Server) reserveBody(r *http.Request, c *call) error {
+	n := r.ContentLength
+	switch {
+	case n > s.maxBytes:
+		n = actionPrefixBytes // refused by size: at most a prefix is read
+	case n < 0:
+		n = s.maxBytes + 1 // unknown length: up to the limit
+	}
+	if !s.bodies.reserve(n) {
+		return backend.NewError(backend.CodeRequestThrottled,
+			"The server is reading too many request bodies at once (%d bytes, its limit); retry later.", s.bodies.max)
+	}
+	c.body += n
+	return nil
+}

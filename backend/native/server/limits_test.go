@@ -582,3 +582,66 @@ func ExampleHTTPLimits_Apply() {
 	fmt.Println(hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout, hs.MaxHeaderBytes)
 	// Output: 5s 1m0s 1m0s 2m0s 65536
 }
+
+// TestBodyBudget checks Config.MaxBodyBytesInFlight: while one request
+// holds most of the budget (its body still arriving), another large body
+// is refused with RequestThrottled, a small one is served, and once the
+// first ends the large one is served too.
+func TestBodyBudget(t *testing.T) {
+	e := newEnv(t, server.Config{MaxBodyBytesInFlight: 1 << 20})
+	q := e.createQueue(t, "budget", nil)
+	addr := e.hs.Listener.Addr().String()
+	missing := e.hs.URL + "/000000000000/missing"
+	jsonHdr := func(action string) map[string]string {
+		return map[string]string{"X-Amz-Target": "AmazonSQS." + action, "Content-Type": "application/x-amz-json-1.0"}
+	}
+
+	// A: a 900 KiB SendMessage whose body arrives in two parts.
+	bodyA := `{"QueueUrl":"` + q + `","MessageBody":"` + strings.Repeat("a", 900<<10) + `"}`
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: %s\r\nX-Amz-Target: AmazonSQS.SendMessage\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: %d\r\n\r\n%s",
+		addr, len(bodyA), bodyA[:1000])
+
+	// B: 200 KiB to a queue that does not exist: RequestThrottled while A
+	// holds the budget, QueueDoesNotExist once it gets through.
+	bodyB := `{"QueueUrl":"` + missing + `","MessageBody":"` + strings.Repeat("b", 200<<10) + `"}`
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, b := rawPost(t, e.hs.URL+"/", jsonHdr("SendMessage"), bodyB)
+		if resp.StatusCode == 403 {
+			if h := resp.Header.Get("X-Amzn-Query-Error"); h != "RequestThrottled;Sender" {
+				t.Fatalf("403 with %q: %s", h, b)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a 200 KiB body was never refused while 900 KiB of a 1 MiB budget were held: %d %s", resp.StatusCode, b)
+		}
+		runtime.Gosched()
+	}
+	// A small body is never refused.
+	if resp, b := rawPost(t, e.hs.URL+"/", jsonHdr("SendMessage"), `{"QueueUrl":"`+q+`","MessageBody":"small"}`); resp.StatusCode != 200 {
+		t.Fatalf("small send while the budget is held: %d %s", resp.StatusCode, b)
+	}
+	// A completes; then B gets through.
+	io.WriteString(conn, bodyA[1000:])
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("A: %d", resp.StatusCode)
+	}
+	if resp, b := rawPost(t, e.hs.URL+"/", jsonHdr("SendMessage"), bodyB); resp.StatusCode != 400 || !strings.Contains(b, "QueueDoesNotExist") {
+		t.Fatalf("B after A: %d %s", resp.StatusCode, b)
+	}
+	if n := queueCount(t, e, q); n != 2 {
+		t.Fatalf("queue holds %d messages, want 2 (A and the small one)", n)
+	}
+}

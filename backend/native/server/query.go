@@ -33,7 +33,10 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, c *call, rid
 	}
 	if r.Method == http.MethodPost || r.Method == http.MethodPut {
 		ct := mediaType(r.Header.Get("Content-Type"))
-		within, err := s.readBody(r, buf, vals.Get("Action") == "")
+		within, err := s.readBody(r, c, buf, vals.Get("Action") == "")
+		if be, ok := err.(*backend.Error); ok {
+			return fail(be)
+		}
 		if err != nil {
 			return fail(backend.NewError(codeMalformedQueryString, "Could not read the request body: %v", err))
 		}

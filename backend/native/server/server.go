@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +40,12 @@ type Config struct {
 	// MaxRequestBytes limits the size of a request body; 0 means
 	// DefaultMaxRequestBytes.
 	MaxRequestBytes int64
+
+	// MaxBodyBytesInFlight limits the request body bytes the server reads
+	// into memory at once, across requests: a body over 64 KiB that would
+	// take the total past it gets RequestThrottled (smaller ones are
+	// counted but never refused). 0 means DefaultMaxBodyBytesInFlight.
+	MaxBodyBytesInFlight int64
 
 	// MaxLongPolls limits the ReceiveMessage calls that may wait (a
 	// WaitTimeSeconds above 0, or none given) in flight at once; one past
@@ -78,7 +85,8 @@ type Server struct {
 	drainCtx context.Context
 	drain    context.CancelFunc
 
-	polls *pollLimiter
+	polls  *pollLimiter
+	bodies bodyBudget
 
 	creds map[string]Credential // by access key id; nil: anonymous
 	clock clockwork.Clock
@@ -96,8 +104,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxRequestBytes < 0 {
 		return nil, fmt.Errorf("server: Config.MaxRequestBytes is negative (%d)", cfg.MaxRequestBytes)
 	}
-	if cfg.MaxLongPolls < 0 || cfg.MaxLongPollsPerConn < 0 {
-		return nil, fmt.Errorf("server: Config.MaxLongPolls (%d) and MaxLongPollsPerConn (%d) must not be negative", cfg.MaxLongPolls, cfg.MaxLongPollsPerConn)
+	if cfg.MaxLongPolls < 0 || cfg.MaxLongPollsPerConn < 0 || cfg.MaxBodyBytesInFlight < 0 {
+		return nil, fmt.Errorf("server: Config.MaxLongPolls (%d), MaxLongPollsPerConn (%d) and MaxBodyBytesInFlight (%d) must not be negative",
+			cfg.MaxLongPolls, cfg.MaxLongPollsPerConn, cfg.MaxBodyBytesInFlight)
 	}
 	if strings.ContainsAny(cfg.Host, "/ ?#") {
 		return nil, fmt.Errorf("server: Config.Host %q must be host[:port], without scheme or path", cfg.Host)
@@ -114,6 +123,7 @@ func New(cfg Config) (*Server, error) {
 		maxBytes: cfg.MaxRequestBytes,
 		log:      cfg.Logger,
 		polls:    newPollLimiter(cfg.MaxLongPolls, cfg.MaxLongPollsPerConn),
+		bodies:   bodyBudget{max: cmp.Or(cfg.MaxBodyBytesInFlight, DefaultMaxBodyBytesInFlight)},
 	}
 	if s.maxBytes == 0 {
 		s.maxBytes = DefaultMaxRequestBytes
@@ -172,6 +182,7 @@ type call struct {
 	pathURL string // the queue URL the request path names, or ""
 	w       http.ResponseWriter
 	conn    string // the client connection (its remote address)
+	body    int64  // the body bytes this call holds of Server.bodies
 
 	principal *principal   // the authenticated caller; nil when anonymous
 	verify    func() error // checks the signature once the body is read
@@ -324,6 +335,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	buf := s.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer func() {
+		s.bodies.release(c.body)
 		if buf.Cap() <= 1<<20 {
 			s.bufs.Put(buf)
 		}
@@ -378,9 +390,16 @@ func (s *Server) logFailure(c *call, err error) {
 // prefix is set (a query protocol request whose Action may be in it);
 // net/http then closes the connection rather than read the rest, and a
 // client that sent Expect: 100-continue is refused before it sends any.
-func (s *Server) readBody(r *http.Request, buf *bytes.Buffer, prefix bool) (bool, error) {
+//
+// The bytes it may read count against Config.MaxBodyBytesInFlight until
+// the request ends; past that, the error is a *backend.Error
+// (RequestThrottled) for the caller to answer with.
+func (s *Server) readBody(r *http.Request, c *call, buf *bytes.Buffer, prefix bool) (bool, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return true, nil
+	}
+	if err := s.reserveBody(r, c); err != nil {
+		return false, err
 	}
 	if r.ContentLength > s.maxBytes {
 		if !prefix {
