@@ -521,6 +521,12 @@ func (c *cli) testPeekFile(t *testing.T) {
 	if out := c.ok(t, "", "queues", "list", "--endpoint", "file://"+dir); strings.TrimSpace(out) != u {
 		t.Errorf("list file:// = %q", out)
 	}
+	if r := c.run(t, "", "peek", "file://"+dir+"/nowhere?queue=x"); r.code != exitError || !strings.HasPrefix(r.stderr, "postbox: no postbox data directory at ") {
+		t.Errorf("peek in a missing directory: %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nowhere")); err == nil {
+		t.Error("peek created a data directory")
+	}
 	r := c.run(t, "", "peek", "file://"+dir+"?queue=nope")
 	if r.code != exitError || !strings.HasPrefix(r.stderr, "postbox: AWS.SimpleQueueService.NonExistentQueue: ") {
 		t.Errorf("peek a missing file:// queue: %+v", r)

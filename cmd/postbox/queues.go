@@ -148,7 +148,7 @@ NAME may also be a queue URL, which names the endpoint and the queue.`,
 			if err != nil {
 				return err
 			}
-			c, name, _, err := connect(cmd.Context(), flags, args[0])
+			c, name, _, err := connectFor(cmd.Context(), flags, args[0], true)
 			if err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -115,7 +116,8 @@ func resolveEndpoint(ctx context.Context, flag string) (string, error) {
 
 // dial opens the endpoint spec: http(s)://HOST[:PORT] (the AWS adapter),
 // file:///DIR (a durable engine in DIR) or mem:// (this process's engine).
-func dial(ctx context.Context, endpoint string) (*conn, error) {
+// A file:// directory must exist unless mayCreate.
+func dial(ctx context.Context, endpoint string, mayCreate bool) (*conn, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Scheme == "" {
 		return nil, usageErrorf("endpoint %q: want http(s)://HOST:PORT, file:///DIR or mem://", endpoint)
@@ -134,6 +136,9 @@ func dial(ctx context.Context, endpoint string) (*conn, error) {
 		dir := filepath.Clean(u.Path)
 		if u.Path == "" || !filepath.IsAbs(dir) {
 			return nil, usageErrorf("endpoint %q: want file:///absolute/dir", endpoint)
+		}
+		if _, err := os.Stat(dir); err != nil && !mayCreate {
+			return nil, fmt.Errorf("no postbox data directory at %s: %w", dir, errors.Unwrap(err))
 		}
 		cfg := native.Config{DataDir: dir}
 		if u.Query().Get("sync") == "interval" {
@@ -205,8 +210,15 @@ func splitQueue(arg string) (endpoint, name, queueURL string, err error) {
 }
 
 // connect opens the endpoint for a queue argument (or, with arg "", the
-// endpoint alone) and returns the connection and the queue name.
+// endpoint alone) and returns the connection, the queue name and, for an
+// http(s) queue URL, the URL.
 func connect(ctx context.Context, flags clientFlags, arg string) (*conn, string, string, error) {
+	return connectFor(ctx, flags, arg, false)
+}
+
+// connectFor is connect; mayCreate lets a file:// endpoint's directory be
+// created (by queues create).
+func connectFor(ctx context.Context, flags clientFlags, arg string, mayCreate bool) (*conn, string, string, error) {
 	endpoint, name, queueURL := "", "", ""
 	if arg != "" {
 		var err error
@@ -230,7 +242,7 @@ func connect(ctx context.Context, flags clientFlags, arg string) (*conn, string,
 			return nil, "", "", err
 		}
 	}
-	c, err := dial(ctx, endpoint)
+	c, err := dial(ctx, endpoint, mayCreate)
 	if err != nil {
 		return nil, "", "", err
 	}
