@@ -32,12 +32,18 @@ type batcher[T any] struct {
 	head     int
 	maxQueue int // add blocks while this many items wait
 	inFlight int
-	idle     int             // flushers waiting for a batch
-	handoff  [][]T           // batches given to idle flushers, not yet taken
-	work     sync.Cond       // signalled when a batch is handed off, or on close
-	timer    clockwork.Timer // set while a part batch waits
-	timerGen uint64          // which arming of the timer is current
-	due      bool            // the delay of the pending items has passed
+	idle     int       // flushers waiting for a batch
+	handoff  [][]T     // batches given to idle flushers, not yet taken
+	work     sync.Cond // signalled when a batch is handed off, or on close
+	// One timer, made for the first part batch and reset after: a part
+	// batch is due at deadline, when its oldest item has waited delay.
+	// The timer is not stopped when the batch fills up (that would cost a
+	// stop and a new arming per batch); when it fires it finds the
+	// batch gone, or a later one, and sets itself again for that one.
+	timer    clockwork.Timer
+	armed    bool      // the timer is set and its callback has not begun
+	deadline time.Time // when the oldest pending item is due
+	due      bool      // the delay of the pending items has passed
 	closed   bool
 	spare    [][]T // batches whose flush ended, for reuse
 	wg       sync.WaitGroup
@@ -64,6 +70,9 @@ func (b *batcher[T]) add(item T) {
 	for b.queued() >= b.maxQueue && !b.closed {
 		b.room.Wait()
 	}
+	if b.queued() == 0 && b.delay > 0 {
+		b.deadline = b.clock.Now().Add(b.delay)
+	}
 	b.pending = append(b.pending, item)
 	if b.queued() >= b.size || b.delay <= 0 {
 		b.due = true
@@ -72,41 +81,41 @@ func (b *batcher[T]) add(item T) {
 	b.mu.Unlock()
 }
 
-// armLocked starts the delay timer. Its callback is counted in wg, so that
-// close waits for a callback that is already running.
-func (b *batcher[T]) armLocked() {
-	b.timerGen++
-	gen := b.timerGen
+// armLocked sets the timer to fire in d. Each arming counts its callback
+// in wg, so that close waits for a callback that is already running.
+func (b *batcher[T]) armLocked(d time.Duration) {
+	b.armed = true
 	b.wg.Add(1)
-	b.timer = b.clock.AfterFunc(b.delay, func() { b.expire(gen) })
-}
-
-// stopTimerLocked stops the delay timer; a callback that can no longer be
-// stopped is left to end by itself.
-func (b *batcher[T]) stopTimerLocked() {
-	if b.timer != nil {
-		if b.timer.Stop() {
-			b.wg.Done()
-		}
-		b.timer = nil
-		b.timerGen++
+	if b.timer == nil {
+		b.timer = b.clock.AfterFunc(d, b.expire)
+	} else {
+		b.timer.Reset(d)
 	}
 }
 
-// expire is the timer's callback: the oldest pending item has waited long
-// enough.
-func (b *batcher[T]) expire(gen uint64) {
+// stopTimerLocked stops the timer; a callback that can no longer be
+// stopped is left to end by itself.
+func (b *batcher[T]) stopTimerLocked() {
+	if b.armed && b.timer.Stop() {
+		b.armed = false
+		b.wg.Done()
+	}
+}
+
+// expire is the timer's callback: the oldest pending item may have waited
+// long enough.
+func (b *batcher[T]) expire() {
 	defer b.wg.Done()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if gen != b.timerGen || b.closed {
-		return // stopped, or replaced, meanwhile
+	b.armed = false
+	if b.closed || b.queued() == 0 || b.due {
+		return
 	}
-	b.timer = nil
-	if b.queued() > 0 {
+	if !b.clock.Now().Before(b.deadline) {
 		b.due = true
-		b.startLocked()
 	}
+	b.startLocked() // flushes, or sets the timer for the rest of the wait
 }
 
 // startLocked starts flushes while batches are due and flushes may run:
@@ -125,8 +134,8 @@ func (b *batcher[T]) startLocked() {
 	}
 	// What is left waits for more items or for its delay; never for
 	// nothing.
-	if b.queued() > 0 && !b.due && b.timer == nil {
-		b.armLocked()
+	if b.queued() > 0 && !b.due && !b.armed {
+		b.armLocked(b.deadline.Sub(b.clock.Now()))
 	}
 }
 
@@ -155,8 +164,13 @@ func (b *batcher[T]) takeLocked() []T {
 		b.pending, b.head = b.pending[:rest], 0
 	}
 	b.due = b.closed || b.queued() >= b.size || b.delay <= 0
-	if b.queued() == 0 {
-		b.stopTimerLocked()
+	if !b.due && b.queued() > 0 {
+		// The part batch left behind is due a delay after its oldest
+		// item came; when that was is not kept, so a deadline already
+		// past (it was the flushed items') starts over from now.
+		if now := b.clock.Now(); !now.Before(b.deadline) {
+			b.deadline = now.Add(b.delay)
+		}
 	}
 	b.inFlight++
 	b.room.Broadcast()

@@ -161,3 +161,86 @@ func TestBatcherReusesFlushers(t *testing.T) {
 		}
 	})
 }
+
+// TestBatcherDelay: a part batch goes when its oldest item has waited the
+// delay, not before; a steady stream makes full batches only.
+func TestBatcherDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var sizes []int
+		b := newBatcher(context.Background(), clockwork.NewRealClock(), 10, 100*time.Millisecond, 2,
+			func(ctx context.Context, batch []int) {
+				mu.Lock()
+				sizes = append(sizes, len(batch))
+				mu.Unlock()
+			})
+		flushed := func() []int {
+			synctest.Wait()
+			mu.Lock()
+			defer mu.Unlock()
+			return append([]int(nil), sizes...)
+		}
+		b.add(1)
+		time.Sleep(60 * time.Millisecond)
+		b.add(2)
+		time.Sleep(39 * time.Millisecond)
+		if got := flushed(); len(got) != 0 {
+			t.Fatalf("flushed %v 99ms after the first item", got)
+		}
+		time.Sleep(time.Millisecond)
+		if got := flushed(); len(got) != 1 || got[0] != 2 {
+			t.Fatalf("flushed %v 100ms after the first item, want [2]", got)
+		}
+		// A steady stream, an item per millisecond: full batches only.
+		for i := range 995 {
+			b.add(i)
+			time.Sleep(time.Millisecond)
+		}
+		got := flushed()
+		for _, n := range got[1:] {
+			if n != 10 {
+				t.Fatalf("a batch of %d in a steady stream: %v", n, got)
+			}
+		}
+		// The last 5 go 100ms after the first of them, which came 5ms
+		// ago.
+		time.Sleep(94 * time.Millisecond)
+		if got := flushed(); len(got) != 1+99 {
+			t.Fatalf("%d batches, want 100 before the last part batch's delay", len(got))
+		}
+		time.Sleep(time.Millisecond)
+		if got := flushed(); len(got) != 1+100 || got[100] != 5 {
+			t.Fatalf("%d batches, want the part batch of 5 last: %v", len(got), got[95:])
+		}
+		b.close()
+	})
+}
+
+// TestBatcherFullBatchesWhileBusy: when flushes are slow, items are left
+// behind at every flush; they still wait for a full batch (or their delay)
+// rather than go as part batches.
+func TestBatcherFullBatchesWhileBusy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var sizes []int
+		b := newBatcher(context.Background(), clockwork.NewRealClock(), 10, 100*time.Millisecond, 1,
+			func(ctx context.Context, batch []int) {
+				time.Sleep(5 * time.Millisecond)
+				mu.Lock()
+				sizes = append(sizes, len(batch))
+				mu.Unlock()
+			})
+		for i := range 1000 {
+			b.add(i)
+			time.Sleep(time.Millisecond)
+		}
+		b.close()
+		mu.Lock()
+		defer mu.Unlock()
+		for k, n := range sizes[:len(sizes)-1] {
+			if n != 10 {
+				t.Fatalf("batch %d has %d items: %v", k, n, sizes)
+			}
+		}
+	})
+}
