@@ -145,7 +145,11 @@ func TestBrowser(t *testing.T) {
 
 	// A redrive out of the dead-letter queue, one message a second, with
 	// its progress, then cancelled.
-	if _, err := dlq.Send(ctx, []backend.SendEntry{{ID: "1", Body: "a"}, {ID: "2", Body: "b"}, {ID: "3", Body: "c"}}); err != nil {
+	var failed []backend.SendEntry // enough that the task runs for 10 seconds
+	for i := range 10 {
+		failed = append(failed, backend.SendEntry{ID: strconv.Itoa(i), Body: `{"order":"failed ` + strconv.Itoa(i) + `"}`})
+	}
+	if _, err := dlq.Send(ctx, failed); err != nil {
 		t.Fatal(err)
 	}
 	wd.click(ctx, `tr[data-queue="orders-dlq"] td:first-child a`)

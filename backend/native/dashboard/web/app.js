@@ -344,7 +344,13 @@ function queueView(app, name) {
     return el('div', { class: 'card' }, el('div', { class: 'v', id }, value), el('div', { class: 'k' }, label));
   }
 
+  let tasksShown = null;
   function renderTasks(tasks) {
+    // Rebuilt only when a task changed, so that a Cancel button being
+    // clicked is not replaced under the pointer.
+    const sig = JSON.stringify(tasks);
+    if (sig === tasksShown) return;
+    tasksShown = sig;
     if (!tasks.length) { tasksBox.replaceChildren(el('p', { class: 'muted' }, 'No redrive yet.')); return; }
     tasksBox.replaceChildren(el('table', {},
       el('thead', {}, el('tr', {}, el('th', {}, 'Status'), el('th', {}, 'Started'), el('th', {}, 'Destination'),
