@@ -55,6 +55,20 @@
 // VisibilityTimeout is sent as 0, overriding the queue's default, although
 // the SDK alone would leave it out.
 //
+// # Request ids
+//
+// The Queue operations record the request id of each answered call (the
+// x-amzn-RequestId SQS or postbox serve sent) on the backend.CallInfo of
+// the call's context, for a success and for an error answer alike:
+//
+//	ctx, info := backend.WithCallInfo(ctx)
+//	res, err := q.Send(ctx, entries)
+//	// info.RequestID: the SendMessageBatch request's id
+//
+// A call that got no answer (connection refused, ctx ended, Close ending a
+// long poll) leaves it empty. The Service's administrative calls record
+// none.
+//
 // # Errors
 //
 // Every error a call returns is one of:

@@ -166,8 +166,10 @@ func (q *Queue) send(ctx context.Context, entries []backend.SendEntry) ([]backen
 	}
 	out, err := s.api.SendMessageBatch(ctx, in, opts...)
 	if err != nil {
+		noteErrorRequestID(ctx, err)
 		return nil, mapError(ctx, err)
 	}
+	noteRequestID(ctx, out.ResultMetadata)
 
 	results := make([]backend.SendResult, len(entries))
 	done := make([]bool, len(entries))
@@ -263,8 +265,10 @@ func (q *Queue) Receive(ctx context.Context, req backend.ReceiveRequest) ([]*bac
 		if ctx.Err() == nil && s.closing.Err() != nil && errors.Is(err, context.Canceled) {
 			return []*backend.Message{}, nil // long poll ended by Close
 		}
+		noteErrorRequestID(ctx, err)
 		return nil, mapError(ctx, err)
 	}
+	noteRequestID(ctx, out.ResultMetadata)
 
 	msgs := make([]*backend.Message, len(out.Messages))
 	for i := range out.Messages {
@@ -304,8 +308,10 @@ func (q *Queue) Delete(ctx context.Context, entries []backend.DeleteEntry) ([]ba
 	}
 	out, err := s.api.DeleteMessageBatch(ctx, in)
 	if err != nil {
+		noteErrorRequestID(ctx, err)
 		return nil, mapError(ctx, err)
 	}
+	noteRequestID(ctx, out.ResultMetadata)
 	results, done := newEntryResults(len(entries), func(i int) string { return entries[i].ID })
 	for _, r := range out.Successful {
 		if i := indexOf(results, deref(r.Id), entryID, done); i >= 0 {
@@ -344,8 +350,10 @@ func (q *Queue) ChangeVisibility(ctx context.Context, entries []backend.Visibili
 	}
 	out, err := s.api.ChangeMessageVisibilityBatch(ctx, in, explicitZeros(nil, "VisibilityTimeout", allEntries(len(entries))))
 	if err != nil {
+		noteErrorRequestID(ctx, err)
 		return nil, mapError(ctx, err)
 	}
+	noteRequestID(ctx, out.ResultMetadata)
 	results, done := newEntryResults(len(entries), func(i int) string { return entries[i].ID })
 	for _, r := range out.Successful {
 		if i := indexOf(results, deref(r.Id), entryID, done); i >= 0 {
