@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/postbox-go/postbox/backend"
 )
 
@@ -203,4 +205,43 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestPeekDurableWritesNothing: on a durable engine, peeks and stats add
+// nothing to the log; after a reopen the counters start at zero while the
+// messages are all there.
+func TestPeekDurableWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	clk := clockwork.NewFakeClockAt(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	ctx := context.Background()
+	e := openDurable(t, dir, clk)
+	q := mustQueue(t, e, "d", nil)
+	if _, err := q.Send(ctx, []backend.SendEntry{{ID: "1", Body: "a"}, {ID: "2", Body: "b"}, {ID: "3", Body: "c"}}); err != nil {
+		t.Fatal(err)
+	}
+	recvN(t, q, 1)
+	lsn := e.wal.currentLSN()
+	for range 3 {
+		if ms, err := e.Peek(ctx, q.URL(), PeekRequest{}); err != nil || len(ms) != 3 {
+			t.Fatalf("peek: %v %v", peekBodies(ms), err)
+		}
+		e.Stats()
+	}
+	if got := e.wal.currentLSN(); got != lsn {
+		t.Fatalf("peeks wrote to the log: LSN %d -> %d", lsn, got)
+	}
+	if s := e.Stats(); s[0].Sent != 3 || s[0].Received != 1 {
+		t.Fatalf("stats before reopen: %+v", s)
+	}
+	e.Close()
+	e = openDurable(t, dir, clk)
+	defer e.Close()
+	s := e.Stats()
+	if len(s) != 1 || s[0].Visible != 2 || s[0].InFlight != 1 || s[0].Sent != 0 || s[0].Received != 0 {
+		t.Fatalf("stats after reopen: %+v", s)
+	}
+	ms, err := e.Peek(ctx, q.URL(), PeekRequest{})
+	if err != nil || !equal(peekStates(ms), []string{PeekInflight, PeekVisible, PeekVisible}) || ms[0].ReceiveCount != 1 {
+		t.Fatalf("peek after reopen: %+v %v", ms, err)
+	}
 }
