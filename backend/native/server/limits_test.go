@@ -619,7 +619,9 @@ func TestBodyBudget(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("a 200 KiB body was never refused while 900 KiB of a 1 MiB budget were held: %d %s", resp.StatusCode, b)
+			conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+			got, err := io.ReadAll(conn)
+			t.Fatalf("a 200 KiB body was never refused while 900 KiB of a 1 MiB budget were held: %d %s (A's connection: %q %v)", resp.StatusCode, b, got, err)
 		}
 		runtime.Gosched()
 	}
