@@ -578,3 +578,32 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestServeDashboardWithCredentials(t *testing.T) {
+	o := defaultOptions()
+	o.ui = true
+	o.getenv = func(k string) string {
+		return map[string]string{envAccessKeyID: "AKIDUI", envSecretAccessKey: "ui-secret"}[k]
+	}
+	_, s, _, _ := startServe(t, o)
+	base := "http://" + s.addr.String()
+	// The dashboard, which browsers cannot sign for, answers loopback
+	// clients; the SQS API still wants a signature.
+	resp, err := http.Get(base + "/_postbox/api/queues")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("dashboard API from loopback: %d", resp.StatusCode)
+	}
+	resp, err = http.Get(base + "/?Action=ListQueues")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("unsigned SQS request: %d", resp.StatusCode)
+	}
+	http.DefaultClient.CloseIdleConnections()
+}
