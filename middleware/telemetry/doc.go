@@ -34,7 +34,11 @@
 // writes its own context into the others; a receive span links to the
 // producer context of each message received; a process span links to its
 // message's producer context, or has it as its parent (Config.ParentMode).
-// aws.request_id is not recorded: backend.Queue does not return request ids.
+// The spans of queue calls (send, receive, delete, change_visibility) carry
+// aws.request_id, whether the call succeeded or failed, when the backend
+// reports the call's request id through backend.CallInfo: the AWS adapter
+// does (the x-amzn-RequestId that SQS or postbox serve answered with); the
+// native engine in process has no requests, and its spans no request id.
 //
 // # Propagation
 //

@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -173,6 +175,8 @@ type backendEnv struct {
 	// host and port are those of the queue URLs (server.address/port).
 	host string
 	port int
+	// requestIDs has the request ids the wire server sent; nil in process.
+	requestIDs *idRecorder
 }
 
 // inProcess is the native engine in process.
@@ -190,7 +194,8 @@ func overServe(t testing.TB) backendEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv)
+	rec := &idRecorder{next: srv, ids: map[string]string{}}
+	hs := httptest.NewServer(rec)
 	svc, err := awssqs.OpenEndpoint(context.Background(), hs.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -202,8 +207,51 @@ func overServe(t testing.TB) backendEnv {
 	})
 	addr := hs.Listener.Addr().(interface{ String() string }).String()
 	host, port := splitHostPort(t, addr)
-	return backendEnv{svc: svc, eng: eng, host: host, port: port}
+	return backendEnv{svc: svc, eng: eng, host: host, port: port, requestIDs: rec}
 }
+
+// idRecorder is an http.Handler in front of the wire server that notes the
+// x-amzn-RequestId of each answer, by action, as the answer's header goes
+// out (before the client can see it).
+type idRecorder struct {
+	next http.Handler
+	mu   sync.Mutex
+	ids  map[string]string // X-Amz-Target -> the last answer's request id
+}
+
+func (rec *idRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec.next.ServeHTTP(&idWriter{ResponseWriter: w, rec: rec, action: r.Header.Get("X-Amz-Target")}, r)
+}
+
+// last returns the request id of the last answer to action
+// ("AmazonSQS.SendMessageBatch", ...).
+func (rec *idRecorder) last(action string) string {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return rec.ids[action]
+}
+
+type idWriter struct {
+	http.ResponseWriter
+	rec    *idRecorder
+	action string
+	noted  bool
+}
+
+func (w *idWriter) note() {
+	if !w.noted {
+		w.noted = true
+		w.rec.mu.Lock()
+		w.rec.ids[w.action] = w.Header().Get("X-Amzn-Requestid")
+		w.rec.mu.Unlock()
+	}
+}
+
+func (w *idWriter) WriteHeader(code int) { w.note(); w.ResponseWriter.WriteHeader(code) }
+
+func (w *idWriter) Write(b []byte) (int, error) { w.note(); return w.ResponseWriter.Write(b) }
+
+func (w *idWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (e backendEnv) queue(t testing.TB, name string, attrs backend.Attributes) backend.Queue {
 	t.Helper()

@@ -167,6 +167,9 @@ func TestTraceAcrossProducerAndConsumer(t *testing.T) {
 					for _, c := range creates {
 						if linksTo(rs, c.SpanContext) {
 							receivedLinks++
+							if id, ok := attr(rs, semconv.AWSRequestIDKey); be.requestIDs != nil && (!ok || id.AsString() == "") {
+								t.Errorf("a receive span with messages has no aws.request_id over the wire")
+							}
 						}
 					}
 				}
@@ -285,5 +288,14 @@ func checkAttrs(t *testing.T, s tracetest.SpanStub, be backendEnv, op, typ strin
 	}
 	if u, ok := attr(s, semconv.AWSSQSQueueURLKey); !ok || u.AsString() == "" {
 		t.Errorf("%s: no aws.sqs.queue.url", s.Name)
+	}
+	// Request ids: only calls answered over the wire have them. (A receive
+	// that the consumer's shutdown cancels got no answer: see the caller.)
+	id, ok := attr(s, semconv.AWSRequestIDKey)
+	switch {
+	case be.requestIDs == nil && ok:
+		t.Errorf("%s: aws.request_id = %q in process", s.Name, id.AsString())
+	case be.requestIDs != nil && (op == "send" || op == "delete") && (!ok || id.AsString() == ""):
+		t.Errorf("%s: no aws.request_id over the wire", s.Name)
 	}
 }

@@ -21,7 +21,10 @@ import (
 // describes. Send also writes the send span's context into the entries that
 // carry none. Receive asks for the attributes that carry trace contexts
 // (the propagator's fields and AWSTraceHeader) on top of those requested,
-// so its messages may carry them even when the caller did not ask.
+// so its messages may carry them even when the caller did not ask. Each
+// call asks q for its backend.CallInfo (backend.WithCallInfo), so that the
+// span gets aws.request_id when q reports one; a CallInfo the caller put in
+// ctx is filled as well.
 // Give the returned queue to the consumer and the producer in place of q.
 func (t *Telemetry) Queue(q backend.Queue) backend.Queue {
 	return &tracedQueue{q: q, t: t, d: t.dest(q.URL())}
@@ -52,8 +55,13 @@ func (tq *tracedQueue) start(ctx context.Context, op string, kind trace.SpanKind
 		trace.WithSpanKind(kind), trace.WithAttributes(attrs...), trace.WithLinks(links...))
 }
 
-// end ends span and records the call's duration; err is the call's error.
-func (tq *tracedQueue) end(ctx context.Context, span trace.Span, op string, began time.Time, err error) {
+// end ends span and records the call's duration; err is the call's error
+// and info what the backend told of the call: its request id, when it has
+// one, becomes aws.request_id, whether the call failed or not.
+func (tq *tracedQueue) end(ctx context.Context, span trace.Span, op string, began time.Time, err error, info *backend.CallInfo) {
+	if info.RequestID != "" {
+		span.SetAttributes(semconv.AWSRequestID(info.RequestID))
+	}
 	errType := ErrorType(err)
 	if err != nil {
 		span.RecordError(err)
@@ -105,6 +113,7 @@ func (tq *tracedQueue) Send(ctx context.Context, entries []backend.SendEntry) ([
 	}
 	began := time.Now()
 	ctx, span := tq.start(ctx, opSend, trace.SpanKindProducer, len(entries), links)
+	ctx, info := backend.WithCallInfo(ctx)
 	if c, ok := tq.t.carry(ctx); ok && slices.Contains(carriers, false) {
 		out := slices.Clone(entries)
 		for i := range out {
@@ -135,7 +144,7 @@ func (tq *tracedQueue) Send(ctx context.Context, entries []backend.SendEntry) ([
 	} else {
 		tq.t.inst.sent.AddSet(ctx, int64(len(entries)), tq.d.set(opSend, ErrorType(err)))
 	}
-	tq.end(ctx, span, opSend, began, err)
+	tq.end(ctx, span, opSend, began, err, info)
 	return res, err
 }
 
@@ -165,6 +174,7 @@ func (tq *tracedQueue) Receive(ctx context.Context, req backend.ReceiveRequest) 
 	began := time.Now()
 	ctx, span := tq.t.tracer.Start(ctx, opReceive+" "+tq.d.name,
 		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(tq.d.spanAttrs(opReceive)...))
+	ctx, info := backend.WithCallInfo(ctx)
 	msgs, err := tq.q.Receive(ctx, req)
 	if err == nil {
 		if len(msgs) == 1 {
@@ -188,7 +198,7 @@ func (tq *tracedQueue) Receive(ctx context.Context, req backend.ReceiveRequest) 
 		// failure of the queue.
 		recorded = nil
 	}
-	tq.end(ctx, span, opReceive, began, recorded)
+	tq.end(ctx, span, opReceive, began, recorded, info)
 	return msgs, err
 }
 
@@ -218,8 +228,9 @@ func (tq *tracedQueue) withNames(names, want []string) []string {
 func (tq *tracedQueue) Delete(ctx context.Context, entries []backend.DeleteEntry) ([]backend.EntryResult, error) {
 	began := time.Now()
 	ctx, span := tq.start(ctx, opDelete, trace.SpanKindClient, len(entries), nil)
+	ctx, info := backend.WithCallInfo(ctx)
 	res, err := tq.q.Delete(ctx, entries)
-	tq.settled(ctx, span, opDelete, began, res, err)
+	tq.settled(ctx, span, opDelete, began, res, err, info)
 	return res, err
 }
 
@@ -229,12 +240,13 @@ func (tq *tracedQueue) Delete(ctx context.Context, entries []backend.DeleteEntry
 func (tq *tracedQueue) ChangeVisibility(ctx context.Context, entries []backend.VisibilityEntry) ([]backend.EntryResult, error) {
 	began := time.Now()
 	ctx, span := tq.start(ctx, opVisibility, trace.SpanKindClient, len(entries), nil)
+	ctx, info := backend.WithCallInfo(ctx)
 	res, err := tq.q.ChangeVisibility(ctx, entries)
-	tq.settled(ctx, span, opVisibility, began, res, err)
+	tq.settled(ctx, span, opVisibility, began, res, err, info)
 	return res, err
 }
 
-func (tq *tracedQueue) settled(ctx context.Context, span trace.Span, op string, began time.Time, res []backend.EntryResult, err error) {
+func (tq *tracedQueue) settled(ctx context.Context, span trace.Span, op string, began time.Time, res []backend.EntryResult, err error, info *backend.CallInfo) {
 	if err == nil {
 		failures := make([]string, len(res))
 		for i, r := range res {
@@ -244,5 +256,5 @@ func (tq *tracedQueue) settled(ctx context.Context, span trace.Span, op string, 
 		}
 		tq.entryFailures(ctx, span, op, failures)
 	}
-	tq.end(ctx, span, op, began, err)
+	tq.end(ctx, span, op, began, err, info)
 }
