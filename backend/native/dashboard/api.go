@@ -15,6 +15,7 @@ import (
 // QueueRef names another queue.
 type QueueRef struct {
 	Name string `json:"name"`
+	Key  string `json:"key"`
 	ARN  string `json:"arn"`
 }
 
@@ -26,7 +27,10 @@ type DeadLetterJSON struct {
 
 // QueueJSON is one queue in GET /_postbox/api/queues.
 type QueueJSON struct {
-	Name     string `json:"name"`
+	Name string `json:"name"`
+	// Key is the {name} of the queue's API paths: its name for a queue of
+	// the engine's own account, ACCOUNT:NAME for another account's.
+	Key      string `json:"key"`
 	URL      string `json:"url"`
 	ARN      string `json:"arn"`
 	FIFO     bool   `json:"fifo"`
@@ -127,6 +131,19 @@ type ErrorJSON struct {
 
 func arnName(arn string) string { return arn[strings.LastIndexByte(arn, ':')+1:] }
 
+// keyOf returns the {name} path segment of the queue with that ARN.
+func (h *Handler) keyOf(arn string) string {
+	p := strings.Split(arn, ":")
+	if len(p) != 6 || p[4] == h.eng.AccountID() {
+		return arnName(arn)
+	}
+	return p[4] + ":" + p[5]
+}
+
+func (h *Handler) ref(arn string) QueueRef {
+	return QueueRef{Name: arnName(arn), Key: h.keyOf(arn), ARN: arn}
+}
+
 // snapshot returns every queue's figures at the clock's now, sampling them.
 func (h *Handler) snapshot() (time.Time, []native.QueueStats) {
 	now := h.clock.Now()
@@ -137,7 +154,7 @@ func (h *Handler) snapshot() (time.Time, []native.QueueStats) {
 
 func (h *Handler) queueJSON(now time.Time, s *native.QueueStats) QueueJSON {
 	q := QueueJSON{
-		Name: s.Name, URL: s.URL, ARN: s.ARN, FIFO: s.FIFO,
+		Name: s.Name, Key: h.keyOf(s.ARN), URL: s.URL, ARN: s.ARN, FIFO: s.FIFO,
 		Visible: s.Visible, InFlight: s.InFlight, Delayed: s.Delayed,
 		CreatedTimestamp: s.CreatedAt.UnixMilli(),
 		Sent:             s.Sent, Received: s.Received, Deleted: s.Deleted, DeadLettered: s.DeadLettered,
@@ -150,10 +167,10 @@ func (h *Handler) queueJSON(now time.Time, s *native.QueueStats) QueueJSON {
 		q.OldestSentTimestamp, q.OldestAgeSeconds = &ms, &age
 	}
 	if s.DeadLetterTargetARN != "" {
-		q.DeadLetter = &DeadLetterJSON{QueueRef{arnName(s.DeadLetterTargetARN), s.DeadLetterTargetARN}, s.MaxReceiveCount}
+		q.DeadLetter = &DeadLetterJSON{h.ref(s.DeadLetterTargetARN), s.MaxReceiveCount}
 	}
 	for _, a := range s.DeadLetterSourceARNs {
-		q.DeadLetterSources = append(q.DeadLetterSources, QueueRef{arnName(a), a})
+		q.DeadLetterSources = append(q.DeadLetterSources, h.ref(a))
 	}
 	return q
 }
@@ -218,14 +235,19 @@ func (h *Handler) queueDetail(r *http.Request, url string) (QueueResponseJSON, e
 	return QueueResponseJSON{Time: now.UnixMilli(), Queue: d}, nil
 }
 
-// queueURL resolves the {name} of the request's path, after authorizing
-// action on it.
+// queueURL resolves the {name} of the request's path (NAME, or
+// ACCOUNT:NAME for a queue of another account), after authorizing action
+// on it.
 func (h *Handler) queueURL(r *http.Request, action string) (string, error) {
-	name := r.PathValue("name")
-	if err := backend.ValidateQueueName(name); err != nil {
-		return "", backend.NewError(backend.CodeQueueDoesNotExist, "The specified queue %q does not exist.", name)
+	key := r.PathValue("name")
+	account, name, ok := strings.Cut(key, ":")
+	if !ok {
+		account, name = "", key
 	}
-	url, err := h.eng.QueueURL(r.Context(), name, "")
+	if err := backend.ValidateQueueName(name); err != nil {
+		return "", backend.NewError(backend.CodeQueueDoesNotExist, "The specified queue %q does not exist.", key)
+	}
+	url, err := h.eng.QueueURL(r.Context(), name, account)
 	if err != nil {
 		return "", err
 	}

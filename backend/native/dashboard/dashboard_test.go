@@ -126,7 +126,7 @@ func TestQueuesJSONShape(t *testing.T) {
 	}
 	q0 := raw["queues"].([]any)[0].(map[string]any)
 	want := []string{"arn", "createdTimestamp", "deadLetter", "deadLetterSources", "deadLettered", "delayed", "deleted", "fifo",
-		"inflight", "name", "oldestAgeSeconds", "oldestSentTimestamp", "rates", "received", "sent", "url", "visible"}
+		"inflight", "key", "name", "oldestAgeSeconds", "oldestSentTimestamp", "rates", "received", "sent", "url", "visible"}
 	if got := keys(q0); !reflect.DeepEqual(got, want) {
 		t.Fatalf("queue keys\n got %v\nwant %v", got, want)
 	}
@@ -142,7 +142,7 @@ func TestQueuesJSONShape(t *testing.T) {
 		t.Fatalf("work: %+v", w)
 	}
 	if d.Name != "work-dlq" || d.OldestAgeSeconds != nil || d.OldestSentTimestamp != nil || d.DeadLetter != nil ||
-		!reflect.DeepEqual(d.DeadLetterSources, []QueueRef{{"work", w.ARN}}) {
+		!reflect.DeepEqual(d.DeadLetterSources, []QueueRef{{"work", "work", w.ARN}}) || w.DeadLetter.Key != "work-dlq" {
 		t.Fatalf("dlq: %+v", d)
 	}
 
@@ -151,6 +151,47 @@ func TestQueuesJSONShape(t *testing.T) {
 	if one.Queue.Name != "work" || one.Queue.Attributes["VisibilityTimeout"] != "30" || one.Queue.Tags == nil ||
 		len(one.Queue.History) == 0 || one.Queue.MoveTasks == nil {
 		t.Fatalf("queue detail: %+v", one)
+	}
+}
+
+// A queue of another account (postbox serve with several credentials) is
+// addressed as ACCOUNT:NAME.
+func TestOtherAccountQueue(t *testing.T) {
+	f := newFixture(t, Config{})
+	ctx := native.WithAccount(context.Background(), "111122223333")
+	u, err := f.eng.CreateQueue(ctx, "jobs", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.queue("jobs", nil) // the engine's own account has one of that name too
+	q, _ := f.eng.Queue(u)
+	f.send(q, "theirs")
+	var qs QueuesJSON
+	f.get("/_postbox/api/queues", &qs)
+	var keys []string
+	for _, q := range qs.Queues {
+		keys = append(keys, q.Key)
+	}
+	slices.Sort(keys)
+	if !reflect.DeepEqual(keys, []string{"111122223333:jobs", "jobs"}) {
+		t.Fatalf("keys %v", keys)
+	}
+	var page MessagesJSON
+	f.get("/_postbox/api/queues/111122223333:jobs/messages", &page)
+	if len(page.Messages) != 1 || page.Messages[0].Body != "theirs" {
+		t.Fatalf("their messages: %+v", page)
+	}
+	f.get("/_postbox/api/queues/jobs/messages", &page)
+	if len(page.Messages) != 0 {
+		t.Fatalf("our messages: %+v", page)
+	}
+	var one QueueResponseJSON
+	f.get("/_postbox/api/queues/111122223333:jobs", &one)
+	if one.Queue.URL != u || one.Queue.Key != "111122223333:jobs" {
+		t.Fatalf("their queue: %+v", one.Queue.QueueJSON)
+	}
+	if code, _ := f.do("GET", "/_postbox/api/queues/999:jobs", ""); code != 400 {
+		t.Fatalf("bad account: %d", code)
 	}
 }
 

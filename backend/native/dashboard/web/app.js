@@ -40,7 +40,9 @@ function fmtAge(s) {
   return Math.floor(s / 86400) + 'd ' + Math.floor((s % 86400) / 3600) + 'h';
 }
 function fmtTime(ms) { return ms ? new Date(ms).toISOString().replace('T', ' ').replace('Z', '') : '–'; }
-function queueLink(name) { return el('a', { href: '#/queues/' + encodeURIComponent(name) }, name); }
+// queueLink links to a queue's page; q has the queue's name and key (the
+// name, or ACCOUNT:NAME for a queue of another account).
+function queueLink(q) { return el('a', { href: '#/queues/' + encodeURIComponent(q.key) }, q.key); }
 
 // ---- notices ----
 
@@ -111,15 +113,15 @@ function legend(keys, labels) {
 
 // Client-side history for the overview's sparklines (the queue page uses
 // the server's history, which survives a reload).
-const sparks = new Map(); // queue name -> [{t, send, receive, delete}]
+const sparks = new Map(); // queue key -> [{t, send, receive, delete}]
 function remember(data) {
   const names = new Set();
   for (const q of data.queues) {
-    names.add(q.name);
-    const s = sparks.get(q.name) || [];
+    names.add(q.key);
+    const s = sparks.get(q.key) || [];
     s.push({ t: data.time, send: q.rates.send, receive: q.rates.receive, delete: q.rates.delete });
     while (s.length > 60) s.shift();
-    sparks.set(q.name, s);
+    sparks.set(q.key, s);
   }
   for (const n of [...sparks.keys()]) if (!names.has(n)) sparks.delete(n);
 }
@@ -193,7 +195,7 @@ function listView(app) {
       }
       // Rows are updated in place (a link being clicked stays the same
       // element); they are rebuilt only when the set of queues changes.
-      const names = data.queues.map((q) => q.name + (q.fifo ? '/f' : '')).join('\n');
+      const names = data.queues.map((q) => q.key + (q.fifo ? '/f' : '')).join('\n');
       if (names !== order) {
         order = names;
         rows.clear();
@@ -202,15 +204,15 @@ function listView(app) {
           for (const k of ['visible', 'inflight', 'delayed', 'oldest', 'send', 'receive', 'delete']) c[k] = el('td', { class: 'num ' + k });
           c.spark = svg('svg', { class: 'spark' });
           c.wiring = el('td', { class: 'wiring-cell' });
-          const tr = el('tr', { 'data-queue': q.name },
-            el('td', {}, queueLink(q.name), q.fifo ? el('span', { class: 'badge' }, 'FIFO') : null),
+          const tr = el('tr', { 'data-queue': q.key },
+            el('td', {}, queueLink(q), q.fifo ? el('span', { class: 'badge' }, 'FIFO') : null),
             c.visible, c.inflight, c.delayed, c.oldest, c.send, c.receive, c.delete, el('td', {}, c.spark), c.wiring);
-          rows.set(q.name, c);
+          rows.set(q.key, c);
           return tr;
         }));
       }
       for (const q of data.queues) {
-        const c = rows.get(q.name);
+        const c = rows.get(q.key);
         c.visible.textContent = fmtInt(q.visible);
         c.inflight.textContent = fmtInt(q.inflight);
         c.delayed.textContent = fmtInt(q.delayed);
@@ -218,7 +220,7 @@ function listView(app) {
         c.send.textContent = fmtRate(q.rates.send);
         c.receive.textContent = fmtRate(q.rates.receive);
         c.delete.textContent = fmtRate(q.rates.delete);
-        lineChart(c.spark, sparks.get(q.name) || [], ['send', 'receive', 'delete'], { width: 140, height: 28 });
+        lineChart(c.spark, sparks.get(q.key) || [], ['send', 'receive', 'delete'], { width: 140, height: 28 });
         c.wiring.replaceChildren(wiring(q, true));
       }
     },
@@ -229,10 +231,10 @@ function listView(app) {
 function wiring(q, compact) {
   const parts = [];
   if (q.deadLetter) {
-    parts.push(el('div', {}, '→ ', queueLink(q.deadLetter.name), ` after ${q.deadLetter.maxReceiveCount} receive${q.deadLetter.maxReceiveCount === 1 ? '' : 's'}`));
+    parts.push(el('div', {}, '→ ', queueLink(q.deadLetter), ` after ${q.deadLetter.maxReceiveCount} receive${q.deadLetter.maxReceiveCount === 1 ? '' : 's'}`));
   }
   if (q.deadLetterSources.length) {
-    parts.push(el('div', {}, '← ', q.deadLetterSources.map((s, i) => [i ? ', ' : '', queueLink(s.name)])));
+    parts.push(el('div', {}, '← ', q.deadLetterSources.map((s, i) => [i ? ', ' : '', queueLink(s)])));
   }
   if (!parts.length) return compact ? el('span', { class: 'muted' }, '–') : el('p', { class: 'muted' }, 'No dead-letter wiring.');
   return el('div', { class: 'wiring' }, parts);
