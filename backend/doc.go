@@ -64,6 +64,13 @@
 // BatchEntryIdsNotDistinct, BatchRequestTooLong), as SQS gives them, and
 // changes nothing.
 //
+// # Call information
+//
+// A caller may learn what a backend knows about one call, such as the
+// service's request id, with [WithCallInfo]; backends record it with
+// [SetRequestID]. It is optional: the AWS adapter records request ids, the
+// native engine in process has none.
+//
 // # URL schemes
 //
 // A queue URL picks the backend, so that moving between AWS and a local
