@@ -72,8 +72,26 @@ func isAccountID(s string) bool {
 type principal struct {
 	accessKeyID string
 	account     string
-	context     map[string]string // policy condition keys
 	srv         *Server
+	r           *http.Request
+	now         time.Time
+}
+
+// conditionKeys returns the policy condition keys of the request; they
+// are needed only for requests on other accounts' queues.
+func (p *principal) conditionKeys() map[string]string {
+	m := map[string]string{
+		"aws:principalaccount": p.account,
+		"aws:principalarn":     "arn:aws:iam::" + p.account + ":root",
+		"aws:principaltype":    "Account",
+		"aws:securetransport":  fmt.Sprint(p.r.TLS != nil),
+		"aws:currenttime":      p.now.UTC().Format(time.RFC3339),
+		"aws:useragent":        p.r.UserAgent(),
+	}
+	if ap, err := netip.ParseAddrPort(p.r.RemoteAddr); err == nil {
+		m["aws:sourceip"] = ap.Addr().Unmap().String()
+	}
+	return m
 }
 
 // hashingBody hashes a request body as it is read.
@@ -120,19 +138,7 @@ func (s *Server) authenticate(r *http.Request, c *call, now time.Time) error {
 	if err := sig.checkTime(now); err != nil {
 		return err
 	}
-	p := &principal{accessKeyID: cred.AccessKeyID, account: cred.AccountID, srv: s}
-	p.context = map[string]string{
-		"aws:principalaccount": cred.AccountID,
-		"aws:principalarn":     "arn:aws:iam::" + cred.AccountID + ":root",
-		"aws:principaltype":    "Account",
-		"aws:securetransport":  fmt.Sprint(r.TLS != nil),
-		"aws:currenttime":      now.UTC().Format(time.RFC3339),
-		"aws:useragent":        r.UserAgent(),
-	}
-	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-		p.context["aws:sourceip"] = ap.Addr().Unmap().String()
-	}
-	c.principal = p
+	c.principal = &principal{accessKeyID: cred.AccessKeyID, account: cred.AccountID, srv: s, r: r, now: now}
 	c.ctx = native.WithAccount(c.ctx, cred.AccountID)
 	body := &hashingBody{rc: r.Body, h: sha256.New()}
 	if r.Body == nil {
@@ -146,9 +152,39 @@ func (s *Server) authenticate(r *http.Request, c *call, now time.Time) error {
 		if _, err := io.Copy(io.Discard, io.LimitReader(body, limit+1)); err != nil {
 			return backend.NewError(codeSerializationException, "Could not read the request body: %v", err)
 		}
-		return sig.verify(r, q, cred.SecretAccessKey, hex.EncodeToString(body.h.Sum(nil)))
+		return sig.verify(r, q, s.signingKey(cred, sig), hex.EncodeToString(body.h.Sum(nil)))
 	}
 	return nil
+}
+
+// maxSigningKeys bounds the cache of derived signing keys.
+const maxSigningKeys = 1024
+
+// signingKey returns the signing key of the credential for the scope of
+// sig, derived once per key, day and region. Only keys of requests that
+// verified are kept, so strangers cannot grow the cache.
+func (s *Server) signingKey(cred Credential, sig *sigv4Request) *signingKeyEntry {
+	id := cred.AccessKeyID + "/" + sig.scopeDate + "/" + sig.region + "/" + sig.service
+	if k, ok := s.sigKeys.Load(id); ok {
+		return k.(*signingKeyEntry)
+	}
+	return &signingKeyEntry{
+		key: signingKey(cred.SecretAccessKey, sig.scopeDate, sig.region, sig.service),
+		keep: func(e *signingKeyEntry) {
+			if s.nSigKeys.Add(1) > maxSigningKeys {
+				s.sigKeys.Clear()
+				s.nSigKeys.Store(1)
+			}
+			s.sigKeys.Store(id, &signingKeyEntry{key: e.key}) // cached entries keep nothing more
+		},
+	}
+}
+
+// signingKeyEntry is a derived signing key; keep, when not nil, caches it
+// (called once the key has verified a request).
+type signingKeyEntry struct {
+	key  []byte
+	keep func(*signingKeyEntry)
 }
 
 // checkSignature runs c.verify once: before an action runs, after its
@@ -247,7 +283,7 @@ func (c *call) authorize(u string) error {
 	if err != nil {
 		return denied() // a stored policy that no longer parses grants nothing
 	}
-	d := pol.Evaluate(policy.Request{Account: p.account, Action: iamAction(c.action), Resource: attrs["QueueArn"], Context: p.context})
+	d := pol.Evaluate(policy.Request{Account: p.account, Action: iamAction(c.action), Resource: attrs["QueueArn"], Context: p.conditionKeys()})
 	if d != policy.Allowed {
 		return denied()
 	}

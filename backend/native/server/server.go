@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -88,8 +89,10 @@ type Server struct {
 	polls  *pollLimiter
 	bodies bodyBudget
 
-	creds map[string]Credential // by access key id; nil: anonymous
-	clock clockwork.Clock
+	creds    map[string]Credential // by access key id; nil: anonymous
+	clock    clockwork.Clock
+	sigKeys  sync.Map // signing keys by "key/date/region/service": *signingKeyEntry
+	nSigKeys atomic.Int64
 
 	bufs sync.Pool // *bytes.Buffer
 }

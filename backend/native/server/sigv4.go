@@ -439,11 +439,18 @@ func (s *sigv4Request) matches(r *http.Request, q url.Values, key []byte, payloa
 }
 
 // verify checks the signature of r, whose body hashed to bodyHash (hex
-// SHA-256), with secret. Header authentication must sign the payload (or
+// SHA-256), with the signing key k of the secret. Header authentication must sign the payload (or
 // send its hash in X-Amz-Content-Sha256, which must then match the body);
 // a presigned URL may sign UNSIGNED-PAYLOAD instead.
-func (s *sigv4Request) verify(r *http.Request, q url.Values, secret, bodyHash string) error {
-	key := signingKey(secret, s.scopeDate, s.region, s.service)
+func (s *sigv4Request) verify(r *http.Request, q url.Values, k *signingKeyEntry, bodyHash string) error {
+	err := s.verifyKey(r, q, k.key, bodyHash)
+	if err == nil && k.keep != nil {
+		k.keep(k)
+	}
+	return err
+}
+
+func (s *sigv4Request) verifyKey(r *http.Request, q url.Values, key []byte, bodyHash string) error {
 	switch {
 	case s.payloadHash == unsignedPayload:
 		if !s.presigned {
