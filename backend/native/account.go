@@ -1,6 +1,11 @@
 package native
 
-import "context"
+import (
+	"context"
+
+	"github.com/postbox-go/postbox/backend"
+	"github.com/postbox-go/postbox/backend/native/policy"
+)
 
 // accountKey is the context key of WithAccount.
 type accountKey struct{}
@@ -34,4 +39,15 @@ func (e *Engine) account(ctx context.Context) string {
 		}
 	}
 	return e.cfg.AccountID
+}
+
+// checkPolicy validates a Policy attribute being set: package policy's
+// language subset and SQS's limits (8,192 bytes, 20 statements, 50
+// principals, 10 conditions); InvalidAttributeValue otherwise.
+func checkPolicy(attrs backend.Attributes) error {
+	v, ok := attrs[attrPolicy]
+	if !ok {
+		return nil
+	}
+	return policy.Validate(v)
 }

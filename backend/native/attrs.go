@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/postbox-go/postbox/backend"
-	"github.com/postbox-go/postbox/backend/native/policy"
 )
 
 // Queue attribute names.
@@ -183,10 +182,11 @@ func applyAttrs(c queueConfig, attrs backend.Attributes, creating bool) (queueCo
 		case attrKmsMasterKeyID:
 			c.kmsKey = v
 		case attrPolicy:
-			// The policy language subset and SQS's limits (8,192 bytes,
-			// 20 statements, 50 principals, 10 conditions).
-			if perr := policy.Validate(v); perr != nil {
-				err = perr.(*backend.Error)
+			// CreateQueue and SetAttributes also check the policy language
+			// and SQS's limits (checkPolicy); recovery accepts what an
+			// older version stored.
+			if v != "" && !json.Valid([]byte(v)) {
+				err = invalidValue(name, v, "the policy is not valid JSON")
 			}
 			c.policy = v
 		case attrRedrivePolicy:

@@ -329,6 +329,9 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Att
 	if err != nil {
 		return "", err
 	}
+	if err := checkPolicy(attrs); err != nil {
+		return "", err
+	}
 	if err := backend.ValidateTags(tags); err != nil {
 		return "", err
 	}
@@ -617,6 +620,9 @@ func (e *Engine) SetAttributes(ctx context.Context, rawURL string, attrs backend
 	cfg, aerr := applyAttrs(cur, attrs, false)
 	if aerr != nil {
 		return aerr
+	}
+	if err := checkPolicy(attrs); err != nil {
+		return err
 	}
 	var dlq *queue
 	if _, ok := attrs[attrRedrivePolicy]; ok && cfg.redrive != nil {
