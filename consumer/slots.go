@@ -14,6 +14,11 @@ type slots struct {
 	mu      sync.Mutex
 	free    int
 	waiting int // pollers waiting in acquire: no kick is sent when none is
+	// want and hungry are the condition the waiting pollers wait for (all
+	// pollers of a queue pass the same): a release kicks a poller only
+	// when it would go, not for every slot freed.
+	want   int
+	hungry func() bool
 	// kick wakes one waiting poller when slots are freed; a poller that
 	// takes slots and leaves some free passes the kick on.
 	kick chan struct{}
@@ -23,7 +28,7 @@ func newSlots(n int) *slots { return &slots{free: n, kick: make(chan struct{}, 1
 
 // acquire waits until max slots are free, or at least one is and hungry
 // reports true, and takes up to max of them. It returns 0 when ctx ends
-// first. hungry is checked whenever slots are freed.
+// first. hungry is checked whenever slots are freed, and on nudge.
 func (s *slots) acquire(ctx context.Context, max int, hungry func() bool) int {
 	waited := false
 	for {
@@ -34,7 +39,7 @@ func (s *slots) acquire(ctx context.Context, max int, hungry func() bool) int {
 		if s.free >= max || (s.free > 0 && hungry()) {
 			n := min(s.free, max)
 			s.free -= n
-			pass := s.free > 0 && s.waiting > 0
+			pass := s.waiting > 0 && s.readyLocked()
 			s.mu.Unlock()
 			if pass {
 				s.wake()
@@ -42,6 +47,7 @@ func (s *slots) acquire(ctx context.Context, max int, hungry func() bool) int {
 			return n
 		}
 		s.waiting++
+		s.want, s.hungry = max, hungry
 		waited = true
 		s.mu.Unlock()
 		select {
@@ -60,9 +66,9 @@ func (s *slots) acquire(ctx context.Context, max int, hungry func() bool) int {
 // workers are running out of work (hungry may now report true).
 func (s *slots) nudge() {
 	s.mu.Lock()
-	w := s.waiting
+	w := s.waiting > 0 && s.readyLocked()
 	s.mu.Unlock()
-	if w > 0 {
+	if w {
 		s.wake()
 	}
 }
@@ -81,9 +87,14 @@ func (s *slots) release(n int) {
 	}
 	s.mu.Lock()
 	s.free += n
-	w := s.waiting
+	poke := s.waiting > 0 && s.readyLocked()
 	s.mu.Unlock()
-	if w > 0 {
+	if poke {
 		s.wake()
 	}
+}
+
+// readyLocked reports whether a waiting poller would take slots now.
+func (s *slots) readyLocked() bool {
+	return s.free >= s.want || (s.free > 0 && s.hungry != nil && s.hungry())
 }
