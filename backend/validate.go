@@ -16,6 +16,19 @@ func IsFIFOName(name string) bool {
 	return strings.HasSuffix(name, ".fifo")
 }
 
+// IsAccountID reports whether s is an AWS account id: exactly 12 digits.
+func IsAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // ValidateQueueName checks a queue name: 1-80 characters of A-Z, a-z, 0-9,
 // '-' and '_', optionally ending in ".fifo" (which counts toward the 80).
 // A bad name is InvalidParameterValue.

@@ -34,7 +34,7 @@ func AccountFromContext(ctx context.Context) (string, bool) {
 // account returns the account a call with ctx acts in.
 func (e *Engine) account(ctx context.Context) string {
 	if ctx != nil {
-		if id, ok := AccountFromContext(ctx); ok && isAccountID(id) {
+		if id, ok := AccountFromContext(ctx); ok && backend.IsAccountID(id) {
 			return id
 		}
 	}

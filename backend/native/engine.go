@@ -108,7 +108,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.AccountID == "" {
 		cfg.AccountID = DefaultAccountID
 	}
-	if !isAccountID(cfg.AccountID) {
+	if !backend.IsAccountID(cfg.AccountID) {
 		return nil, errors.New("native: AccountID must be 12 digits")
 	}
 	if cfg.Region == "" {
@@ -164,18 +164,6 @@ func (e *Engine) compactor() {
 			}
 		}
 	}
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // Close ends every parked receive and makes further calls fail with
@@ -238,7 +226,7 @@ func (e *Engine) parseQueueURL(raw string) (account, name string, err *backend.E
 		return e.cfg.AccountID, u.Host + strings.TrimSuffix(u.Path, "/"), nil
 	}
 	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
-	if len(parts) != 2 || !isAccountID(parts[0]) || parts[1] == "" {
+	if len(parts) != 2 || !backend.IsAccountID(parts[0]) || parts[1] == "" {
 		return "", "", bad()
 	}
 	return parts[0], parts[1], nil
@@ -776,7 +764,7 @@ func (e *Engine) AddPermission(ctx context.Context, req backend.PermissionReques
 			"Value %s for parameter Label is invalid. Reason: Must be at most 80 characters of alphanumerics, hyphens and underscores.", req.Label)
 	}
 	for _, id := range req.AccountIDs {
-		if !isAccountID(id) {
+		if !backend.IsAccountID(id) {
 			return backend.NewError(backend.CodeInvalidParameterValue, "Value %s for parameter AWSAccountIds is invalid. Reason: not a 12-digit account id.", id)
 		}
 	}

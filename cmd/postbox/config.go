@@ -77,7 +77,7 @@ func parseConfig(path string, b []byte) (*fileConfig, error) {
 			return nil, fmt.Errorf("%s: credentials[%d]: accessKeyId must be non-empty, without '/', ',', '=' or spaces", path, i)
 		case c.SecretAccessKey == "":
 			return nil, fmt.Errorf("%s: credentials[%d] (%s): secretAccessKey is empty", path, i, c.AccessKeyID)
-		case c.AccountID != "" && !isAccountID(c.AccountID):
+		case c.AccountID != "" && !backend.IsAccountID(c.AccountID):
 			return nil, fmt.Errorf("%s: credentials[%d] (%s): accountId must be 12 digits", path, i, c.AccessKeyID)
 		case keys[c.AccessKeyID]:
 			return nil, fmt.Errorf("%s: credentials: access key %s is given twice", path, c.AccessKeyID)
@@ -194,18 +194,6 @@ func (cfg *fileConfig) apply(ctx context.Context, svc backend.Service, log *slog
 	return nil
 }
 
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 func isARN(s string) bool {
 	return len(s) > 12 && s[:12] == "arn:aws:sqs:"
 }
@@ -246,7 +234,7 @@ func serveCredentials(cfg *fileConfig, credFile string, getenv func(string) stri
 	}
 	if id != "" {
 		acct := getenv(envAccountID)
-		if acct != "" && !isAccountID(acct) {
+		if acct != "" && !backend.IsAccountID(acct) {
 			return nil, fmt.Errorf("%s must be 12 digits, got %q", envAccountID, acct)
 		}
 		all = append(all, credentialConfig{AccessKeyID: id, SecretAccessKey: secret, AccountID: acct})

@@ -29,6 +29,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 	"go.uber.org/goleak"
+
+	"github.com/postbox-go/postbox/backend"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -572,7 +574,7 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("accepted credentials fail: %v", err)
 		}
 		for _, c := range creds {
-			if c.AccessKeyID == "" || c.SecretAccessKey == "" || !isAccountID(c.AccountID) {
+			if c.AccessKeyID == "" || c.SecretAccessKey == "" || !backend.IsAccountID(c.AccountID) {
 				t.Fatalf("bad credential accepted: %+v", c)
 			}
 		}

@@ -316,23 +316,11 @@ func parsePrincipal(v json.RawMessage, where string) (aws []string, other int, e
 }
 
 func validAWSPrincipal(p string) bool {
-	if p == "*" || isAccountID(p) {
+	if p == "*" || backend.IsAccountID(p) {
 		return true
 	}
 	parts := strings.SplitN(p, ":", 6)
-	return len(parts) == 6 && parts[0] == "arn" && parts[2] == "iam" && isAccountID(parts[4]) && parts[5] != ""
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return len(parts) == 6 && parts[0] == "arn" && parts[2] == "iam" && backend.IsAccountID(parts[4]) && parts[5] != ""
 }
 
 // parseConditions decodes {"Operator": {"key": value-or-values}}.

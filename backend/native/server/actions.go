@@ -296,7 +296,7 @@ func (s *Server) getQueueURL(c *call, in *getQueueURLInput) (*queueURLOutput, er
 	if in.QueueName == nil {
 		return nil, errMissing("QueueName")
 	}
-	if owner := in.QueueOwnerAWSAccountID; c.principal != nil && isAccountID(owner) && owner != c.principal.account {
+	if owner := in.QueueOwnerAWSAccountID; c.principal != nil && backend.IsAccountID(owner) && owner != c.principal.account {
 		if err := c.authorize(c.base + "/" + owner + "/" + url.PathEscape(*in.QueueName)); err != nil {
 			return nil, err
 		}

@@ -45,7 +45,7 @@ func checkCredentials(creds []Credential) (map[string]Credential, error) {
 			return nil, fmt.Errorf("server: Credentials[%d]: AccessKeyID must be non-empty without '/', ',', '=' or spaces", i)
 		case c.SecretAccessKey == "":
 			return nil, fmt.Errorf("server: Credentials[%d] (%s): SecretAccessKey is empty", i, c.AccessKeyID)
-		case !isAccountID(c.AccountID):
+		case !backend.IsAccountID(c.AccountID):
 			return nil, fmt.Errorf("server: Credentials[%d] (%s): AccountID must be 12 digits, got %q", i, c.AccessKeyID, c.AccountID)
 		}
 		if _, dup := m[c.AccessKeyID]; dup {
@@ -54,18 +54,6 @@ func checkCredentials(creds []Credential) (map[string]Credential, error) {
 		m[c.AccessKeyID] = c
 	}
 	return m, nil
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // principal is the authenticated caller of a request.
@@ -243,7 +231,7 @@ func queueAccount(u string) (string, bool) {
 		return "", false
 	}
 	parts := strings.Split(strings.Trim(pu.Path, "/"), "/")
-	if len(parts) != 2 || !isAccountID(parts[0]) || parts[1] == "" {
+	if len(parts) != 2 || !backend.IsAccountID(parts[0]) || parts[1] == "" {
 		return "", false
 	}
 	return parts[0], true
