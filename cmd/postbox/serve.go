@@ -30,6 +30,8 @@ type serveOptions struct {
 	logLevel        string
 	logFormat       string
 	maxRequestBytes int64
+	maxLongPolls    int
+	maxPollsPerConn int
 	shutdownTimeout time.Duration
 	dataDir         string
 	sync            string
@@ -116,6 +118,8 @@ HTTPS. See docs/security.md.`,
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug (one line per request), info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.Int64Var(&o.maxRequestBytes, "max-request-bytes", server.DefaultMaxRequestBytes, "largest request body accepted")
+	f.IntVar(&o.maxLongPolls, "max-long-polls", server.DefaultMaxLongPolls, "long polls that may wait at once; past it ReceiveMessage gets RequestThrottled")
+	f.IntVar(&o.maxPollsPerConn, "max-long-polls-per-conn", server.DefaultMaxLongPollsPerConn, "long polls that may wait at once on one connection (HTTP/2)")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown waits for requests in flight")
 	f.StringVar(&o.dataDir, "data-dir", "", "keep queues and messages durably in this directory (default: in memory)")
 	f.StringVar(&o.sync, "sync", "always", "with --data-dir: always (fsync before acknowledging) or interval (fsync every --sync-interval)")
@@ -254,7 +258,7 @@ func runServe(ctx context.Context, o serveOptions, logOut io.Writer, ready func(
 			return fmt.Errorf("%s: %w", o.configFile, err)
 		}
 	}
-	srv, err := server.New(server.Config{Service: eng, Host: o.host, MaxRequestBytes: o.maxRequestBytes, Logger: log, Credentials: creds})
+	srv, err := server.New(server.Config{Service: eng, Host: o.host, MaxRequestBytes: o.maxRequestBytes, MaxLongPolls: o.maxLongPolls, MaxLongPollsPerConn: o.maxPollsPerConn, Logger: log, Credentials: creds})
 	if err != nil {
 		return err
 	}

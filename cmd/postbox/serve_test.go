@@ -609,3 +609,39 @@ func TestServeDashboardWithCredentials(t *testing.T) {
 	}
 	http.DefaultClient.CloseIdleConnections()
 }
+
+// --max-long-polls bounds the long polls that wait at once: one past it is
+// RequestThrottled, and the parked one is answered at shutdown.
+func TestServeMaxLongPolls(t *testing.T) {
+	o := defaultOptions()
+	o.maxLongPolls = 1
+	client, s, stop, _ := startServe(t, o)
+	ctx := t.Context()
+	cq, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("polls")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parked := make(chan error, 1)
+	go func() {
+		_, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: cq.QueueUrl, WaitTimeSeconds: 20})
+		parked <- err
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.waiting() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the long poll never parked")
+		}
+		runtime.Gosched()
+	}
+	_, err = client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: cq.QueueUrl, WaitTimeSeconds: 20})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "RequestThrottled" {
+		t.Fatalf("second long poll: %v, want RequestThrottled", err)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-parked; err != nil {
+		t.Fatalf("parked poll at shutdown: %v", err)
+	}
+}

@@ -84,4 +84,10 @@
 // and the service framework's __type (UnrecognizedClientException,
 // InvalidSignatureException, IncompleteSignatureException,
 // MissingAuthenticationTokenException, AccessDeniedException).
+//
+// Past a limit: a ReceiveMessage that would wait while Config.MaxLongPolls
+// (or Config.MaxLongPollsPerConn on one connection) polls already wait, or
+// a body over 64 KiB while Config.MaxBodyBytesInFlight bytes of bodies are
+// being read, gets 403 RequestThrottled, which SDKs retry as throttling.
+// Serve with HTTPLimits for the header, read, write and idle timeouts.
 package server
