@@ -923,6 +923,19 @@ func (h *Queue) get() (*queue, error) {
 // URL returns the queue's URL as given to Engine.Queue.
 func (h *Queue) URL() string { return h.rawURL }
 
+// DefaultWaitTimeSeconds returns the queue's ReceiveMessageWaitTimeSeconds:
+// how long a receive that names no wait time waits. The server uses it to
+// tell short polls from long polls before it counts them.
+func (h *Queue) DefaultWaitTimeSeconds() (int, error) {
+	q, err := h.get()
+	if err != nil {
+		return 0, err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.cfg.waitTime, nil
+}
+
 // Send implements backend.Queue.
 func (h *Queue) Send(ctx context.Context, entries []backend.SendEntry) ([]backend.SendResult, error) {
 	if err := ctx.Err(); err != nil {

@@ -611,7 +611,8 @@ func TestServeDashboardWithCredentials(t *testing.T) {
 }
 
 // --max-long-polls bounds the long polls that wait at once: one past it is
-// RequestThrottled, and the parked one is answered at shutdown.
+// RequestThrottled, a short poll still goes through, and the parked one is
+// answered at shutdown.
 func TestServeMaxLongPolls(t *testing.T) {
 	o := defaultOptions()
 	o.maxLongPolls = 1
@@ -637,6 +638,11 @@ func TestServeMaxLongPolls(t *testing.T) {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "RequestThrottled" {
 		t.Fatalf("second long poll: %v, want RequestThrottled", err)
+	}
+	// A receive that names no wait time, on a queue whose default wait is
+	// 0, is a short poll: the bound does not refuse it.
+	if _, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: cq.QueueUrl}); err != nil {
+		t.Fatalf("short poll past the bound: %v", err)
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)

@@ -158,6 +158,17 @@ func (s *Server) receive(c *call, q backend.Queue, req backend.ReceiveRequest) (
 		req.WaitTimeSeconds = new(0)
 		return q.Receive(c.ctx, req)
 	}
+	if req.WaitTimeSeconds == nil {
+		// A receive that names no wait time waits the queue's default:
+		// when the backend says it is 0, this is a short poll, which the
+		// long-poll bound must not refuse (aws-sdk-go-v2 never sends a
+		// WaitTimeSeconds of 0).
+		if d, ok := q.(interface{ DefaultWaitTimeSeconds() (int, error) }); ok {
+			if w, err := d.DefaultWaitTimeSeconds(); err == nil {
+				req.WaitTimeSeconds = &w
+			}
+		}
+	}
 	if req.WaitTimeSeconds != nil && *req.WaitTimeSeconds == 0 {
 		return q.Receive(c.ctx, req)
 	}
