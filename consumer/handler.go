@@ -7,7 +7,9 @@ import "context"
 // visible again after a backoff, unless the error is Permanent. The context
 // is cancelled when the message's lease is lost (see ErrLeaseLost) or when a
 // shutdown's deadline passes (see ErrServerShutdown); context.Cause tells
-// which.
+// which. It carries the values of the context given to Server.Run, and ends
+// (context.Canceled) when HandleMessage returns, so that work the handler
+// started and left running sees it end.
 //
 // Handlers run concurrently, up to the configured concurrency, and must be
 // safe for that. A panic in a handler is recovered and treated as an error
