@@ -611,6 +611,7 @@ const flushRetries = 4
 var flushBackoff = ExponentialBackoff(100*time.Millisecond, 2*time.Second)
 
 func (s *sub) flushDeletes(ctx context.Context, batch []*job) {
+	ctx = withPurpose(ctx, PurposeAck)
 	buf, _ := s.deletes.Get().(*[backend.MaxBatchEntries]backend.DeleteEntry)
 	if buf == nil {
 		buf = new([backend.MaxBatchEntries]backend.DeleteEntry)
@@ -637,6 +638,7 @@ func (s *sub) flushDeletes(ctx context.Context, batch []*job) {
 }
 
 func (s *sub) flushVisibility(ctx context.Context, batch []visChange) {
+	ctx = withPurpose(ctx, PurposeRelease)
 	entries := make([]backend.VisibilityEntry, len(batch))
 	for i, c := range batch {
 		entries[i] = backend.VisibilityEntry{ID: entryIDs[i], ReceiptHandle: c.j.msg.ReceiptHandle, VisibilityTimeout: c.secs}
@@ -776,7 +778,7 @@ func (s *sub) beat() {
 		for i, c := range batch {
 			entries[i] = backend.VisibilityEntry{ID: entryIDs[i], ReceiptHandle: c.j.msg.ReceiptHandle, VisibilityTimeout: c.secs}
 		}
-		res, err := s.q.ChangeVisibility(s.ioCtx, entries)
+		res, err := s.q.ChangeVisibility(withPurpose(s.ioCtx, PurposeHeartbeat), entries)
 		if err != nil {
 			// Tried again at the next beat.
 			s.report(OpHeartbeat, "", err)

@@ -34,6 +34,10 @@
 // writes its own context into the others; a receive span links to the
 // producer context of each message received; a process span links to its
 // message's producer context, or has it as its parent (Config.ParentMode).
+// The delete and change_visibility calls of a consumer.Server carry its
+// consumer.Purpose (ack, heartbeat, release) as postbox.consumer.purpose,
+// on the span and on the call's metrics.
+//
 // The spans of queue calls (send, receive, delete, change_visibility) carry
 // aws.request_id, whether the call succeeded or failed, when the backend
 // reports the call's request id through backend.CallInfo: the AWS adapter

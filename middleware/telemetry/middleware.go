@@ -21,6 +21,11 @@ import (
 // message's ApproximateReceiveCount.
 const ReceiveCountKey = attribute.Key("postbox.message.receive_count")
 
+// PurposeKey is the span and metric attribute of a delete or
+// change_visibility call made by a consumer.Server: its consumer.Purpose,
+// "ack", "heartbeat" or "release".
+const PurposeKey = attribute.Key("postbox.consumer.purpose")
+
 // Middleware returns a consumer.Middleware that runs each handler inside a
 // CONSUMER span "process {queue}" and records the consumer's metrics (see
 // the package documentation). The span links to the context of the

@@ -233,6 +233,9 @@ func TestTraceAcrossProducerAndConsumer(t *testing.T) {
 						t.Errorf("delete span kind %v", d.SpanKind)
 					}
 					checkAttrs(t, d, be, "delete", "settle")
+					if v, ok := attr(d, telemetry.PurposeKey); !ok || v.AsString() != "ack" {
+						t.Errorf("delete span %s = %v, want ack", telemetry.PurposeKey, v.Emit())
+					}
 				}
 
 				m := r.metrics(t)
@@ -250,6 +253,9 @@ func TestTraceAcrossProducerAndConsumer(t *testing.T) {
 					if p, ok := find(m["messaging.client.operation.duration"], append(base, semconv.MessagingOperationName(op))...); !ok || p.count == 0 {
 						t.Errorf("messaging.client.operation.duration{%s} = %+v", op, p)
 					}
+				}
+				if p, ok := find(m["messaging.client.operation.duration"], append(base, semconv.MessagingOperationName("delete"), telemetry.PurposeKey.String("ack"))...); !ok || p.count == 0 {
+					t.Errorf("messaging.client.operation.duration{delete, ack} = %+v", p)
 				}
 				if p, ok := find(m["postbox.consumer.in_flight"], base...); !ok || p.value != 0 {
 					t.Errorf("postbox.consumer.in_flight = %+v, want 0 after the handlers", p)

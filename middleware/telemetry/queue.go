@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/postbox-go/postbox/backend"
+	"github.com/postbox-go/postbox/consumer"
 )
 
 // Queue returns q traced and measured: every call gets a span and records
@@ -59,6 +60,11 @@ func (tq *tracedQueue) start(ctx context.Context, op string, kind trace.SpanKind
 // and info what the backend told of the call: its request id, when it has
 // one, becomes aws.request_id, whether the call failed or not.
 func (tq *tracedQueue) end(ctx context.Context, span trace.Span, op string, began time.Time, err error, info *backend.CallInfo) {
+	tq.endPurpose(ctx, span, op, began, err, info, "")
+}
+
+// endPurpose is end for a call made for purpose ("" for none).
+func (tq *tracedQueue) endPurpose(ctx context.Context, span trace.Span, op string, began time.Time, err error, info *backend.CallInfo, purpose consumer.Purpose) {
 	if info.RequestID != "" {
 		span.SetAttributes(semconv.AWSRequestID(info.RequestID))
 	}
@@ -68,13 +74,13 @@ func (tq *tracedQueue) end(ctx context.Context, span trace.Span, op string, bega
 		span.SetStatus(codes.Error, err.Error())
 		span.SetAttributes(semconv.ErrorTypeKey.String(errType))
 	}
-	tq.t.inst.opDuration.RecordSet(ctx, time.Since(began).Seconds(), tq.d.set(op, errType))
+	tq.t.inst.opDuration.RecordSet(ctx, time.Since(began).Seconds(), tq.d.purposeSet(op, errType, purpose))
 	span.End()
 }
 
 // entryFailures notes the entries that failed on their own on span and in
 // postbox.client.entry_errors.
-func (tq *tracedQueue) entryFailures(ctx context.Context, span trace.Span, op string, codesByEntry []string) {
+func (tq *tracedQueue) entryFailures(ctx context.Context, span trace.Span, op string, codesByEntry []string, purpose consumer.Purpose) {
 	failed, first := 0, ""
 	for _, c := range codesByEntry {
 		if c == "" {
@@ -84,7 +90,7 @@ func (tq *tracedQueue) entryFailures(ctx context.Context, span trace.Span, op st
 			first = c
 		}
 		failed++
-		tq.t.inst.entryErrors.Add(ctx, 1, metric.WithAttributeSet(tq.d.set(op, c)))
+		tq.t.inst.entryErrors.Add(ctx, 1, metric.WithAttributeSet(tq.d.purposeSet(op, c, purpose)))
 	}
 	if failed > 0 {
 		span.SetStatus(codes.Error, fmt.Sprintf("%d of %d entries failed; first: %s", failed, len(codesByEntry), first))
@@ -139,7 +145,7 @@ func (tq *tracedQueue) Send(ctx context.Context, entries []backend.SendEntry) ([
 				failures[i] = r.Err.Code
 			}
 		}
-		tq.entryFailures(ctx, span, opSend, failures)
+		tq.entryFailures(ctx, span, opSend, failures, "")
 		tq.countSent(ctx, failures)
 	} else {
 		tq.t.inst.sent.AddSet(ctx, int64(len(entries)), tq.d.set(opSend, ErrorType(err)))
@@ -246,7 +252,16 @@ func (tq *tracedQueue) ChangeVisibility(ctx context.Context, entries []backend.V
 	return res, err
 }
 
+// settled ends the span of a Delete or ChangeVisibility call. When the
+// call comes from a consumer.Server, its consumer.Purpose (ack, heartbeat,
+// release) goes on the span and on the call's metrics as
+// postbox.consumer.purpose, so that ack and heartbeat latency and errors can
+// be told apart.
 func (tq *tracedQueue) settled(ctx context.Context, span trace.Span, op string, began time.Time, res []backend.EntryResult, err error, info *backend.CallInfo) {
+	purpose := consumer.PurposeFrom(ctx)
+	if purpose != "" {
+		span.SetAttributes(PurposeKey.String(string(purpose)))
+	}
 	if err == nil {
 		failures := make([]string, len(res))
 		for i, r := range res {
@@ -254,7 +269,7 @@ func (tq *tracedQueue) settled(ctx context.Context, span trace.Span, op string, 
 				failures[i] = r.Err.Code
 			}
 		}
-		tq.entryFailures(ctx, span, op, failures)
+		tq.entryFailures(ctx, span, op, failures, purpose)
 	}
-	tq.end(ctx, span, op, began, err, info)
+	tq.endPurpose(ctx, span, op, began, err, info, purpose)
 }

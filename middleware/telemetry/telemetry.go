@@ -309,6 +309,19 @@ func (d *dest) set(op, errType string) attribute.Set {
 	return attribute.NewSet(d.metricAttrs(op, opType(op), semconv.ErrorTypeKey.String(errType))...)
 }
 
+// purposeSet is set with postbox.consumer.purpose when purpose is not
+// empty.
+func (d *dest) purposeSet(op, errType string, purpose consumer.Purpose) attribute.Set {
+	if purpose == "" {
+		return d.set(op, errType)
+	}
+	extra := []attribute.KeyValue{PurposeKey.String(string(purpose))}
+	if errType != "" {
+		extra = append(extra, semconv.ErrorTypeKey.String(errType))
+	}
+	return attribute.NewSet(d.metricAttrs(op, opType(op), extra...)...)
+}
+
 // spanAttrs are the attributes of a span of op on d.
 func (d *dest) spanAttrs(op string, extra ...attribute.KeyValue) []attribute.KeyValue {
 	a := make([]attribute.KeyValue, 0, len(d.attrs)+4+len(extra))
