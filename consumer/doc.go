@@ -14,9 +14,10 @@
 //
 // Handlers have net/http's shape: Handler, HandlerFunc and Middleware
 // (func(Handler) Handler), composed with Chain; package middleware has
-// Recover, Timeout, Retry and Logging. BatchHandler takes the messages of
-// one receive at once and answers per message, like an AWS Lambda partial
-// batch response.
+// Recover, Timeout, Retry, Logging, RateLimit, typed JSON jobs (Job) and a
+// Router, and middleware/telemetry traces and measures with OpenTelemetry.
+// BatchHandler takes the messages of one receive at once and answers per
+// message, like an AWS Lambda partial batch response.
 //
 // # How it works
 //

@@ -4,6 +4,7 @@
 // which adapts a typed func(ctx, T) error to a handler by decoding JSON
 // bodies, with NewJob for the producer side; and Router, a handler that
 // dispatches on a message attribute ("type") to a handler per job type.
+// OpenTelemetry tracing and metrics are in middleware/telemetry.
 //
 // Compose them with consumer.Chain; the first is outermost:
 //
