@@ -104,6 +104,7 @@ func (q *queue) adopt(m *message, nowNanos int64) *message {
 // Callers hold mu.
 func (q *queue) enqueue(m *message, delay int, nowNanos int64) {
 	q.msgs.put(m)
+	q.noteSent(m)
 	if q.fifo != nil {
 		if m.ext.sequenceNumber == "" {
 			q.fifo.seq++

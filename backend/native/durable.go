@@ -682,6 +682,7 @@ func (r *replayer) applyQueue(q *queue, typ byte, d *dec, snapshot bool) {
 	case recPurge:
 		q.purgedAt = d.i()
 		q.msgs.reset()
+		q.oldestBound = 0
 	case recSend:
 		n := d.n()
 		for i := 0; i < n && d.err == nil; i++ {
@@ -690,6 +691,7 @@ func (r *replayer) applyQueue(q *queue, typ byte, d *dec, snapshot bool) {
 				return
 			}
 			q.msgs.put(m)
+			q.noteSent(m)
 			r.order[q.gen] = append(r.order[q.gen], m)
 			if m.seq >= q.nextSeq {
 				q.nextSeq = m.seq + 1

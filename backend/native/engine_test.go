@@ -155,3 +155,54 @@ func TestFIFOLongPollWakesOnDelete(t *testing.T) {
 		t.Fatalf("parked receive got %v, want [second]", bodies(m))
 	}
 }
+
+// Attribute reads count expired messages out as they expire, one after the
+// other, although a read skips its scan while no message can have expired.
+func TestAttributesCountExpiriesInTurn(t *testing.T) {
+	e, clk := newTestEngine(t)
+	ctx := context.Background()
+	u, err := e.CreateQueue(ctx, "ret", backend.Attributes{"MessageRetentionPeriod": "60"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, _ := e.Queue(u)
+	depth := func() string {
+		t.Helper()
+		a, err := e.GetAttributes(ctx, u, []string{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a["ApproximateNumberOfMessages"] + "/" + a["ApproximateNumberOfMessagesNotVisible"]
+	}
+	send := func(body string) {
+		t.Helper()
+		if _, err := q.Send(ctx, []backend.SendEntry{{ID: "1", Body: body}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("a")
+	clk.Advance(30 * time.Second)
+	send("b")
+	if _, err := q.Receive(ctx, backend.ReceiveRequest{MaxMessages: 1, VisibilityTimeout: new(600), WaitTimeSeconds: new(0)}); err != nil {
+		t.Fatal(err) // a is in flight now
+	}
+	if got := depth(); got != "1/1" {
+		t.Fatalf("at 30 s: %s, want 1/1", got)
+	}
+	clk.Advance(31 * time.Second) // a (in flight) has expired
+	if got := depth(); got != "1/0" {
+		t.Fatalf("at 61 s: %s, want 1/0", got)
+	}
+	clk.Advance(20 * time.Second) // b not yet
+	if got := depth(); got != "1/0" {
+		t.Fatalf("at 81 s: %s, want 1/0", got)
+	}
+	clk.Advance(10 * time.Second) // b too
+	if got := depth(); got != "0/0" {
+		t.Fatalf("at 91 s: %s, want 0/0", got)
+	}
+	send("c")
+	if got := depth(); got != "1/0" {
+		t.Fatalf("after a new send: %s, want 1/0", got)
+	}
+}

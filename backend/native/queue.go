@@ -2,6 +2,7 @@ package native
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,7 @@ type queue struct {
 	counters queueCounters // for Stats; atomic adds outside mu
 
 	mu           sync.Mutex
+	oldestBound  int64 // no message was sent before this unix ms (0: none known); lets sweep skip its scan
 	cfg          queueConfig
 	lastModified int64 // unix seconds
 	tags         map[string]string
@@ -149,6 +151,14 @@ func (q *queue) advance(nowNanos int64) {
 			continue
 		}
 		q.makeReady(m)
+	}
+}
+
+// noteSent keeps oldestBound at or below the send time of every message
+// the queue holds. Callers hold mu.
+func (q *queue) noteSent(m *message) {
+	if q.oldestBound == 0 || m.sentAt < q.oldestBound {
+		q.oldestBound = m.sentAt
 	}
 }
 
@@ -801,6 +811,7 @@ func (q *queue) changeVisibility(entries []backend.VisibilityEntry) ([]backend.E
 func (q *queue) purgeLocked() {
 	q.msgs.each(func(m *message) { m.state = stateGone })
 	q.msgs.reset()
+	q.oldestBound = 0
 	q.ready = ring[*message]{}
 	q.noisy = nil
 	q.tenants = nil
@@ -813,14 +824,35 @@ func (q *queue) purgeLocked() {
 }
 
 // sweep drops every expired message, in flight and delayed ones included, so
-// that counts are exact. It is O(n): only attribute reads and move tasks
-// call it. Callers hold mu.
+// that counts are exact. It scans the queue (O(n)) only when the oldest
+// message may have expired (oldestBound), so attribute reads, which the
+// dashboard makes every second, cost O(1) otherwise. Only attribute reads
+// and move tasks call it. Callers hold mu.
 func (q *queue) sweep(nowNanos int64) {
 	q.advance(nowNanos)
+	if q.oldestBound == 0 || q.oldestBound+int64(q.cfg.retention)*1000 > nowNanos/1e6 {
+		// No message is old enough to have expired: nothing to scan.
+		return
+	}
+	// The scan below visits every message: it finds the new bound too.
+	oldest := int64(math.MaxInt64)
+	note := func(m *message) {
+		if m.sentAt < oldest {
+			oldest = m.sentAt
+		}
+	}
+	defer func() {
+		if oldest == math.MaxInt64 {
+			oldest = 0
+		}
+		q.oldestBound = oldest
+	}()
 	var gone []*message
 	for _, m := range q.pending {
 		if q.expired(m, nowNanos) {
 			gone = append(gone, m)
+		} else {
+			note(m)
 		}
 	}
 	for _, m := range gone {
@@ -832,6 +864,8 @@ func (q *queue) sweep(nowNanos int64) {
 			for _, m := range g.msgs[g.head:] {
 				if m.state == stateReady && q.expired(m, nowNanos) {
 					expired = append(expired, m)
+				} else if m.state == stateReady {
+					note(m)
 				}
 			}
 		}
@@ -850,6 +884,7 @@ func (q *queue) sweep(nowNanos int64) {
 			q.drop(m)
 			return false
 		}
+		note(m)
 		return true
 	}
 	q.ready.filter(keep)
