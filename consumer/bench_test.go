@@ -187,3 +187,88 @@ func BenchmarkSleepCeiling(b *testing.B) {
 	b.ReportMetric(rate, "msgs/s")
 	b.ReportMetric(100*rate/20000, "%ideal")
 }
+
+// stubQueue is a queue that costs next to nothing: Receive hands out the
+// same ten messages (received once from the in-process engine, with the
+// attributes the consumer asks for) until n have gone, then waits for its
+// context; Delete and ChangeVisibility succeed at once. It allocates
+// nothing per call, so that a benchmark on it measures the consumer's own
+// cost per message.
+type stubQueue struct {
+	tmpl    []*backend.Message
+	left    atomic.Int64
+	results []backend.EntryResult
+}
+
+func newStubQueue(b *testing.B, n int) *stubQueue {
+	q := newQueue(b, newEngine(b), "stub", nil)
+	fill(b, q, 10)
+	wait := 0
+	msgs, err := q.Receive(context.Background(), backend.ReceiveRequest{MaxMessages: 10, WaitTimeSeconds: &wait,
+		SystemAttributeNames: []string{"All"}, MessageAttributeNames: []string{"All"}})
+	if err != nil || len(msgs) != 10 {
+		b.Fatalf("template receive: %d messages, %v", len(msgs), err)
+	}
+	s := &stubQueue{tmpl: msgs, results: make([]backend.EntryResult, backend.MaxBatchEntries)}
+	s.left.Store(int64(n))
+	return s
+}
+
+func (s *stubQueue) URL() string { return "stub" }
+
+func (s *stubQueue) Send(context.Context, []backend.SendEntry) ([]backend.SendResult, error) {
+	return nil, nil
+}
+
+func (s *stubQueue) Receive(ctx context.Context, req backend.ReceiveRequest) ([]*backend.Message, error) {
+	n := int64(min(req.MaxMessages, len(s.tmpl)))
+	if left := s.left.Add(-n); left < 0 {
+		n += left
+		s.left.Add(-left) // back to 0 for the next caller's sum
+		if n <= 0 {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+	}
+	return s.tmpl[:n], nil
+}
+
+func (s *stubQueue) Delete(_ context.Context, entries []backend.DeleteEntry) ([]backend.EntryResult, error) {
+	return s.results[:len(entries)], nil
+}
+
+func (s *stubQueue) ChangeVisibility(_ context.Context, entries []backend.VisibilityEntry) ([]backend.EntryResult, error) {
+	return s.results[:len(entries)], nil
+}
+
+// BenchmarkConsumerOverhead is BenchmarkConsumerNoop on a queue that costs
+// nothing (stubQueue): what is left is the consumer's own cost per message
+// (cpu-ns/msg), which BenchmarkConsumerNoop measures only as the small
+// difference between two large figures.
+func BenchmarkConsumerOverhead(b *testing.B) {
+	q := newStubQueue(b, b.N)
+	noop := consumer.HandlerFunc(func(context.Context, *consumer.Message) error { return nil })
+	srv, err := consumer.New(consumer.Config{Queues: []consumer.QueueConfig{{Queue: q, Handler: noop, Concurrency: 4, Prefetch: 16}},
+		OnError: func(err error) { b.Error(err) }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	b.ResetTimer()
+	t0, cpu0 := time.Now(), cpuTime()
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(context.Background()) }()
+	tick := time.NewTicker(200 * time.Microsecond)
+	for srv.Stats().Deleted < int64(b.N) {
+		<-tick.C
+	}
+	elapsed := time.Since(t0)
+	b.StopTimer()
+	reportCPU(b, cpu0)
+	tick.Stop()
+	if err := srv.Shutdown(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	<-done
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
+}
