@@ -391,18 +391,18 @@ func (s *sub) end(j *job) (lost error, wait <-chan struct{}) {
 }
 
 // changeVisibility queues a visibility change for j, after any extension of
-// j that is under way.
+// j that is under way. The change takes over the caller's reference to j
+// (dropped when it is flushed): the caller must not use j afterwards.
 func (s *sub) changeVisibility(j *job, secs int, wait <-chan struct{}) {
 	if wait != nil {
 		<-wait
 	}
-	j.hold() // until the change is flushed
 	s.nacks.add(visChange{j, secs})
 }
 
-// ack queues j's delete.
+// ack queues j's delete, which takes over the caller's reference to j
+// (dropped when it is flushed): the caller must not use j afterwards.
 func (s *sub) ack(j *job) {
-	j.hold() // until the delete is flushed
 	s.acks.add(j)
 }
 
@@ -416,9 +416,14 @@ func (s *sub) runOne(j *job) {
 	lost, wait := s.end(j)
 	cause := hc.Cause()
 	hc.end()
+	if s.groups != nil {
+		j.hold() // for groups.done, after settle gave its reference away
+	}
 	ok := false
 	if started {
 		ok = s.settle(j, err, lost, cause, wait)
+	} else {
+		s.drop(j)
 	}
 	s.finished(1)
 	if s.groups != nil {
@@ -431,8 +436,8 @@ func (s *sub) runOne(j *job) {
 				s.ready.put(next.self[:])
 			}
 		}
+		s.drop(j)
 	}
-	s.drop(j)
 }
 
 func (s *sub) runBatch(jobs []*job) {
@@ -457,13 +462,17 @@ func (s *sub) runBatch(jobs []*job) {
 		failedGroups = make(map[string]bool)
 	}
 	li := 0
+	// Each job's reference is given to its delete or visibility change,
+	// or dropped.
 	for _, j := range jobs {
 		lost, wait := s.end(j)
+		group := j.msg.GroupID
 		if li >= len(live) || live[li] != j {
 			// Lost before it started: it will come back by itself.
 			if failedGroups != nil {
-				failedGroups[j.msg.GroupID] = true
+				failedGroups[group] = true
 			}
+			s.drop(j)
 			continue
 		}
 		var err error
@@ -471,22 +480,21 @@ func (s *sub) runBatch(jobs []*job) {
 			err = results[li]
 		}
 		li++
-		if failedGroups != nil && failedGroups[j.msg.GroupID] {
+		if failedGroups != nil && failedGroups[group] {
 			if lost == nil {
 				s.srv.stats.released.Add(1)
 				s.changeVisibility(j, 0, wait)
+			} else {
+				s.drop(j)
 			}
 			continue
 		}
 		if !s.settle(j, err, lost, cause, wait) && failedGroups != nil {
-			failedGroups[j.msg.GroupID] = true
+			failedGroups[group] = true
 		}
 	}
 	hc.end()
 	s.finished(len(jobs))
-	for _, j := range jobs {
-		s.drop(j)
-	}
 }
 
 func callHandler(ctx context.Context, h Handler, msg *Message) (err error) {
@@ -520,7 +528,9 @@ func callBatchHandler(ctx context.Context, h BatchHandler, msgs []*Message) (res
 }
 
 // settle acts on a handler's outcome and reports whether the message is
-// done with (deleted or about to be), which lets a FIFO group go on.
+// done with (deleted or about to be), which lets a FIFO group go on. It
+// takes over the caller's reference to j: the caller must not use j
+// afterwards.
 func (s *sub) settle(j *job, err, lost, cause error, wait <-chan struct{}) bool {
 	st := &s.srv.stats
 	switch {
@@ -531,6 +541,7 @@ func (s *sub) settle(j *job, err, lost, cause error, wait <-chan struct{}) bool 
 		} else {
 			st.failed.Add(1)
 		}
+		s.drop(j)
 		return false
 	case err == nil:
 		st.succeeded.Add(1)
@@ -598,9 +609,10 @@ func (s *sub) release(jobs []*job) {
 		lost, wait := s.end(j)
 		if lost == nil {
 			s.srv.stats.released.Add(1)
-			s.changeVisibility(j, 0, wait)
+			s.changeVisibility(j, 0, wait) // takes j's reference
+		} else {
+			s.drop(j)
 		}
-		s.drop(j)
 	}
 }
 
