@@ -23,6 +23,7 @@ func longPollScenarios() []scenario {
 		{name: "ChangeVisibilityZeroWakes", run: testLongPollChangeVisibilityWakes},
 		{name: "AppliesRequest", run: testLongPollAppliesRequest},
 		{name: "TwoWaiters", run: testLongPollTwoWaiters},
+		{name: "FIFODeleteWakes", needs: capFIFO, run: testLongPollFIFODeleteWakes},
 	}
 }
 
@@ -223,4 +224,26 @@ func testLongPollTwoWaiters(e *env) {
 	}
 	e.waitParked(0)
 	e.wantCounts(url, counts{InFlight: 2})
+}
+
+// A FIFO group's next message is available as soon as the delete of the
+// group's in-flight message lets it go: a waiting long poll gets it
+// without waiting out its wait time.
+func testLongPollFIFODeleteWakes(e *env) {
+	url := e.createFIFO("lp.fifo", "ContentBasedDeduplication", "true")
+	e.sendOK(url,
+		backend.SendEntry{ID: "1", Body: "first", MessageGroupID: "g"},
+		backend.SendEntry{ID: "2", Body: "second", MessageGroupID: "g"})
+	first := e.receive(url, backend.ReceiveRequest{MaxMessages: 1, WaitTimeSeconds: new(0)})
+	if got := bodiesOf(first); len(got) != 1 || got[0] != "first" {
+		e.Fatalf("first receive = %v, want [first]", got)
+	}
+	ch := e.startReceive(url, wait20)
+	e.waitParked(1)
+	e.stillWaiting(ch) // the group is locked while "first" is in flight
+	e.deleteOK(url, first[0].ReceiptHandle) // no clock advance
+	msgs := e.awaitOK(ch, wait20)
+	if got := bodiesOf(msgs); len(got) != 1 || got[0] != "second" {
+		e.Fatalf("long poll returned %v, want [second]", got)
+	}
 }
