@@ -36,13 +36,41 @@ type job struct {
 	// used once.
 	hctx0 *handlerCtx
 
-	// Guarded by sub.leaseMu.
-	prev, next *job // in sub.leases while tracked
-	expiresAt  time.Time
-	tracked    bool
-	extending  bool        // the heartbeat is extending it right now
-	hctx       *handlerCtx // set while the handler runs
-	lost       error       // why the lease was lost, if it was
+	// state is where j's lease stands (the job* bits). It changes by
+	// compare-and-swap, without sub.leaseMu: begin and end cost no lock.
+	state atomic.Uint32
+	// hctx is the context of j's handler; set by begin before the
+	// jobRunning bit, read by whoever sees that bit.
+	hctx *handlerCtx
+	// lost is why the lease was lost; written by the heartbeat before the
+	// jobLost bit, read by whoever sees that bit.
+	lost error
+	// expiresAt is when the lease runs out; the heartbeat's alone once the
+	// receipt is in sub.leases.
+	expiresAt time.Time
+}
+
+// The bits of job.state. A job is tracked by the heartbeat (extended,
+// cancelled when its lease is lost) until jobEnded is set; end sets it once.
+const (
+	jobRunning   = 1 << iota // begin: the handler runs, hctx is set
+	jobEnded                 // end: no longer tracked
+	jobLost                  // the lease is lost; lost says why
+	jobExtending             // the heartbeat is extending it right now
+)
+
+// setBits sets bits in j.state unless one of unless is set; it returns the
+// state before, and whether it set them.
+func (j *job) setBits(bits, unless uint32) (old uint32, ok bool) {
+	for {
+		old = j.state.Load()
+		if old&unless != 0 {
+			return old, false
+		}
+		if j.state.CompareAndSwap(old, old|bits) {
+			return old, true
+		}
+	}
 }
 
 // receipt holds the jobs of one receive. It is recycled (through
@@ -55,7 +83,13 @@ type job struct {
 type receipt struct {
 	jobs [backend.MaxReceiveMessages]job
 	ptrs [backend.MaxReceiveMessages]*job
+	n    int // jobs in use
 	refs atomic.Int32
+	// live counts the jobs not yet ended. The receipt is in sub.leases
+	// (its lease record: one per receive, not one per message) from its
+	// receive until the last of its jobs ends.
+	live       atomic.Int32
+	prev, next *receipt // in sub.leases; guarded by sub.leaseMu
 	// ctxs are the handler contexts of the jobs, by position: one
 	// allocation per receive rather than one per message. Unlike the jobs
 	// they are never reused (a handler may hand its context to something
@@ -87,13 +121,15 @@ func (s *sub) newReceipt(msgs []*backend.Message, start time.Time) []*job {
 		rc = new(receipt)
 	}
 	rc.refs.Store(int32(len(msgs)))
+	rc.live.Store(int32(len(msgs)))
+	rc.n = len(msgs)
 	rc.ctxs = new([backend.MaxReceiveMessages]handlerCtx)
 	expires := start.Add(s.vis)
 	jobs := rc.ptrs[:len(msgs)]
 	for i, m := range msgs {
 		j := &rc.jobs[i]
 		j.m.fill(m, s.url, start)
-		j.msg, j.self[0], j.rc, j.expiresAt, j.tracked = &j.m, j, rc, expires, true
+		j.msg, j.self[0], j.rc, j.expiresAt = &j.m, j, rc, expires
 		j.hctx0 = &rc.ctxs[i]
 		jobs[i] = j
 	}
@@ -128,10 +164,13 @@ type sub struct {
 
 	pollWG, workWG, beatWG sync.WaitGroup
 
-	leaseMu  sync.Mutex
-	leases   jobList       // received, unfinished messages
-	halted   error         // set when running handlers are cancelled
-	beatDone chan struct{} // closed when the running beat's extensions end
+	leaseMu sync.Mutex
+	leases  receiptList // receipts with jobs not yet ended
+	// halted is set when running handlers are cancelled.
+	halted atomic.Pointer[error]
+	// beatDone is closed when the running beat's extensions end; set
+	// before any jobExtending bit of that beat.
+	beatDone atomic.Pointer[chan struct{}]
 
 	acks  *batcher[*job]
 	nacks *batcher[visChange]
@@ -266,11 +305,11 @@ func (s *sub) poll() {
 // received tracks and dispatches the jobs of a receive. It reports false
 // if the pollers are stopping: the jobs were then given back.
 func (s *sub) received(ctx context.Context, jobs []*job) bool {
-	s.leaseMu.Lock()
-	for _, j := range jobs {
-		s.leases.push(j)
+	if rc := jobs[0].rc; rc != nil {
+		s.leaseMu.Lock()
+		s.leases.push(rc)
+		s.leaseMu.Unlock()
 	}
-	s.leaseMu.Unlock()
 	s.held.Add(int64(len(jobs)))
 	s.srv.stats.received.Add(int64(len(jobs)))
 	if ctx.Err() != nil {
@@ -347,14 +386,15 @@ func (s *sub) handlerContext(j *job) *handlerCtx {
 // false if j's lease is already lost. If running handlers were cancelled
 // already, hc is cancelled at once.
 func (s *sub) begin(j *job, hc *handlerCtx) bool {
-	s.leaseMu.Lock()
-	defer s.leaseMu.Unlock()
-	if j.lost != nil {
+	j.hctx = hc
+	if _, ok := j.setBits(jobRunning, jobLost|jobEnded); !ok {
 		return false
 	}
-	j.hctx = hc
-	if s.halted != nil {
-		hc.cancel(s.halted)
+	// cancelHandlers sets halted before it looks for running jobs, and
+	// j is running before this looks at halted: one of the two sees the
+	// other.
+	if h := s.halted.Load(); h != nil {
+		hc.cancel(*h)
 	}
 	return true
 }
@@ -362,12 +402,15 @@ func (s *sub) begin(j *job, hc *handlerCtx) bool {
 // cancelHandlers cancels, with cause, the context of every handler running
 // now or started from now on.
 func (s *sub) cancelHandlers(cause error) {
+	s.halted.Store(&cause)
 	s.leaseMu.Lock()
 	defer s.leaseMu.Unlock()
-	s.halted = cause
-	for j := s.leases.head; j != nil; j = j.next {
-		if j.hctx != nil {
-			j.hctx.cancel(cause)
+	for rc := s.leases.head; rc != nil; rc = rc.next {
+		for i := range rc.n {
+			j := &rc.jobs[i]
+			if j.state.Load()&(jobRunning|jobEnded) == jobRunning {
+				j.hctx.cancel(cause)
+			}
 		}
 	}
 }
@@ -377,17 +420,26 @@ func (s *sub) cancelHandlers(cause error) {
 // extension has ended: a visibility change for j must wait for it, or the
 // extension could land after the change and undo it.
 func (s *sub) end(j *job) (lost error, wait <-chan struct{}) {
-	s.leaseMu.Lock()
-	defer s.leaseMu.Unlock()
-	if j.tracked {
-		s.leases.remove(j)
-		j.tracked = false
+	old, ok := j.setBits(jobEnded, jobEnded)
+	if old&jobLost != 0 {
+		lost = j.lost
 	}
-	j.hctx = nil
-	if j.extending {
-		wait = s.beatDone
+	if old&jobExtending != 0 {
+		// The beat stores beatDone before it sets the bit, and clears
+		// it only once the extension has ended.
+		if c := s.beatDone.Load(); c != nil {
+			wait = *c
+		}
 	}
-	return j.lost, wait
+	if ok && j.rc != nil && j.rc.live.Add(-1) == 0 {
+		// The receipt's last job: its lease record goes. Until then the
+		// receipt cannot be recycled (this job's reference is held), so
+		// the heartbeat may read its jobs under leaseMu.
+		s.leaseMu.Lock()
+		s.leases.remove(j.rc)
+		s.leaseMu.Unlock()
+	}
+	return lost, wait
 }
 
 // changeVisibility queues a visibility change for j, after any extension of
@@ -734,34 +786,44 @@ func (s *sub) beat() {
 	var due []visChange
 	var lost []*job
 	var expired []*Error // built under the lock: an expired job is not held
-	s.leaseMu.Lock()
-	for j, next := s.leases.head, (*job)(nil); j != nil; j = next {
-		next = j.next // loseLocked unlinks j
-		remaining := j.expiresAt.Sub(now)
-		if remaining <= 0 {
-			s.loseLocked(j, fmt.Errorf("%w: visibility timeout of message %s ran out", ErrLeaseLost, j.msg.MessageID))
-			expired = append(expired, &Error{Op: OpHeartbeat, QueueURL: s.url, MessageID: j.msg.MessageID, Err: j.lost})
-			continue
-		}
-		if remaining > s.vis-s.heartbeat/2 {
-			continue
-		}
-		limit := j.msg.ReceivedAt.Add(s.MaxExtension)
-		if s.MaxExtension >= maxLease {
-			limit = limit.Add(-leaseMargin)
-		}
-		secs := min(s.visSecs, int(limit.Sub(now)/time.Second))
-		if time.Duration(secs)*time.Second <= remaining {
-			continue // at the extension limit: let it run out
-		}
-		due = append(due, visChange{j, secs})
-		j.extending = true
-		j.hold() // until the extension has ended
-	}
 	var beatDone chan struct{}
-	if len(due) > 0 {
-		beatDone = make(chan struct{})
-		s.beatDone = beatDone
+	s.leaseMu.Lock()
+	for rc := s.leases.head; rc != nil; rc = rc.next {
+		for i := range rc.n {
+			j := &rc.jobs[i]
+			if j.state.Load()&(jobEnded|jobLost) != 0 {
+				continue
+			}
+			remaining := j.expiresAt.Sub(now)
+			if remaining <= 0 {
+				if s.lose(j, fmt.Errorf("%w: visibility timeout of message %s ran out", ErrLeaseLost, j.msg.MessageID)) {
+					expired = append(expired, &Error{Op: OpHeartbeat, QueueURL: s.url, MessageID: j.msg.MessageID, Err: j.lost})
+				}
+				continue
+			}
+			if remaining > s.vis-s.heartbeat/2 {
+				continue
+			}
+			limit := j.msg.ReceivedAt.Add(s.MaxExtension)
+			if s.MaxExtension >= maxLease {
+				limit = limit.Add(-leaseMargin)
+			}
+			secs := min(s.visSecs, int(limit.Sub(now)/time.Second))
+			if time.Duration(secs)*time.Second <= remaining {
+				continue // at the extension limit: let it run out
+			}
+			if beatDone == nil {
+				beatDone = make(chan struct{})
+				s.beatDone.Store(&beatDone)
+			}
+			if _, ok := j.setBits(jobExtending, jobEnded|jobLost); !ok {
+				continue
+			}
+			// The receipt is in leases, so some job of it, maybe j,
+			// has not ended and holds a reference: this one is safe.
+			j.hold() // until the extension has ended
+			due = append(due, visChange{j, secs})
+		}
 	}
 	s.leaseMu.Unlock()
 	for _, e := range expired {
@@ -770,12 +832,10 @@ func (s *sub) beat() {
 	if beatDone != nil {
 		all := due
 		defer func() {
-			s.leaseMu.Lock()
 			for _, c := range all {
-				c.j.extending = false
+				c.j.state.And(^uint32(jobExtending))
 			}
-			s.beatDone = nil
-			s.leaseMu.Unlock()
+			s.beatDone.Store(nil)
 			close(beatDone)
 			for _, c := range all {
 				s.drop(c.j)
@@ -798,10 +858,10 @@ func (s *sub) beat() {
 		}
 		var failed []*Error
 		lost = lost[:0]
-		s.leaseMu.Lock()
+		// The jobs of batch are held: no lock is needed to look at them.
 		for i, r := range res {
 			j := batch[i].j
-			if !j.tracked {
+			if j.state.Load()&jobEnded != 0 {
 				continue // finished meanwhile
 			}
 			switch {
@@ -809,13 +869,13 @@ func (s *sub) beat() {
 				j.expiresAt = now.Add(time.Duration(batch[i].secs) * time.Second)
 				s.srv.stats.extended.Add(1)
 			case leaseLost(r.Err):
-				s.loseLocked(j, fmt.Errorf("%w: extending visibility of message %s: %w", ErrLeaseLost, j.msg.MessageID, r.Err))
-				lost = append(lost, j)
+				if s.lose(j, fmt.Errorf("%w: extending visibility of message %s: %w", ErrLeaseLost, j.msg.MessageID, r.Err)) {
+					lost = append(lost, j)
+				}
 			default:
 				failed = append(failed, &Error{Op: OpHeartbeat, QueueURL: s.url, MessageID: j.msg.MessageID, Err: r.Err})
 			}
 		}
-		s.leaseMu.Unlock()
 		s.reportLost(lost)
 		for _, e := range failed {
 			s.srv.report(e)
@@ -829,16 +889,24 @@ func (s *sub) reportLost(jobs []*job) {
 	}
 }
 
-// loseLocked records that j's lease is lost, stops tracking it and cancels
-// its handler if it runs. s.leaseMu is held.
-func (s *sub) loseLocked(j *job, cause error) {
-	j.lost = cause
-	j.tracked = false
-	s.leases.remove(j)
+// lose records that j's lease is lost and cancels its handler if it runs;
+// it reports false if j had ended (or was lost) already. Only the
+// heartbeat calls it, on jobs that cannot be recycled meanwhile (under
+// leaseMu, or held).
+func (s *sub) lose(j *job, cause error) bool {
+	if j.state.Load()&(jobEnded|jobLost) != 0 {
+		return false
+	}
+	j.lost = cause // before the bit: whoever sees the bit reads it
+	old, ok := j.setBits(jobLost, jobEnded|jobLost)
+	if !ok {
+		return false
+	}
 	s.srv.stats.leasesLost.Add(1)
-	if j.hctx != nil {
+	if old&jobRunning != 0 {
 		j.hctx.cancel(cause)
 	}
+	return true
 }
 
 // stopReceiving makes the pollers stop; nothing starts from now on.
@@ -862,29 +930,29 @@ func (s *sub) drain() {
 	}
 }
 
-// jobList is an intrusive doubly linked list of jobs.
-type jobList struct{ head, tail *job }
+// receiptList is an intrusive doubly linked list of receipts.
+type receiptList struct{ head, tail *receipt }
 
-func (l *jobList) push(j *job) {
-	j.prev, j.next = l.tail, nil
+func (l *receiptList) push(rc *receipt) {
+	rc.prev, rc.next = l.tail, nil
 	if l.tail != nil {
-		l.tail.next = j
+		l.tail.next = rc
 	} else {
-		l.head = j
+		l.head = rc
 	}
-	l.tail = j
+	l.tail = rc
 }
 
-func (l *jobList) remove(j *job) {
-	if j.prev != nil {
-		j.prev.next = j.next
+func (l *receiptList) remove(rc *receipt) {
+	if rc.prev != nil {
+		rc.prev.next = rc.next
 	} else {
-		l.head = j.next
+		l.head = rc.next
 	}
-	if j.next != nil {
-		j.next.prev = j.prev
+	if rc.next != nil {
+		rc.next.prev = rc.prev
 	} else {
-		l.tail = j.prev
+		l.tail = rc.prev
 	}
-	j.prev, j.next = nil, nil
+	rc.prev, rc.next = nil, nil
 }
