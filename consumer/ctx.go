@@ -2,7 +2,6 @@ package consumer
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -23,10 +22,10 @@ type handlerCtx struct {
 
 	// inner is the cancelable context, once made; it is never replaced.
 	inner atomic.Pointer[innerCtx]
-
-	mu        sync.Mutex
-	cause     error       // set (under mu) when cancelled before inner was made
-	cancelled atomic.Bool // cause is set
+	// cause is the first cancellation's cause. It is set before inner is
+	// looked at, and inner is set before cause is looked at, so that one
+	// of a cancel and a get running at once sees the other: no lock.
+	cause atomic.Pointer[error]
 }
 
 type innerCtx struct {
@@ -36,6 +35,9 @@ type innerCtx struct {
 
 var _ context.Context = (*handlerCtx)(nil)
 
+// errEnded is the cause of a context ended by its handler's return.
+var errEnded error = context.Canceled
+
 func newHandlerCtx(parent context.Context) *handlerCtx { return &handlerCtx{parent: parent} }
 
 // get returns the cancelable context, making it if needed.
@@ -43,21 +45,16 @@ func (c *handlerCtx) get() *innerCtx {
 	if in := c.inner.Load(); in != nil {
 		return in
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.makeLocked()
-}
-
-func (c *handlerCtx) makeLocked() *innerCtx {
-	if in := c.inner.Load(); in != nil {
-		return in
-	}
+	// The parent is never cancelled, so a context made here and lost to
+	// another get is only garbage: nothing registers it.
 	ctx, cancel := context.WithCancelCause(c.parent)
 	in := &innerCtx{ctx: ctx, cancel: cancel}
-	if c.cause != nil {
-		cancel(c.cause)
+	if !c.inner.CompareAndSwap(nil, in) {
+		return c.inner.Load()
 	}
-	c.inner.Store(in)
+	if cause := c.cause.Load(); cause != nil {
+		cancel(*cause)
+	}
 	return in
 }
 
@@ -65,22 +62,23 @@ func (c *handlerCtx) makeLocked() *innerCtx {
 // first cause sticks.
 func (c *handlerCtx) cancel(cause error) {
 	if cause == nil {
-		cause = context.Canceled
-	}
-	if in := c.inner.Load(); in != nil {
-		in.cancel(cause)
+		c.setCause(&errEnded)
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.setCause(&cause)
+}
+
+// setCause records cause unless a cause is set already, and cancels the
+// cancelable context, if it is made, with the first cause. It returns the
+// cause that was set before, if any.
+func (c *handlerCtx) setCause(cause *error) (before *error) {
+	if !c.cause.CompareAndSwap(nil, cause) {
+		before = c.cause.Load()
+	}
 	if in := c.inner.Load(); in != nil {
-		in.cancel(cause)
-		return
+		in.cancel(*c.cause.Load())
 	}
-	if c.cause == nil {
-		c.cause = cause
-		c.cancelled.Store(true)
-	}
+	return before
 }
 
 // end cancels the context with context.Canceled once the handler has
@@ -89,14 +87,21 @@ func (c *handlerCtx) cancel(cause error) {
 // it, already cancelled.
 func (c *handlerCtx) end() { c.cancel(nil) }
 
+// finish is Cause and end in one step: it ends the context and returns why
+// it was cancelled before, or nil.
+func (c *handlerCtx) finish() error {
+	if before := c.setCause(&errEnded); before != nil {
+		return *before
+	}
+	return nil
+}
+
 // Cause returns why the context was cancelled, or nil.
 func (c *handlerCtx) Cause() error {
-	if in := c.inner.Load(); in != nil {
-		return context.Cause(in.ctx)
+	if cause := c.cause.Load(); cause != nil {
+		return *cause
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.cause
+	return nil
 }
 
 // Deadline is the parent's (none: the parent is never cancelled).
@@ -110,7 +115,7 @@ func (c *handlerCtx) Err() error {
 	if in := c.inner.Load(); in != nil {
 		return in.ctx.Err()
 	}
-	if c.cancelled.Load() {
+	if c.cause.Load() != nil {
 		return context.Canceled
 	}
 	return nil
@@ -125,7 +130,7 @@ func (c *handlerCtx) Value(key any) any {
 	if in := c.inner.Load(); in != nil {
 		return in.ctx.Value(key)
 	}
-	if c.cancelled.Load() {
+	if c.cause.Load() != nil {
 		return c.get().ctx.Value(key)
 	}
 	return c.parent.Value(key)

@@ -466,8 +466,7 @@ func (s *sub) runOne(j *job) {
 		err = callHandler(hc, s.Handler, j.msg)
 	}
 	lost, wait := s.end(j)
-	cause := hc.Cause()
-	hc.end()
+	cause := hc.finish()
 	if s.groups != nil {
 		j.hold() // for groups.done, after settle gave its reference away
 	}
