@@ -151,9 +151,8 @@ type sub struct {
 	q backend.Queue
 
 	slots  *slots
-	held   atomic.Int64 // received messages not yet finished
-	ready  *readyQueue  // received, not started; bounded by slots
-	groups *groups      // FIFO queues with a Handler only
+	ready  *readyQueue // received, not started; bounded by slots
+	groups *groups     // FIFO queues with a Handler only
 
 	ioCtx      context.Context // for deletes and visibility changes; never cancelled
 	pollCtx    context.Context
@@ -164,6 +163,13 @@ type sub struct {
 
 	pollWG, workWG, beatWG sync.WaitGroup
 
+	// held counts the received messages not yet finished. It is added to
+	// at every message, by every worker: on a cache line of its own, not
+	// on the one of the fields above that every worker reads.
+	_    cacheLinePad
+	held counter
+	// leaseMu and leases change at every receive: off the lines read at
+	// every message too.
 	leaseMu sync.Mutex
 	leases  receiptList // receipts with jobs not yet ended
 	// halted is set when running handlers are cancelled.
@@ -172,6 +178,7 @@ type sub struct {
 	// before any jobExtending bit of that beat.
 	beatDone atomic.Pointer[chan struct{}]
 
+	_     cacheLinePad
 	acks  *batcher[*job]
 	nacks *batcher[visChange]
 
@@ -692,7 +699,7 @@ func (s *sub) flushDeletes(ctx context.Context, batch []*job) {
 			}
 		}
 		return s.q.Delete(ctx, sub)
-	}, func(i int) string { return batch[i].msg.MessageID }, &s.srv.stats.deleted)
+	}, func(i int) string { return batch[i].msg.MessageID }, &s.srv.stats.deleted.Int64)
 	clear(entries)
 	s.deletes.Put(buf)
 	for _, j := range batch {
