@@ -194,12 +194,12 @@ func (b *batcher[T]) flusher(batch []T) {
 		for batch == nil {
 			switch {
 			case len(b.handoff) > 0:
+				// Shift rather than reslice, so that the array is
+				// reused (there are at most maxInFlight batches).
 				batch = b.handoff[0]
-				b.handoff[0] = nil
-				b.handoff = b.handoff[1:]
-				if len(b.handoff) == 0 {
-					b.handoff = nil
-				}
+				n := copy(b.handoff, b.handoff[1:])
+				b.handoff[n] = nil
+				b.handoff = b.handoff[:n]
 			case b.closed:
 				b.mu.Unlock()
 				return

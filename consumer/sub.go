@@ -206,8 +206,10 @@ func (s *sub) start(base context.Context) {
 		s.groups = newGroups()
 	}
 	inflight := max(2, s.capacity/s.AckBatchSize)
-	s.acks = newBatcher(base, s.srv.clock, s.AckBatchSize, s.AckMaxDelay, min(inflight, 16), s.flushDeletes)
-	s.nacks = newBatcher(base, s.srv.clock, backend.MaxBatchEntries, s.AckMaxDelay, min(inflight, 16), s.flushVisibility)
+	// The flushes' contexts carry their Purpose, made once here rather
+	// than once per batch.
+	s.acks = newBatcher(withPurpose(base, PurposeAck), s.srv.clock, s.AckBatchSize, s.AckMaxDelay, min(inflight, 16), s.flushDeletes)
+	s.nacks = newBatcher(withPurpose(base, PurposeRelease), s.srv.clock, backend.MaxBatchEntries, s.AckMaxDelay, min(inflight, 16), s.flushVisibility)
 	for range s.Concurrency {
 		s.workWG.Go(s.worker)
 	}
@@ -680,8 +682,8 @@ const flushRetries = 4
 
 var flushBackoff = ExponentialBackoff(100*time.Millisecond, 2*time.Second)
 
+// flushDeletes deletes a batch; ctx carries PurposeAck.
 func (s *sub) flushDeletes(ctx context.Context, batch []*job) {
-	ctx = withPurpose(ctx, PurposeAck)
 	buf, _ := s.deletes.Get().(*[backend.MaxBatchEntries]backend.DeleteEntry)
 	if buf == nil {
 		buf = new([backend.MaxBatchEntries]backend.DeleteEntry)
@@ -707,8 +709,9 @@ func (s *sub) flushDeletes(ctx context.Context, batch []*job) {
 	}
 }
 
+// flushVisibility changes the visibility of a batch; ctx carries
+// PurposeRelease.
 func (s *sub) flushVisibility(ctx context.Context, batch []visChange) {
-	ctx = withPurpose(ctx, PurposeRelease)
 	entries := make([]backend.VisibilityEntry, len(batch))
 	for i, c := range batch {
 		entries[i] = backend.VisibilityEntry{ID: entryIDs[i], ReceiptHandle: c.j.msg.ReceiptHandle, VisibilityTimeout: c.secs}
