@@ -240,7 +240,7 @@ func testLongPollFIFODeleteWakes(e *env) {
 	}
 	ch := e.startReceive(url, wait20)
 	e.waitParked(1)
-	e.stillWaiting(ch) // the group is locked while "first" is in flight
+	e.stillWaiting(ch)                      // the group is locked while "first" is in flight
 	e.deleteOK(url, first[0].ReceiptHandle) // no clock advance
 	msgs := e.awaitOK(ch, wait20)
 	if got := bodiesOf(msgs); len(got) != 1 || got[0] != "second" {
