@@ -6,10 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/postbox-go/postbox/backend"
 	"github.com/postbox-go/postbox/backend/native/server"
@@ -18,9 +22,46 @@ import (
 // fileConfig is the JSON config file of postbox serve (and the format of
 // --credentials-file, which may hold only credentials).
 type fileConfig struct {
-	Queues []queueConfig `json:"queues"`
+	// Server holds settings of postbox serve by flag name ("addr",
+	// "data-dir", "ui", "max-long-polls", ...); a flag given on the command
+	// line wins over the file.
+	Server map[string]json.RawMessage `json:"server"`
+	Queues []queueConfig              `json:"queues"`
 	// Credentials turn SigV4 authentication on (see docs/security.md).
 	Credentials []credentialConfig `json:"credentials"`
+}
+
+// applyServerSettings sets the flags that the config file's "server"
+// object names and the command line did not give. Values are JSON strings,
+// numbers or booleans, parsed as the flag parses them ("30s", 5000, false).
+func applyServerSettings(fs *pflag.FlagSet, cfg *fileConfig, path string) error {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Server)) {
+		f := fs.Lookup(name)
+		if f == nil || name == "config" || name == "help" {
+			return fmt.Errorf("%s: server: %q is not a setting of postbox serve (see postbox serve --help)", path, name)
+		}
+		if f.Changed {
+			continue // the command line wins
+		}
+		raw := cfg.Server[name]
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return fmt.Errorf("%s: server: %s: %w", path, name, err)
+		}
+		var text string
+		switch v := v.(type) {
+		case string:
+			text = v
+		case float64, bool:
+			text = string(bytes.TrimSpace(raw))
+		default:
+			return fmt.Errorf("%s: server: %s: want a string, a number or a boolean", path, name)
+		}
+		if err := fs.Set(name, text); err != nil {
+			return fmt.Errorf("%s: server: %s: %w", path, name, err)
+		}
+	}
+	return nil
 }
 
 // credentialConfig is one access key postbox serve accepts.

@@ -73,6 +73,7 @@ data directory.
 Config file (JSON):
 
   {
+    "server": {"addr": "127.0.0.1:9324", "data-dir": "/var/lib/postbox", "ui": true},
     "queues": [
       {"name": "jobs-dlq"},
       {"name": "jobs",
@@ -83,8 +84,11 @@ Config file (JSON):
     ]
   }
 
-Attribute values may be JSON strings, numbers or booleans. The file may
-also hold credentials (below); keep such a file private (chmod 600).
+"server" sets any flag of this command by its name ("sync-interval":
+"50ms", "max-long-polls": 5000, ...); a flag given on the command line wins
+over the file. Attribute values may be JSON strings, numbers or booleans.
+The file may also hold credentials (below); keep such a file private
+(chmod 600).
 
 Authentication: with credentials, every request must be signed with AWS
 Signature Version 4 by one of them (what SDKs and the AWS CLI do with
@@ -106,13 +110,22 @@ address unless --allow-anonymous is given. --tls-cert and --tls-key serve
 HTTPS. See docs/security.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.configFile != "" {
+				cfg, err := loadConfig(o.configFile)
+				if err != nil {
+					return err
+				}
+				if err := applyServerSettings(cmd.Flags(), cfg, o.configFile); err != nil {
+					return err
+				}
+			}
 			return runServe(cmd.Context(), o, cmd.ErrOrStderr(), nil)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "addr", "127.0.0.1:9324", "address to listen on (host:port; port 0 picks a free one)")
 	f.StringVar(&o.host, "host", "", "host[:port] in the queue URLs of answers (default: the host the client used)")
-	f.StringVar(&o.configFile, "config", "", "JSON file naming queues to create at start")
+	f.StringVar(&o.configFile, "config", "", "JSON file of queues to create at start and of server settings (see below)")
 	f.StringVar(&o.accountID, "account-id", native.DefaultAccountID, "account id in queue URLs and ARNs")
 	f.StringVar(&o.region, "region", native.DefaultRegion, "region in queue ARNs")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug (one line per request), info, warn or error")

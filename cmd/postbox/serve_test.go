@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
+	"github.com/spf13/cobra"
 	"go.uber.org/goleak"
 
 	"github.com/postbox-go/postbox/backend"
@@ -649,5 +650,58 @@ func TestServeMaxLongPolls(t *testing.T) {
 	}
 	if err := <-parked; err != nil {
 		t.Fatalf("parked poll at shutdown: %v", err)
+	}
+}
+
+// The config file's "server" object sets serve's flags by name; the command
+// line wins; a name that is no flag, or a value the flag rejects, is an
+// error naming the file.
+func TestServeConfigServerSettings(t *testing.T) {
+	dir := t.TempDir()
+	write := func(body string) string {
+		path := filepath.Join(dir, "postbox.json")
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	parse := func(args ...string) (*cobra.Command, error) {
+		cmd := newServeCmd()
+		if err := cmd.ParseFlags(args); err != nil {
+			t.Fatal(err)
+		}
+		path, _ := cmd.Flags().GetString("config")
+		cfg, err := loadConfig(path)
+		if err != nil {
+			return cmd, err
+		}
+		return cmd, applyServerSettings(cmd.Flags(), cfg, path)
+	}
+	path := write(`{"server": {"addr": "127.0.0.1:0", "data-dir": "/srv/q", "ui": false,
+		"max-long-polls": 5000, "sync-interval": "50ms", "log-level": "debug"},
+		"queues": [{"name": "jobs"}]}`)
+	cmd, err := parse("--config", path, "--log-level", "warn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := cmd.Flags()
+	for name, want := range map[string]string{
+		"addr": "127.0.0.1:0", "data-dir": "/srv/q", "ui": "false", "max-long-polls": "5000",
+		"sync-interval": "50ms", "log-level": "warn", // the command line wins
+		"region": "us-east-1", // not in the file: the default
+	} {
+		if got := fs.Lookup(name).Value.String(); got != want {
+			t.Errorf("--%s = %q, want %q", name, got, want)
+		}
+	}
+	for _, tc := range []struct{ body, want string }{
+		{`{"server": {"adress": "x"}}`, `"adress" is not a setting`},
+		{`{"server": {"config": "other.json"}}`, `"config" is not a setting`},
+		{`{"server": {"max-long-polls": "many"}}`, "server: max-long-polls"},
+		{`{"server": {"ui": {"on": true}}}`, "want a string, a number or a boolean"},
+	} {
+		if _, err := parse("--config", write(tc.body)); err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "postbox.json") {
+			t.Errorf("%s: error %v, want one containing %q and the file name", tc.body, err, tc.want)
+		}
 	}
 }
