@@ -155,6 +155,7 @@ type sub struct {
 	groups *groups     // FIFO queues with a Handler only
 
 	ioCtx      context.Context // for deletes and visibility changes; never cancelled
+	beatCtx    context.Context // ioCtx carrying PurposeHeartbeat, for the heartbeat's calls
 	pollCtx    context.Context
 	pollCancel context.CancelFunc
 	stopping   atomic.Bool
@@ -201,6 +202,7 @@ func newSub(srv *Server, s queueSettings) *sub {
 // start launches the sub's goroutines.
 func (s *sub) start(base context.Context) {
 	s.ioCtx = base
+	s.beatCtx = withPurpose(base, PurposeHeartbeat)
 	s.pollCtx, s.pollCancel = context.WithCancel(base)
 	if s.fifo && s.Handler != nil {
 		s.groups = newGroups()
@@ -859,7 +861,7 @@ func (s *sub) beat() {
 		for i, c := range batch {
 			entries[i] = backend.VisibilityEntry{ID: entryIDs[i], ReceiptHandle: c.j.msg.ReceiptHandle, VisibilityTimeout: c.secs}
 		}
-		res, err := s.q.ChangeVisibility(withPurpose(s.ioCtx, PurposeHeartbeat), entries)
+		res, err := s.q.ChangeVisibility(s.beatCtx, entries)
 		if err != nil {
 			// Tried again at the next beat.
 			s.report(OpHeartbeat, "", err)

@@ -59,12 +59,9 @@ func (tq *tracedQueue) start(ctx context.Context, op string, kind trace.SpanKind
 // end ends span and records the call's duration; err is the call's error
 // and info what the backend told of the call: its request id, when it has
 // one, becomes aws.request_id, whether the call failed or not.
-func (tq *tracedQueue) end(ctx context.Context, span trace.Span, op string, began time.Time, err error, info *backend.CallInfo) {
-	tq.endPurpose(ctx, span, op, began, err, info, "")
-}
-
-// endPurpose is end for a call made for purpose ("" for none).
-func (tq *tracedQueue) endPurpose(ctx context.Context, span trace.Span, op string, began time.Time, err error, info *backend.CallInfo, purpose consumer.Purpose) {
+// purpose is the consumer.Purpose of the call ("" for none), which the
+// duration metric carries.
+func (tq *tracedQueue) end(ctx context.Context, span trace.Span, op string, began time.Time, err error, info *backend.CallInfo, purpose consumer.Purpose) {
 	if info.RequestID != "" {
 		span.SetAttributes(semconv.AWSRequestID(info.RequestID))
 	}
@@ -150,7 +147,7 @@ func (tq *tracedQueue) Send(ctx context.Context, entries []backend.SendEntry) ([
 	} else {
 		tq.t.inst.sent.AddSet(ctx, int64(len(entries)), tq.d.set(opSend, ErrorType(err)))
 	}
-	tq.end(ctx, span, opSend, began, err, info)
+	tq.end(ctx, span, opSend, began, err, info, "")
 	return res, err
 }
 
@@ -204,7 +201,7 @@ func (tq *tracedQueue) Receive(ctx context.Context, req backend.ReceiveRequest) 
 		// failure of the queue.
 		recorded = nil
 	}
-	tq.end(ctx, span, opReceive, began, recorded, info)
+	tq.end(ctx, span, opReceive, began, recorded, info, "")
 	return msgs, err
 }
 
@@ -271,5 +268,5 @@ func (tq *tracedQueue) settled(ctx context.Context, span trace.Span, op string, 
 		}
 		tq.entryFailures(ctx, span, op, failures, purpose)
 	}
-	tq.endPurpose(ctx, span, op, began, err, info, purpose)
+	tq.end(ctx, span, op, began, err, info, purpose)
 }
