@@ -3,6 +3,7 @@ package consumer
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -18,13 +19,28 @@ import (
 // batch. close flushes what is pending and waits for every flusher and
 // timer callback. flush must not keep its batch after it returns: the slice
 // is reused.
+//
+// When flushes are quick (a queue in the same process), starting a flush
+// on a flusher goroutine costs more than the flush: waking the goroutine,
+// and moving the batch to another core. So the batcher times its flushes
+// (on the monotonic clock: this is a cost estimate, not a deadline) and,
+// while they take under inlineFlushCost on average, runs a batch that
+// fills up on the goroutine that filled it. An inline flush tries once and
+// must not wait: it returns what failed and may be tried again, which goes
+// back on pending and to the flushers (which retry with backoff), and the
+// batcher stops flushing inline until flushes are quick again.
 type batcher[T any] struct {
 	clock       clockwork.Clock
 	size        int
 	delay       time.Duration
 	maxInFlight int
-	flush       func(ctx context.Context, batch []T)
+	flush       flushFunc[T]
 	ctx         context.Context
+	// cost is the average time a flush takes, in nanoseconds, made from
+	// the flushes so far (an exponentially weighted average); it starts
+	// high, so that the first flushes run on flushers, where they are
+	// timed.
+	cost atomic.Int64
 
 	mu       sync.Mutex
 	room     sync.Cond // signalled when pending shrinks
@@ -49,9 +65,21 @@ type batcher[T any] struct {
 	wg       sync.WaitGroup
 }
 
+// flushFunc flushes a batch. With inline false it may take its time (retry,
+// back off) and returns nil; with inline true it runs on a caller's
+// goroutine, must not wait, and returns the items that failed and may be
+// tried again, in a slice of its own.
+type flushFunc[T any] func(ctx context.Context, batch []T, inline bool) (again []T)
+
+// inlineFlushCost is the average flush time under which batches are
+// flushed inline. A queue in the same process answers in microseconds; one
+// across a network, even on loopback, in a hundred or more.
+const inlineFlushCost = 50 * time.Microsecond
+
 func newBatcher[T any](ctx context.Context, clock clockwork.Clock, size int, delay time.Duration, maxInFlight int,
-	flush func(ctx context.Context, batch []T)) *batcher[T] {
+	flush flushFunc[T]) *batcher[T] {
 	b := &batcher[T]{clock: clock, size: size, delay: delay, maxInFlight: max(1, maxInFlight), flush: flush, ctx: ctx}
+	b.cost.Store(int64(time.Second))
 	b.room.L = &b.mu
 	b.work.L = &b.mu
 	// Enough to keep every flush busy several times over; past that the
@@ -63,22 +91,63 @@ func newBatcher[T any](ctx context.Context, clock clockwork.Clock, size int, del
 // queued is how many items wait for a flush.
 func (b *batcher[T]) queued() int { return len(b.pending) - b.head }
 
-// add queues an item, waiting while maxQueue items already wait. It must not
-// be called after close.
-func (b *batcher[T]) add(item T) {
+// add queues items, waiting while maxQueue items already wait. It must not
+// be called after close. If that makes batches due and flushes are quick,
+// the caller flushes them.
+func (b *batcher[T]) add(items ...T) {
 	b.mu.Lock()
 	for b.queued() >= b.maxQueue && !b.closed {
 		b.room.Wait()
 	}
-	if b.queued() == 0 && b.delay > 0 {
-		b.deadline = b.clock.Now().Add(b.delay)
-	}
-	b.pending = append(b.pending, item)
-	if b.queued() >= b.size || b.delay <= 0 {
-		b.due = true
+	b.appendLocked(items...)
+	for b.due && b.inFlight < b.maxInFlight && !b.closed && time.Duration(b.cost.Load()) < inlineFlushCost {
+		batch := b.takeLocked()
+		b.wg.Add(1) // close waits for this flush too
+		b.mu.Unlock()
+		again := b.timedFlush(batch, true)
+		b.mu.Lock()
+		b.doneLocked(batch)
+		b.appendLocked(again...)
+		b.wg.Done()
 	}
 	b.startLocked()
 	b.mu.Unlock()
+}
+
+// appendLocked puts items on pending.
+func (b *batcher[T]) appendLocked(items ...T) {
+	if len(items) == 0 {
+		return
+	}
+	if b.queued() == 0 && b.delay > 0 {
+		b.deadline = b.clock.Now().Add(b.delay)
+	}
+	b.pending = append(b.pending, items...)
+	if b.queued() >= b.size || b.delay <= 0 {
+		b.due = true
+	}
+}
+
+// timedFlush flushes batch and adds the time it took to cost. What an
+// inline flush returns to be tried again makes the next flushes go to the
+// flushers, which retry with backoff.
+func (b *batcher[T]) timedFlush(batch []T, inline bool) (again []T) {
+	t0 := time.Now()
+	again = b.flush(b.ctx, batch, inline)
+	d := int64(time.Since(t0))
+	if len(again) > 0 {
+		d = int64(time.Second)
+	}
+	old := b.cost.Load()
+	b.cost.Store(old + (d-old)/8) // a lost update only makes it less exact
+	return again
+}
+
+// doneLocked ends the flush of batch, which the caller ran.
+func (b *batcher[T]) doneLocked(batch []T) {
+	clear(batch)
+	b.spare = append(b.spare, batch)
+	b.inFlight--
 }
 
 // armLocked sets the timer to fire in d. Each arming counts its callback
@@ -181,11 +250,9 @@ func (b *batcher[T]) takeLocked() []T {
 func (b *batcher[T]) flusher(batch []T) {
 	defer b.wg.Done()
 	for {
-		b.flush(b.ctx, batch)
-		clear(batch)
+		b.timedFlush(batch, false)
 		b.mu.Lock()
-		b.spare = append(b.spare, batch)
-		b.inFlight--
+		b.doneLocked(batch)
 		batch = nil
 		if b.due && b.queued() > 0 {
 			batch = b.takeLocked() // the next one is this flusher's

@@ -23,7 +23,7 @@ func TestBatcherNeverStrandsAPartBatch(t *testing.T) {
 		gate := make(chan struct{})
 		first := true
 		b := newBatcher(context.Background(), clockwork.NewRealClock(), 10, 100*time.Millisecond, 1,
-			func(ctx context.Context, batch []int) {
+			func(ctx context.Context, batch []int, _ bool) []int {
 				mu.Lock()
 				wait := first
 				first = false
@@ -32,6 +32,7 @@ func TestBatcherNeverStrandsAPartBatch(t *testing.T) {
 				if wait {
 					<-gate
 				}
+				return nil
 			})
 		b.add(0)
 		time.Sleep(100 * time.Millisecond) // the first item's delay: flush 1 starts, and blocks
@@ -65,10 +66,11 @@ func TestBatcherCloseFlushesEverything(t *testing.T) {
 		var mu sync.Mutex
 		total := 0
 		b := newBatcher(context.Background(), clockwork.NewRealClock(), 10, time.Hour, 2,
-			func(ctx context.Context, batch []int) {
+			func(ctx context.Context, batch []int, _ bool) []int {
 				mu.Lock()
 				total += len(batch)
 				mu.Unlock()
+				return nil
 			})
 		for i := range 37 {
 			b.add(i)
@@ -88,11 +90,12 @@ func TestBatcherBackPressure(t *testing.T) {
 		var mu sync.Mutex
 		total := 0
 		b := newBatcher(context.Background(), clockwork.NewRealClock(), 10, time.Millisecond, 2,
-			func(ctx context.Context, batch []int) {
+			func(ctx context.Context, batch []int, _ bool) []int {
 				<-gate
 				mu.Lock()
 				total += len(batch)
 				mu.Unlock()
+				return nil
 			})
 		var added atomic.Int64
 		go func() {
@@ -137,11 +140,12 @@ func TestBatcherReusesFlushers(t *testing.T) {
 		flushers := map[string]int{}
 		total := 0
 		b := newBatcher(context.Background(), clockwork.NewRealClock(), 10, time.Millisecond, 2,
-			func(ctx context.Context, batch []int) {
+			func(ctx context.Context, batch []int, _ bool) []int {
 				mu.Lock()
 				flushers[goroutineID()]++
 				total += len(batch)
 				mu.Unlock()
+				return nil
 			})
 		for round := range 20 {
 			for i := range 25 { // two full batches and a part one, each round
@@ -169,10 +173,11 @@ func TestBatcherDelay(t *testing.T) {
 		var mu sync.Mutex
 		var sizes []int
 		b := newBatcher(context.Background(), clockwork.NewRealClock(), 10, 100*time.Millisecond, 2,
-			func(ctx context.Context, batch []int) {
+			func(ctx context.Context, batch []int, _ bool) []int {
 				mu.Lock()
 				sizes = append(sizes, len(batch))
 				mu.Unlock()
+				return nil
 			})
 		flushed := func() []int {
 			synctest.Wait()
@@ -224,11 +229,12 @@ func TestBatcherFullBatchesWhileBusy(t *testing.T) {
 		var mu sync.Mutex
 		var sizes []int
 		b := newBatcher(context.Background(), clockwork.NewRealClock(), 10, 100*time.Millisecond, 1,
-			func(ctx context.Context, batch []int) {
+			func(ctx context.Context, batch []int, _ bool) []int {
 				time.Sleep(5 * time.Millisecond)
 				mu.Lock()
 				sizes = append(sizes, len(batch))
 				mu.Unlock()
+				return nil
 			})
 		for i := range 1000 {
 			b.add(i)

@@ -138,6 +138,7 @@ type queueSettings struct {
 	visSecs   int
 	vis       time.Duration
 	heartbeat time.Duration // 0: disabled
+	noInline  bool          // never run messages on their poller (tests)
 }
 
 func (c *Config) validate() ([]queueSettings, error) {

@@ -84,6 +84,31 @@ func (r *readyQueue) take(stop <-chan struct{}) (unit []*job, left int, ok bool)
 	return unit, left, true
 }
 
+// borrow takes the place of an idle worker, for a caller that runs work
+// itself instead of queuing it: it reports false if no worker is idle, or
+// if work waits (which comes first). The worker stays parked until unborrow
+// gives its place back.
+func (r *readyQueue) borrow() bool {
+	r.mu.Lock()
+	ok := r.idle > 0 && r.head == len(r.units)
+	if ok {
+		r.idle--
+	}
+	r.mu.Unlock()
+	return ok
+}
+
+// unborrow gives back a place that borrow took, waking the worker if work
+// waits.
+func (r *readyQueue) unborrow() {
+	r.mu.Lock()
+	r.idle++
+	if r.head < len(r.units) {
+		r.wakeLocked()
+	}
+	r.mu.Unlock()
+}
+
 // tryTake returns the next unit, if one waits.
 func (r *readyQueue) tryTake() (unit []*job, ok bool) {
 	r.mu.Lock()

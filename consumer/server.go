@@ -136,16 +136,20 @@ func (s *Server) shutdown(deadline <-chan struct{}) error {
 	for _, sb := range s.subs {
 		sb.stopReceiving()
 	}
-	for _, sb := range s.subs {
-		sb.pollWG.Wait()
-	}
-	for _, sb := range s.subs {
-		close(sb.stopWork)
-		sb.drain()
-	}
+	// Pollers may be running handlers (inline runs): they are waited for
+	// with the workers, within the deadline.
 	workersDone := make(chan struct{})
 	var waiter sync.WaitGroup
 	waiter.Go(func() {
+		for _, sb := range s.subs {
+			sb.pollWG.Wait()
+			close(sb.stopWatch)
+			sb.watchWG.Wait()
+		}
+		for _, sb := range s.subs {
+			close(sb.stopWork)
+			sb.drain()
+		}
 		for _, sb := range s.subs {
 			sb.workWG.Wait()
 		}

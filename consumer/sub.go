@@ -48,6 +48,10 @@ type job struct {
 	// expiresAt is when the lease runs out; the heartbeat's alone once the
 	// receipt is in sub.leases.
 	expiresAt time.Time
+	// idx is j's position in its receipt. gather: j runs in an inline run,
+	// which gathers its successful deletes in rc.acked (see ack).
+	idx    uint8
+	gather bool
 }
 
 // The bits of job.state. A job is tracked by the heartbeat (extended,
@@ -90,6 +94,14 @@ type receipt struct {
 	// receive until the last of its jobs ends.
 	live       atomic.Int32
 	prev, next *receipt // in sub.leases; guarded by sub.leaseMu
+	// cursor is the next job to claim, in an inline run (runInline): the
+	// run and the watchdog that takes over the rest of a slow run claim
+	// jobs by moving it on.
+	cursor atomic.Int32
+	// acked has a bit per job of an inline run that succeeded and waits
+	// for its delete to be queued: by the run at its end, or by the
+	// watchdog (whoever swaps it out queues them).
+	acked atomic.Uint32
 	// ctxs are the handler contexts of the jobs, by position: one
 	// allocation per receive rather than one per message. Unlike the jobs
 	// they are never reused (a handler may hand its context to something
@@ -103,8 +115,14 @@ func (j *job) hold() { j.rc.refs.Add(1) }
 // drop gives up a reference to j; the last one recycles j's receipt. j must
 // not be used by the caller afterwards.
 func (s *sub) drop(j *job) {
-	rc := j.rc
-	if rc == nil || rc.refs.Add(-1) != 0 {
+	if j.rc != nil {
+		s.dropReceipt(j.rc)
+	}
+}
+
+// dropReceipt gives up a reference to rc; the last one recycles it.
+func (s *sub) dropReceipt(rc *receipt) {
+	if rc.refs.Add(-1) != 0 {
 		return
 	}
 	clear(rc.jobs[:]) // and with them the strings and maps of the messages
@@ -122,6 +140,7 @@ func (s *sub) newReceipt(msgs []*backend.Message, start time.Time) []*job {
 	}
 	rc.refs.Store(int32(len(msgs)))
 	rc.live.Store(int32(len(msgs)))
+	rc.cursor.Store(0)
 	rc.n = len(msgs)
 	rc.ctxs = new([backend.MaxReceiveMessages]handlerCtx)
 	expires := start.Add(s.vis)
@@ -130,7 +149,7 @@ func (s *sub) newReceipt(msgs []*backend.Message, start time.Time) []*job {
 		j := &rc.jobs[i]
 		j.m.fill(m, s.url, start)
 		j.msg, j.self[0], j.rc, j.expiresAt = &j.m, j, rc, expires
-		j.hctx0 = &rc.ctxs[i]
+		j.hctx0, j.idx = &rc.ctxs[i], uint8(i)
 		jobs[i] = j
 	}
 	return jobs
@@ -183,12 +202,28 @@ type sub struct {
 	acks  *batcher[*job]
 	nacks *batcher[visChange]
 
+	// handlerCost is the average time a handler call takes, in
+	// nanoseconds (see runInline); it is written by every worker and
+	// poller, on a cache line of its own.
+	_           cacheLinePad
+	handlerCost atomic.Int64
+	_           cacheLinePad
+	// inline: the queue's messages may run on the poller that received
+	// them (standard queues with a Handler). runners are the pollers'
+	// inline runs, watched by the watchdog.
+	inline    bool
+	runners   []runner
+	watching  atomic.Bool
+	watchKick chan struct{}
+	stopWatch chan struct{}
+	watchWG   sync.WaitGroup
+
 	receipts sync.Pool // of *receipt
 	deletes  sync.Pool // of *[backend.MaxBatchEntries]backend.DeleteEntry
 }
 
 func newSub(srv *Server, s queueSettings) *sub {
-	return &sub{
+	sb := &sub{
 		srv:           srv,
 		queueSettings: s,
 		q:             s.Queue,
@@ -196,7 +231,15 @@ func newSub(srv *Server, s queueSettings) *sub {
 		ready:         newReadyQueue(s.Concurrency),
 		stopWork:      make(chan struct{}),
 		stopBeat:      make(chan struct{}),
+		inline:        !s.fifo && s.Handler != nil && !s.noInline,
+		watchKick:     make(chan struct{}, 1),
+		stopWatch:     make(chan struct{}),
 	}
+	sb.handlerCost.Store(int64(time.Second)) // unknown: slow until measured
+	if sb.inline {
+		sb.runners = make([]runner, s.Pollers)
+	}
+	return sb
 }
 
 // start launches the sub's goroutines.
@@ -215,8 +258,15 @@ func (s *sub) start(base context.Context) {
 	for range s.Concurrency {
 		s.workWG.Go(s.worker)
 	}
-	for range s.Pollers {
-		s.pollWG.Go(s.poll)
+	for i := range s.Pollers {
+		var rn *runner
+		if s.inline {
+			rn = &s.runners[i]
+		}
+		s.pollWG.Go(func() { s.poll(rn) })
+	}
+	if s.inline {
+		s.watchWG.Go(s.watch)
 	}
 	if s.heartbeat > 0 {
 		s.beatWG.Go(s.heartbeatLoop)
@@ -253,8 +303,8 @@ func newAttemptID() string {
 const attemptIDLife = 4 * time.Minute
 
 // poll receives messages while there are free slots, and hands them to the
-// workers.
-func (s *sub) poll() {
+// workers, or runs them itself (runInline) with rn, if rn is not nil.
+func (s *sub) poll(rn *runner) {
 	ctx := s.pollCtx
 	clock := s.srv.clock
 	fails := 0
@@ -302,7 +352,7 @@ func (s *sub) poll() {
 			// A receive returns at most 10 messages; a backend that
 			// returned more gets them handled all the same.
 			k := min(len(msgs), backend.MaxReceiveMessages)
-			if !s.received(ctx, s.newReceipt(msgs[:k], start)) {
+			if !s.received(ctx, s.newReceipt(msgs[:k], start), rn) {
 				stopped = true
 			}
 			msgs = msgs[k:]
@@ -313,9 +363,10 @@ func (s *sub) poll() {
 	}
 }
 
-// received tracks and dispatches the jobs of a receive. It reports false
-// if the pollers are stopping: the jobs were then given back.
-func (s *sub) received(ctx context.Context, jobs []*job) bool {
+// received tracks and dispatches the jobs of a receive, or runs them with
+// rn (see runInline). It reports false if the pollers are stopping: the
+// jobs were then given back.
+func (s *sub) received(ctx context.Context, jobs []*job, rn *runner) bool {
 	if rc := jobs[0].rc; rc != nil {
 		s.leaseMu.Lock()
 		s.leases.push(rc)
@@ -327,6 +378,11 @@ func (s *sub) received(ctx context.Context, jobs []*job) bool {
 		// Shutting down: nothing received now will start.
 		s.giveBack(jobs)
 		return false
+	}
+	if rn != nil && time.Duration(s.handlerCost.Load()) < inlineHandlerCost && jobs[0].rc != nil && s.ready.borrow() {
+		s.runInline(rn, jobs[0].rc)
+		s.ready.unborrow()
+		return true
 	}
 	s.dispatch(jobs)
 	return true
@@ -371,9 +427,14 @@ func (s *sub) worker() {
 			s.giveBack(w)
 			continue
 		}
-		if s.BatchHandler != nil {
+		switch {
+		case s.BatchHandler != nil:
 			s.runBatch(w)
-		} else {
+		case s.inline:
+			t0 := monotonic()
+			s.runOne(w[0])
+			s.noteCost(monotonic()-t0, 1)
+		default:
 			s.runOne(w[0])
 		}
 	}
@@ -469,24 +530,40 @@ func (s *sub) ack(j *job) {
 	s.acks.add(j)
 }
 
+// succeeded counts j as succeeded and queues its delete, or gathers it in
+// its receipt's acked, in an inline run (one add and one count per run,
+// not per message). Either takes over the caller's reference to j.
+func (s *sub) succeeded(j *job) {
+	if j.gather {
+		j.rc.acked.Or(1 << j.idx)
+		return
+	}
+	s.srv.stats.succeeded.Add(1)
+	s.acks.add(j)
+}
+
+// queueAcked queues the deletes gathered in rc.acked, and counts them.
+func (s *sub) queueAcked(rc *receipt) {
+	mask := rc.acked.Swap(0)
+	if mask == 0 {
+		return
+	}
+	var buf [backend.MaxReceiveMessages]*job
+	jobs := buf[:0]
+	for i := range rc.n {
+		if mask&(1<<i) != 0 {
+			jobs = append(jobs, rc.ptrs[i])
+		}
+	}
+	s.srv.stats.succeeded.Add(int64(len(jobs)))
+	s.acks.add(jobs...)
+}
+
 func (s *sub) runOne(j *job) {
-	hc := s.handlerContext(j)
-	var err error
-	started := s.begin(j, hc)
-	if started {
-		err = callHandler(hc, s.Handler, j.msg)
-	}
-	lost, wait := s.end(j)
-	cause := hc.finish()
 	if s.groups != nil {
-		j.hold() // for groups.done, after settle gave its reference away
+		j.hold() // for groups.done, after handle gave its reference away
 	}
-	ok := false
-	if started {
-		ok = s.settle(j, err, lost, cause, wait)
-	} else {
-		s.drop(j)
-	}
+	ok := s.handle(j)
 	s.finished(1)
 	if s.groups != nil {
 		next, rel := s.groups.done(j, ok)
@@ -500,6 +577,25 @@ func (s *sub) runOne(j *job) {
 		}
 		s.drop(j)
 	}
+}
+
+// handle runs j's handler and settles its outcome; it reports whether the
+// message is done with (see settle). It takes over the caller's reference
+// to j. The caller frees j's slot.
+func (s *sub) handle(j *job) bool {
+	hc := s.handlerContext(j)
+	var err error
+	started := s.begin(j, hc)
+	if started {
+		err = callHandler(hc, s.Handler, j.msg)
+	}
+	lost, wait := s.end(j)
+	cause := hc.finish()
+	if !started {
+		s.drop(j)
+		return false
+	}
+	return s.settle(j, err, lost, cause, wait)
 }
 
 func (s *sub) runBatch(jobs []*job) {
@@ -606,8 +702,7 @@ func (s *sub) settle(j *job, err, lost, cause error, wait <-chan struct{}) bool 
 		s.drop(j)
 		return false
 	case err == nil:
-		st.succeeded.Add(1)
-		s.ack(j)
+		s.succeeded(j)
 		return true
 	case IsPermanent(err):
 		st.failed.Add(1)
@@ -684,8 +779,9 @@ const flushRetries = 4
 
 var flushBackoff = ExponentialBackoff(100*time.Millisecond, 2*time.Second)
 
-// flushDeletes deletes a batch; ctx carries PurposeAck.
-func (s *sub) flushDeletes(ctx context.Context, batch []*job) {
+// flushDeletes deletes a batch; ctx carries PurposeAck. Inline, it tries
+// once and returns the jobs to try again (see batcher).
+func (s *sub) flushDeletes(ctx context.Context, batch []*job, inline bool) (again []*job) {
 	buf, _ := s.deletes.Get().(*[backend.MaxBatchEntries]backend.DeleteEntry)
 	if buf == nil {
 		buf = new([backend.MaxBatchEntries]backend.DeleteEntry)
@@ -694,7 +790,7 @@ func (s *sub) flushDeletes(ctx context.Context, batch []*job) {
 	for i, j := range batch {
 		entries[i] = backend.DeleteEntry{ID: entryIDs[i], ReceiptHandle: j.msg.ReceiptHandle}
 	}
-	s.retryBatch(ctx, OpDelete, len(entries), func(idx []int) ([]backend.EntryResult, error) {
+	retry := s.retryBatch(ctx, OpDelete, len(entries), inline, func(idx []int) ([]backend.EntryResult, error) {
 		sub := entries
 		if len(idx) != len(entries) {
 			sub = make([]backend.DeleteEntry, len(idx))
@@ -706,19 +802,18 @@ func (s *sub) flushDeletes(ctx context.Context, batch []*job) {
 	}, func(i int) string { return batch[i].msg.MessageID }, &s.srv.stats.deleted.Int64)
 	clear(entries)
 	s.deletes.Put(buf)
-	for _, j := range batch {
-		s.drop(j)
-	}
+	return settleFlush(batch, retry, s.drop)
 }
 
 // flushVisibility changes the visibility of a batch; ctx carries
-// PurposeRelease.
-func (s *sub) flushVisibility(ctx context.Context, batch []visChange) {
+// PurposeRelease. Inline, it tries once and returns the changes to try
+// again (see batcher).
+func (s *sub) flushVisibility(ctx context.Context, batch []visChange, inline bool) (again []visChange) {
 	entries := make([]backend.VisibilityEntry, len(batch))
 	for i, c := range batch {
 		entries[i] = backend.VisibilityEntry{ID: entryIDs[i], ReceiptHandle: c.j.msg.ReceiptHandle, VisibilityTimeout: c.secs}
 	}
-	s.retryBatch(ctx, OpVisibility, len(entries), func(idx []int) ([]backend.EntryResult, error) {
+	retry := s.retryBatch(ctx, OpVisibility, len(entries), inline, func(idx []int) ([]backend.EntryResult, error) {
 		sub := entries
 		if len(idx) != len(entries) {
 			sub = make([]backend.VisibilityEntry, len(idx))
@@ -728,25 +823,47 @@ func (s *sub) flushVisibility(ctx context.Context, batch []visChange) {
 		}
 		return s.q.ChangeVisibility(ctx, sub)
 	}, func(i int) string { return batch[i].j.msg.MessageID }, nil)
-	for _, c := range batch {
-		s.drop(c.j)
+	return settleFlush(batch, retry, func(c visChange) { s.drop(c.j) })
+}
+
+// settleFlush ends a flush of batch: the items at the positions in retry
+// (ascending) are returned, to be tried again, and the others dropped.
+func settleFlush[T any](batch []T, retry []int, drop func(T)) (again []T) {
+	if len(retry) > 0 {
+		again = make([]T, 0, len(retry))
 	}
+	k := 0
+	for i, item := range batch {
+		if k < len(retry) && retry[k] == i {
+			again = append(again, item)
+			k++
+			continue
+		}
+		drop(item)
+	}
+	return again
 }
 
 // retryBatch runs a batch call, retrying the whole request or its failed
 // entries while the failures are retryable, and reports what still fails.
-func (s *sub) retryBatch(ctx context.Context, op string, n int, call func(idx []int) ([]backend.EntryResult, error),
-	msgID func(i int) string, okCount *atomic.Int64) {
+// With once (an inline flush, which must not wait) it makes one call and
+// returns, instead of reporting, the positions (ascending) of the entries
+// that failed and may be tried again.
+func (s *sub) retryBatch(ctx context.Context, op string, n int, once bool, call func(idx []int) ([]backend.EntryResult, error),
+	msgID func(i int) string, okCount *atomic.Int64) (retry []int) {
 	idx := allEntries[:n] // never written to: a retry takes a new list
 	for attempt := 1; ; attempt++ {
 		res, err := call(idx)
-		last := attempt >= flushRetries
+		last := attempt >= flushRetries || once
 		if err != nil {
+			if once && retryable(err) && ctx.Err() == nil {
+				return append([]int(nil), idx...)
+			}
 			if last || !retryable(err) || ctx.Err() != nil {
 				for _, i := range idx {
 					s.report(op, msgID(i), err)
 				}
-				return
+				return nil
 			}
 		} else {
 			var again []int
@@ -756,7 +873,7 @@ func (s *sub) retryBatch(ctx context.Context, op string, n int, call func(idx []
 				switch {
 				case r.Err == nil:
 					ok++
-				case !last && retryable(r.Err):
+				case (!last || once) && retryable(r.Err):
 					again = append(again, i)
 				default:
 					s.report(op, msgID(i), r.Err)
@@ -765,13 +882,13 @@ func (s *sub) retryBatch(ctx context.Context, op string, n int, call func(idx []
 			if okCount != nil {
 				okCount.Add(int64(ok))
 			}
-			if len(again) == 0 {
-				return
+			if len(again) == 0 || once {
+				return again
 			}
 			idx = again
 		}
 		if !s.sleep(ctx, flushBackoff(attempt)) {
-			return
+			return nil
 		}
 	}
 }

@@ -1,0 +1,166 @@
+package consumer
+
+import (
+	"sync"
+	"time"
+)
+
+// Inline runs.
+//
+// Handing a message from the poller that received it to a worker costs a
+// lock, often a goroutine wake-up, and moving the message to another core:
+// a microsecond or so, nothing next to a handler that takes milliseconds,
+// but more than the whole handler when it takes a few microseconds (and a
+// queue in the same process answers in microseconds too). So while the
+// queue's handler calls take under inlineHandlerCost on average, a poller
+// that receives messages while a worker is idle runs them itself, one after
+// the other, in the place of that worker (which stays parked: Concurrency
+// still bounds the handler calls running at once), and then receives
+// again. That is the loop one would write by hand for fast handlers.
+//
+// A handler that turns slow must not hold up the rest of its receive while
+// workers are free: the watchdog hands the messages a run has not started
+// to the workers once the run has taken rescueAfter, and marks the handler
+// slow, so that the next receives go to the workers until handler calls are
+// quick again.
+//
+// The costs are timed on the monotonic clock, not on Config.Clock: they
+// are estimates that pick the faster of two correct ways, not deadlines,
+// and a fake clock that stands still would make every handler look free.
+
+// inlineHandlerCost is the average handler call under which received
+// messages may run on their poller: ten of them then take a fraction of a
+// millisecond, less than one receive from SQS.
+const inlineHandlerCost = 20 * time.Microsecond
+
+// rescueAfter is how long an inline run may last before the messages it has
+// not started go to the workers.
+const rescueAfter = 5 * time.Millisecond
+
+// runner is a poller's inline run, as the watchdog sees it.
+type runner struct {
+	mu    sync.Mutex
+	rc    *receipt // the receipt being run, nil between runs
+	since int64    // monotonic when the run began
+}
+
+// monoBase anchors monotonic.
+var monoBase = time.Now()
+
+// monotonic is the time on the monotonic clock, in nanoseconds.
+func monotonic() int64 { return int64(time.Since(monoBase)) }
+
+// noteCost adds n handler calls that took d in all to the handler cost, an
+// exponentially weighted average. Concurrent updates may lose one another,
+// which only makes the average a little less exact.
+func (s *sub) noteCost(d int64, n int) {
+	if n <= 0 {
+		return
+	}
+	old := s.handlerCost.Load()
+	s.handlerCost.Store(old + (d/int64(n)-old)/16)
+}
+
+// runInline runs the jobs of rc on the calling poller, in the place of a
+// borrowed worker. The jobs are claimed one at a time through rc.cursor,
+// so that the watchdog may take the ones not started yet.
+func (s *sub) runInline(rn *runner, rc *receipt) {
+	rc.refs.Add(1) // the run's own: rc stays whole while the watchdog may look at it
+	t0 := monotonic()
+	rn.mu.Lock()
+	rn.rc, rn.since = rc, t0
+	rn.mu.Unlock()
+	if !s.watching.Load() && s.watching.CompareAndSwap(false, true) {
+		select {
+		case s.watchKick <- struct{}{}:
+		default:
+		}
+	}
+	ran := 0
+	for {
+		i := int(rc.cursor.Add(1)) - 1
+		if i >= rc.n {
+			break
+		}
+		j := rc.ptrs[i]
+		if s.stopping.Load() {
+			s.giveBack(j.self[:])
+			continue
+		}
+		j.gather = true
+		s.handle(j)
+		ran++
+	}
+	rn.mu.Lock()
+	rn.rc = nil
+	rn.mu.Unlock()
+	s.queueAcked(rc)
+	s.noteCost(monotonic()-t0, ran)
+	s.finished(ran)
+	s.dropReceipt(rc)
+}
+
+// watch is the watchdog of the inline runs: it sleeps while none runs, and
+// otherwise looks at them every rescueAfter/2.
+func (s *sub) watch() {
+	for {
+		select {
+		case <-s.watchKick:
+		case <-s.stopWatch:
+			return
+		}
+		t := time.NewTicker(rescueAfter / 2)
+		for running := true; running; {
+			select {
+			case <-t.C:
+			case <-s.stopWatch:
+				t.Stop()
+				return
+			}
+			if s.rescue() {
+				continue
+			}
+			// Nothing runs: sleep until a run kicks. A run that began
+			// after the look above and saw watching still set did not
+			// kick: look once more.
+			s.watching.Store(false)
+			if s.rescue() && s.watching.CompareAndSwap(false, true) {
+				continue
+			}
+			running = false
+		}
+		t.Stop()
+	}
+}
+
+// rescue hands the jobs not started of every inline run older than
+// rescueAfter to the workers (or gives them back, when stopping). It
+// reports whether any run is under way.
+func (s *sub) rescue() (running bool) {
+	now := monotonic()
+	for i := range s.runners {
+		rn := &s.runners[i]
+		var rest []*job
+		rn.mu.Lock()
+		if rc := rn.rc; rc != nil {
+			running = true
+			if now-rn.since >= int64(rescueAfter) {
+				if from := int(rc.cursor.Swap(int32(rc.n))); from < rc.n {
+					rest = rc.ptrs[from:rc.n:rc.n] // each holds its job's reference
+				}
+				s.queueAcked(rc) // the deletes of what the run has done
+				s.handlerCost.Store(max(s.handlerCost.Load(), now-rn.since))
+			}
+		}
+		rn.mu.Unlock()
+		if len(rest) == 0 {
+			continue
+		}
+		if s.stopping.Load() {
+			s.giveBack(rest)
+		} else {
+			s.ready.putJobs(rest)
+		}
+	}
+	return running
+}
