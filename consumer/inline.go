@@ -63,8 +63,10 @@ func (s *sub) noteCost(d int64, n int) {
 
 // runInline runs the jobs of rc on the calling poller, in the place of a
 // borrowed worker. The jobs are claimed one at a time through rc.cursor,
-// so that the watchdog may take the ones not started yet.
-func (s *sub) runInline(rn *runner, rc *receipt) {
+// so that the watchdog may take the ones not started yet. It returns how
+// many it ran: their slots are the caller's, to receive again with or to
+// release.
+func (s *sub) runInline(rn *runner, rc *receipt) (ran int) {
 	rc.refs.Add(1) // the run's own: rc stays whole while the watchdog may look at it
 	t0 := monotonic()
 	rn.mu.Lock()
@@ -76,7 +78,6 @@ func (s *sub) runInline(rn *runner, rc *receipt) {
 		default:
 		}
 	}
-	ran := 0
 	for {
 		i := int(rc.cursor.Add(1)) - 1
 		if i >= rc.n {
@@ -96,8 +97,9 @@ func (s *sub) runInline(rn *runner, rc *receipt) {
 	rn.mu.Unlock()
 	s.queueAcked(rc)
 	s.noteCost(monotonic()-t0, ran)
-	s.finished(ran)
+	s.held.Add(-int64(ran))
 	s.dropReceipt(rc)
+	return ran
 }
 
 // watch is the watchdog of the inline runs: it sleeps while none runs, and

@@ -12,12 +12,14 @@ import (
 // TestLeaseStates drives the per-job lease state (begin, end, lose, the
 // heartbeat's extension) and the receipt's lease record directly.
 func TestLeaseStates(t *testing.T) {
-	s := &sub{srv: &Server{}, ioCtx: context.Background()}
+	s := &sub{srv: &Server{}, ioCtx: context.Background(), shards: make([]leaseShard, 2)}
 	msgs := []*backend.Message{{MessageID: "a"}, {MessageID: "b"}, {MessageID: "c"}, {MessageID: "d"}}
 	jobs := s.newReceipt(msgs, time.Now())
-	s.leaseMu.Lock()
-	s.leases.push(jobs[0].rc)
-	s.leaseMu.Unlock()
+	sh := &s.shards[1]
+	jobs[0].rc.shard = sh
+	sh.mu.Lock()
+	sh.list.push(jobs[0].rc)
+	sh.mu.Unlock()
 	cause := errors.New("lease gone")
 
 	// a: lost before it starts: begin refuses it, end reports the loss.
@@ -69,9 +71,9 @@ func TestLeaseStates(t *testing.T) {
 	if !s.begin(d, hd) || !errors.Is(hd.Cause(), ErrServerShutdown) {
 		t.Errorf("d: cause %v, want ErrServerShutdown", hd.Cause())
 	}
-	s.leaseMu.Lock()
-	listed := s.leases.head == jobs[0].rc
-	s.leaseMu.Unlock()
+	sh.mu.Lock()
+	listed := sh.list.head == jobs[0].rc
+	sh.mu.Unlock()
 	if !listed {
 		t.Error("the receipt left the lease list before its last job ended")
 	}
@@ -81,7 +83,7 @@ func TestLeaseStates(t *testing.T) {
 	s.end(d)
 
 	// The last end took the receipt's lease record away.
-	if s.leases.head != nil || s.leases.tail != nil {
+	if sh.list.head != nil || sh.list.tail != nil {
 		t.Error("the receipt is still in the lease list after its last job ended")
 	}
 	if got := s.srv.stats.leasesLost.Load(); got != 2 {

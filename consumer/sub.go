@@ -93,7 +93,8 @@ type receipt struct {
 	// (its lease record: one per receive, not one per message) from its
 	// receive until the last of its jobs ends.
 	live       atomic.Int32
-	prev, next *receipt // in sub.leases; guarded by sub.leaseMu
+	prev, next *receipt // in shard's list; guarded by shard.mu
+	shard      *leaseShard
 	// cursor is the next job to claim, in an inline run (runInline): the
 	// run and the watchdog that takes over the rest of a slow run claim
 	// jobs by moving it on.
@@ -188,10 +189,10 @@ type sub struct {
 	// on the one of the fields above that every worker reads.
 	_    cacheLinePad
 	held counter
-	// leaseMu and leases change at every receive: off the lines read at
-	// every message too.
-	leaseMu sync.Mutex
-	leases  receiptList // receipts with jobs not yet ended
+	// shards hold the receipts with jobs not yet ended (the lease
+	// records), one shard per poller: they change at every receive, and
+	// pollers would take one lock from one another.
+	shards []leaseShard
 	// halted is set when running handlers are cancelled.
 	halted atomic.Pointer[error]
 	// beatDone is closed when the running beat's extensions end; set
@@ -236,6 +237,7 @@ func newSub(srv *Server, s queueSettings) *sub {
 		stopWatch:     make(chan struct{}),
 	}
 	sb.handlerCost.Store(int64(time.Second)) // unknown: slow until measured
+	sb.shards = make([]leaseShard, s.Pollers)
 	if sb.inline {
 		sb.runners = make([]runner, s.Pollers)
 	}
@@ -263,7 +265,7 @@ func (s *sub) start(base context.Context) {
 		if s.inline {
 			rn = &s.runners[i]
 		}
-		s.pollWG.Go(func() { s.poll(rn) })
+		s.pollWG.Go(func() { s.poll(&s.shards[i], rn) })
 	}
 	if s.inline {
 		s.watchWG.Go(s.watch)
@@ -303,8 +305,9 @@ func newAttemptID() string {
 const attemptIDLife = 4 * time.Minute
 
 // poll receives messages while there are free slots, and hands them to the
-// workers, or runs them itself (runInline) with rn, if rn is not nil.
-func (s *sub) poll(rn *runner) {
+// workers, or runs them itself (runInline) with rn, if rn is not nil. The
+// receipts go in shard.
+func (s *sub) poll(shard *leaseShard, rn *runner) {
 	ctx := s.pollCtx
 	clock := s.srv.clock
 	fails := 0
@@ -316,10 +319,20 @@ func (s *sub) poll(rn *runner) {
 		SystemAttributeNames:  systemAttributeNames,
 		MessageAttributeNames: messageAttributeNames,
 	}
+	carry := 0 // slots kept from the last receive's inline run
 	for {
-		n := s.slots.acquire(ctx, s.MaxMessages, s.hungry)
-		if n == 0 {
-			return
+		var n int
+		if carry >= s.MaxMessages {
+			// The slots of the messages this poller just ran are
+			// still its own: no need to give them back and take them
+			// again.
+			n, carry = s.MaxMessages, carry-s.MaxMessages
+		} else {
+			s.slots.release(carry)
+			carry = 0
+			if n = s.slots.acquire(ctx, s.MaxMessages, s.hungry); n == 0 {
+				return
+			}
 		}
 		start := clock.Now()
 		if s.fifo {
@@ -352,40 +365,44 @@ func (s *sub) poll(rn *runner) {
 			// A receive returns at most 10 messages; a backend that
 			// returned more gets them handled all the same.
 			k := min(len(msgs), backend.MaxReceiveMessages)
-			if !s.received(ctx, s.newReceipt(msgs[:k], start), rn) {
-				stopped = true
-			}
+			ok, kept := s.received(ctx, s.newReceipt(msgs[:k], start), shard, rn)
+			stopped = stopped || !ok
+			carry += kept
 			msgs = msgs[k:]
 		}
 		if stopped {
+			s.slots.release(carry)
 			return
 		}
 	}
 }
 
 // received tracks and dispatches the jobs of a receive, or runs them with
-// rn (see runInline). It reports false if the pollers are stopping: the
-// jobs were then given back.
-func (s *sub) received(ctx context.Context, jobs []*job, rn *runner) bool {
+// rn (see runInline); their receipt goes in shard. It reports false if the
+// pollers are stopping: the jobs were then given back. kept is how many
+// slots of finished messages the inline run kept for the caller, which
+// must use them or release them.
+func (s *sub) received(ctx context.Context, jobs []*job, shard *leaseShard, rn *runner) (ok bool, kept int) {
 	if rc := jobs[0].rc; rc != nil {
-		s.leaseMu.Lock()
-		s.leases.push(rc)
-		s.leaseMu.Unlock()
+		rc.shard = shard
+		shard.mu.Lock()
+		shard.list.push(rc)
+		shard.mu.Unlock()
 	}
 	s.held.Add(int64(len(jobs)))
 	s.srv.stats.received.Add(int64(len(jobs)))
 	if ctx.Err() != nil {
 		// Shutting down: nothing received now will start.
 		s.giveBack(jobs)
-		return false
+		return false, 0
 	}
 	if rn != nil && time.Duration(s.handlerCost.Load()) < inlineHandlerCost && jobs[0].rc != nil && s.ready.borrow() {
-		s.runInline(rn, jobs[0].rc)
+		kept = s.runInline(rn, jobs[0].rc)
 		s.ready.unborrow()
-		return true
+		return true, kept
 	}
 	s.dispatch(jobs)
-	return true
+	return true, 0
 }
 
 // hungry reports whether the workers are about to run out of work: nothing
@@ -475,15 +492,18 @@ func (s *sub) begin(j *job, hc *handlerCtx) bool {
 // now or started from now on.
 func (s *sub) cancelHandlers(cause error) {
 	s.halted.Store(&cause)
-	s.leaseMu.Lock()
-	defer s.leaseMu.Unlock()
-	for rc := s.leases.head; rc != nil; rc = rc.next {
-		for i := range rc.n {
-			j := &rc.jobs[i]
-			if j.state.Load()&(jobRunning|jobEnded) == jobRunning {
-				j.hctx.cancel(cause)
+	for k := range s.shards {
+		sh := &s.shards[k]
+		sh.mu.Lock()
+		for rc := sh.list.head; rc != nil; rc = rc.next {
+			for i := range rc.n {
+				j := &rc.jobs[i]
+				if j.state.Load()&(jobRunning|jobEnded) == jobRunning {
+					j.hctx.cancel(cause)
+				}
 			}
 		}
+		sh.mu.Unlock()
 	}
 }
 
@@ -506,10 +526,11 @@ func (s *sub) end(j *job) (lost error, wait <-chan struct{}) {
 	if ok && j.rc != nil && j.rc.live.Add(-1) == 0 {
 		// The receipt's last job: its lease record goes. Until then the
 		// receipt cannot be recycled (this job's reference is held), so
-		// the heartbeat may read its jobs under leaseMu.
-		s.leaseMu.Lock()
-		s.leases.remove(j.rc)
-		s.leaseMu.Unlock()
+		// the heartbeat may read its jobs under its shard's lock.
+		sh := j.rc.shard
+		sh.mu.Lock()
+		sh.list.remove(j.rc)
+		sh.mu.Unlock()
 	}
 	return lost, wait
 }
@@ -915,45 +936,12 @@ func (s *sub) beat() {
 	var lost []*job
 	var expired []*Error // built under the lock: an expired job is not held
 	var beatDone chan struct{}
-	s.leaseMu.Lock()
-	for rc := s.leases.head; rc != nil; rc = rc.next {
-		for i := range rc.n {
-			j := &rc.jobs[i]
-			if j.state.Load()&(jobEnded|jobLost) != 0 {
-				continue
-			}
-			remaining := j.expiresAt.Sub(now)
-			if remaining <= 0 {
-				if s.lose(j, fmt.Errorf("%w: visibility timeout of message %s ran out", ErrLeaseLost, j.msg.MessageID)) {
-					expired = append(expired, &Error{Op: OpHeartbeat, QueueURL: s.url, MessageID: j.msg.MessageID, Err: j.lost})
-				}
-				continue
-			}
-			if remaining > s.vis-s.heartbeat/2 {
-				continue
-			}
-			limit := j.msg.ReceivedAt.Add(s.MaxExtension)
-			if s.MaxExtension >= maxLease {
-				limit = limit.Add(-leaseMargin)
-			}
-			secs := min(s.visSecs, int(limit.Sub(now)/time.Second))
-			if time.Duration(secs)*time.Second <= remaining {
-				continue // at the extension limit: let it run out
-			}
-			if beatDone == nil {
-				beatDone = make(chan struct{})
-				s.beatDone.Store(&beatDone)
-			}
-			if _, ok := j.setBits(jobExtending, jobEnded|jobLost); !ok {
-				continue
-			}
-			// The receipt is in leases, so some job of it, maybe j,
-			// has not ended and holds a reference: this one is safe.
-			j.hold() // until the extension has ended
-			due = append(due, visChange{j, secs})
-		}
+	for k := range s.shards {
+		sh := &s.shards[k]
+		sh.mu.Lock()
+		due, expired, beatDone = s.scanLeases(sh, now, due, expired, beatDone)
+		sh.mu.Unlock()
 	}
-	s.leaseMu.Unlock()
 	for _, e := range expired {
 		s.srv.report(e)
 	}
@@ -1011,6 +999,50 @@ func (s *sub) beat() {
 	}
 }
 
+// scanLeases looks at the leases of shard (whose lock the caller holds):
+// it adds the extensions due to due, and the lease losses of jobs whose
+// visibility ran out to expired.
+func (s *sub) scanLeases(sh *leaseShard, now time.Time, due []visChange, expired []*Error, beatDone chan struct{}) ([]visChange, []*Error, chan struct{}) {
+	for rc := sh.list.head; rc != nil; rc = rc.next {
+		for i := range rc.n {
+			j := &rc.jobs[i]
+			if j.state.Load()&(jobEnded|jobLost) != 0 {
+				continue
+			}
+			remaining := j.expiresAt.Sub(now)
+			if remaining <= 0 {
+				if s.lose(j, fmt.Errorf("%w: visibility timeout of message %s ran out", ErrLeaseLost, j.msg.MessageID)) {
+					expired = append(expired, &Error{Op: OpHeartbeat, QueueURL: s.url, MessageID: j.msg.MessageID, Err: j.lost})
+				}
+				continue
+			}
+			if remaining > s.vis-s.heartbeat/2 {
+				continue
+			}
+			limit := j.msg.ReceivedAt.Add(s.MaxExtension)
+			if s.MaxExtension >= maxLease {
+				limit = limit.Add(-leaseMargin)
+			}
+			secs := min(s.visSecs, int(limit.Sub(now)/time.Second))
+			if time.Duration(secs)*time.Second <= remaining {
+				continue // at the extension limit: let it run out
+			}
+			if beatDone == nil {
+				beatDone = make(chan struct{})
+				s.beatDone.Store(&beatDone)
+			}
+			if _, ok := j.setBits(jobExtending, jobEnded|jobLost); !ok {
+				continue
+			}
+			// The receipt is in leases, so some job of it, maybe j,
+			// has not ended and holds a reference: this one is safe.
+			j.hold() // until the extension has ended
+			due = append(due, visChange{j, secs})
+		}
+	}
+	return due, expired, beatDone
+}
+
 func (s *sub) reportLost(jobs []*job) {
 	for _, j := range jobs {
 		s.report(OpHeartbeat, j.msg.MessageID, j.lost)
@@ -1056,6 +1088,14 @@ func (s *sub) drain() {
 		}
 		s.giveBack(w)
 	}
+}
+
+// leaseShard is a part of the lease records: the receipts one poller
+// received that have jobs not yet ended.
+type leaseShard struct {
+	mu   sync.Mutex
+	list receiptList
+	_    cacheLinePad
 }
 
 // receiptList is an intrusive doubly linked list of receipts.
