@@ -79,22 +79,59 @@ func TestAckFailuresAreRetriedAndReported(t *testing.T) {
 	})
 }
 
+// TestAckFlushesAfterMaxDelay: a part batch of deletes waits AckMaxDelay
+// for more while the consumer still holds messages (here one whose handler
+// has not returned).
 func TestAckFlushesAfterMaxDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		eng := newEngine(t)
 		q := newQueue(t, eng, "q", nil)
 		sendN(t, q, 3, nil)
 		rec := &recorder{}
+		release := make(chan struct{})
+		h := consumer.HandlerFunc(func(ctx context.Context, msg *consumer.Message) error {
+			if msg.Body == "2" {
+				<-release
+			}
+			return rec.HandleMessage(ctx, msg)
+		})
 		r := start(t, consumer.Config{Queues: []consumer.QueueConfig{{
-			Queue: q, Handler: rec, AckMaxDelay: 2 * time.Second,
+			Queue: q, Handler: h, AckMaxDelay: 2 * time.Second,
 		}}})
-		advanceUntil(t, func() bool { return rec.total() == 3 })
+		advanceUntil(t, func() bool { return rec.total() == 2 })
 		t0 := time.Now()
-		advanceUntil(t, func() bool { return r.srv.Stats().Deleted == 3 })
+		advanceUntil(t, func() bool { return r.srv.Stats().Deleted == 2 })
 		if d := time.Since(t0); d < 1900*time.Millisecond || d > 2100*time.Millisecond {
 			t.Errorf("a part batch was deleted after %v, want 2s", d)
 		}
+		close(release)
+		advanceUntil(t, func() bool { return r.srv.Stats().Deleted == 3 })
 		r.stop(t, context.Background())
+	})
+}
+
+// TestAckFlushesWhenIdle: once the queue looks drained (a receive came back
+// short) and no message is left in hand, a part batch of deletes goes at
+// once instead of waiting AckMaxDelay: nothing could fill it.
+func TestAckFlushesWhenIdle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		eng := newEngine(t)
+		q := newQueue(t, eng, "q", nil)
+		fq := &faultQueue{Queue: q}
+		sendN(t, q, 3, nil)
+		rec := &recorder{}
+		r := start(t, consumer.Config{Queues: []consumer.QueueConfig{{
+			Queue: fq, Handler: rec, AckMaxDelay: time.Minute,
+		}}})
+		t0 := time.Now()
+		advanceUntil(t, func() bool { return r.srv.Stats().Deleted == 3 })
+		if d := time.Since(t0); d != 0 {
+			t.Errorf("the deletes went after %v, want at once", d)
+		}
+		r.stop(t, context.Background())
+		if n := fq.deletes.Load(); n != 1 {
+			t.Errorf("%d delete calls for 3 messages received together, want 1", n)
+		}
 	})
 }
 

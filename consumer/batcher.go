@@ -279,6 +279,16 @@ func (b *batcher[T]) flusher(batch []T) {
 	}
 }
 
+// flushNow makes what is pending due now, without waiting for its delay.
+func (b *batcher[T]) flushNow() {
+	b.mu.Lock()
+	if b.queued() > 0 && !b.due && !b.closed {
+		b.due = true
+		b.startLocked()
+	}
+	b.mu.Unlock()
+}
+
 // close flushes what is pending and waits for every flush to end.
 func (b *batcher[T]) close() {
 	b.mu.Lock()

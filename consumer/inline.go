@@ -97,7 +97,7 @@ func (s *sub) runInline(rn *runner, rc *receipt) (ran int) {
 	rn.mu.Unlock()
 	s.queueAcked(rc)
 	s.noteCost(monotonic()-t0, ran)
-	s.held.Add(-int64(ran))
+	s.letGo(ran)
 	s.dropReceipt(rc)
 	return ran
 }

@@ -195,6 +195,8 @@ type sub struct {
 	shards []leaseShard
 	// halted is set when running handlers are cancelled.
 	halted atomic.Pointer[error]
+	// drained: the last receive returned fewer messages than it asked for.
+	drained atomic.Bool
 	// beatDone is closed when the running beat's extensions end; set
 	// before any jobExtending bit of that beat.
 	beatDone atomic.Pointer[chan struct{}]
@@ -359,6 +361,9 @@ func (s *sub) poll(shard *leaseShard, rn *runner) {
 			continue
 		}
 		fails, attemptID = 0, ""
+		if short := len(msgs) < n; short != s.drained.Load() {
+			s.drained.Store(short)
+		}
 		s.slots.release(n - len(msgs))
 		stopped := false
 		for len(msgs) > 0 {
@@ -769,8 +774,20 @@ const leaseMargin = time.Second
 
 // finished frees the slots of n received messages that are done with.
 func (s *sub) finished(n int) {
-	s.held.Add(-int64(n))
+	s.letGo(n)
 	s.slots.release(n)
+}
+
+// letGo counts n received messages as finished. When none is left and the
+// last receive came back short (the queue looked drained), the deletes
+// waiting for a fuller batch go now: no message is in hand or coming to
+// fill it, and waiting AckMaxDelay would make them late for no gain (a
+// burst's last part batch, a lone message). A consumer that is merely
+// between messages, its receives still full, keeps batching.
+func (s *sub) letGo(n int) {
+	if s.held.Add(-int64(n)) == 0 && s.drained.Load() {
+		s.acks.flushNow()
+	}
 }
 
 // giveBack releases messages that will not run and frees their slots.
