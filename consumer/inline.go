@@ -68,6 +68,7 @@ func (s *sub) noteCost(d int64, n int) {
 // release.
 func (s *sub) runInline(rn *runner, rc *receipt) (ran int) {
 	rc.refs.Add(1) // the run's own: rc stays whole while the watchdog may look at it
+	s.inlineRuns.Add(1)
 	t0 := monotonic()
 	rn.mu.Lock()
 	rn.rc, rn.since = rc, t0

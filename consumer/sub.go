@@ -210,6 +210,8 @@ type sub struct {
 	// poller, on a cache line of its own.
 	_           cacheLinePad
 	handlerCost atomic.Int64
+	inlineRuns  atomic.Int64 // receives run inline, for tests
+	quickFlush  bool         // take flushes for quick from the start (tests)
 	_           cacheLinePad
 	// inline: the queue's messages may run on the poller that received
 	// them (standard queues with a Handler). runners are the pollers'
@@ -259,6 +261,10 @@ func (s *sub) start(base context.Context) {
 	// than once per batch.
 	s.acks = newBatcher(withPurpose(base, PurposeAck), s.srv.clock, s.AckBatchSize, s.AckMaxDelay, min(inflight, 16), s.flushDeletes)
 	s.nacks = newBatcher(withPurpose(base, PurposeRelease), s.srv.clock, backend.MaxBatchEntries, s.AckMaxDelay, min(inflight, 16), s.flushVisibility)
+	if s.quickFlush {
+		s.acks.cost.Store(0)
+		s.nacks.cost.Store(0)
+	}
 	for range s.Concurrency {
 		s.workWG.Go(s.worker)
 	}

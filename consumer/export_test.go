@@ -1,0 +1,24 @@
+package consumer
+
+// InlineRuns is how many receives the server's queues ran inline.
+func InlineRuns(s *Server) (n int64) {
+	for _, sb := range s.subs {
+		n += sb.inlineRuns.Load()
+	}
+	return n
+}
+
+// AssumeQuick makes the server's queues take their handlers and their
+// flushes for quick from the start, as if many quick calls had been timed:
+// received messages run inline whenever a worker is idle, and full batches
+// are flushed by whoever fills them. Call it before Run.
+func AssumeQuick(s *Server) {
+	for _, sb := range s.subs {
+		sb.handlerCost.Store(0)
+		sb.quickFlush = true
+	}
+}
+
+// RescueAfter is how long an inline run lasts before the watchdog hands
+// its messages not started to the workers.
+const RescueAfter = rescueAfter
