@@ -102,12 +102,22 @@ type running struct {
 
 func start(t testing.TB, cfg consumer.Config) *running {
 	t.Helper()
+	return startWith(t, cfg, nil)
+}
+
+// startWith is start with prep, if not nil, called on the server before
+// Run.
+func startWith(t testing.TB, cfg consumer.Config, prep func(*consumer.Server)) *running {
+	t.Helper()
 	if cfg.OnError == nil {
 		cfg.OnError = func(error) {}
 	}
 	srv, err := consumer.New(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if prep != nil {
+		prep(srv)
 	}
 	r := &running{srv: srv, done: make(chan error, 1)}
 	go func() { r.done <- srv.Run(context.Background()) }()

@@ -19,17 +19,7 @@ import (
 // their poller while a worker is idle, full batches flush inline.
 func startQuick(t testing.TB, cfg consumer.Config) *running {
 	t.Helper()
-	if cfg.OnError == nil {
-		cfg.OnError = func(error) {}
-	}
-	srv, err := consumer.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	consumer.AssumeQuick(srv)
-	r := &running{srv: srv, done: make(chan error, 1)}
-	go func() { r.done <- srv.Run(context.Background()) }()
-	return r
+	return startWith(t, cfg, consumer.AssumeQuick)
 }
 
 // TestInlineRunsHandleEachMessageOnce: with a quick handler the server
