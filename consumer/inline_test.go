@@ -171,7 +171,6 @@ func TestInlineRunsKeepConcurrency(t *testing.T) {
 		eng := newEngine(t)
 		q := newQueue(t, eng, "q", nil)
 		const n = 400
-		sendN(t, q, n, nil)
 		var mu sync.Mutex
 		running, most := 0, 0
 		h := consumer.HandlerFunc(func(ctx context.Context, msg *consumer.Message) error {
@@ -190,6 +189,8 @@ func TestInlineRunsKeepConcurrency(t *testing.T) {
 		r := startQuick(t, consumer.Config{Queues: []consumer.QueueConfig{{
 			Queue: q, Handler: h, Concurrency: 2, Prefetch: 38,
 		}}})
+		synctest.Wait() // workers parked, pollers in their long polls
+		sendN(t, q, n, nil)
 		advanceUntil(t, func() bool { return r.srv.Stats().Deleted == n })
 		r.stop(t, context.Background())
 		if most > 2 {
