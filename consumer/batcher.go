@@ -134,7 +134,11 @@ func (b *batcher[T]) appendLocked(items ...T) {
 func (b *batcher[T]) timedFlush(batch []T, inline bool) (again []T) {
 	t0 := time.Now()
 	again = b.flush(b.ctx, batch, inline)
-	d := int64(time.Since(t0))
+	// One slow flush among quick ones (the goroutine descheduled, a
+	// collection) counts as four times the limit at most, so that it
+	// does not send the next dozen batches to the flushers; a run of slow
+	// ones still does. A flush that left work to retry counts in full.
+	d := min(int64(time.Since(t0)), int64(4*inlineFlushCost))
 	if len(again) > 0 {
 		d = int64(time.Second)
 	}

@@ -51,14 +51,18 @@ var monoBase = time.Now()
 func monotonic() int64 { return int64(time.Since(monoBase)) }
 
 // noteCost adds n handler calls that took d in all to the handler cost, an
-// exponentially weighted average. Concurrent updates may lose one another,
-// which only makes the average a little less exact.
+// exponentially weighted average. A call counts as four times the limit at
+// most, so that one stall among quick calls (the goroutine descheduled, a
+// collection) does not end inline runs for the next hundred; slow calls in
+// a row still do, and the watchdog marks a slow run at once. Concurrent
+// updates may lose one another, which only makes the average a little less
+// exact.
 func (s *sub) noteCost(d int64, n int) {
 	if n <= 0 {
 		return
 	}
 	old := s.handlerCost.Load()
-	s.handlerCost.Store(old + (d/int64(n)-old)/16)
+	s.handlerCost.Store(old + (min(d/int64(n), int64(4*inlineHandlerCost))-old)/16)
 }
 
 // runInline runs the jobs of rc on the calling poller, in the place of a
