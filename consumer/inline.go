@@ -117,6 +117,7 @@ func (s *sub) watch() {
 			return
 		}
 		t := time.NewTicker(rescueAfter / 2)
+		runs := s.inlineRuns.Load()
 		for running := true; running; {
 			select {
 			case <-t.C:
@@ -124,7 +125,12 @@ func (s *sub) watch() {
 				t.Stop()
 				return
 			}
-			if s.rescue() {
+			// Keep watching while runs come one after the other (a
+			// poller between two runs is receiving): going to sleep and
+			// being kicked at every gap would cost more than the ticks.
+			moved := s.inlineRuns.Load() != runs
+			runs = s.inlineRuns.Load()
+			if s.rescue() || moved {
 				continue
 			}
 			// Nothing runs: sleep until a run kicks. A run that began
