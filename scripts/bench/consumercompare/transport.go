@@ -16,12 +16,14 @@ import (
 
 // bufferedBody is an http.RoundTripper that reads each request body into
 // memory and sends a copy, so that nothing the SDK does with its own body
-// after the answer arrives can reach the connection. It is the
+// after the answer arrives can reach the connection. It was the
 // "postbox-buffered" contender's only difference from backend.Open: with
-// aws-sdk-go-v2's client as backend.Open builds it, a few ReceiveMessage
-// answers in a thousand fail on loopback while their body is read ("use of
-// closed network connection", see README.md), and the messages of such a
-// receive stay invisible for the visibility timeout.
+// aws-sdk-go-v2's client as backend.Open built it, a few ReceiveMessage
+// answers in a thousand failed on loopback while their body was read ("use
+// of closed network connection", see README.md), and the messages of such
+// a receive stayed invisible for the visibility timeout. backend/awssqs has
+// sent buffered bodies the same way since; this copy is kept so that the
+// earlier runs can be repeated as they were.
 type bufferedBody struct{ next http.RoundTripper }
 
 // RoundTrip sends r with its body read into memory first.
