@@ -128,8 +128,9 @@ func (s *sub) watch() {
 			// Keep watching while runs come one after the other (a
 			// poller between two runs is receiving): going to sleep and
 			// being kicked at every gap would cost more than the ticks.
-			moved := s.inlineRuns.Load() != runs
-			runs = s.inlineRuns.Load()
+			n := s.inlineRuns.Load()
+			moved := n != runs
+			runs = n
 			if s.rescue() || moved {
 				continue
 			}
