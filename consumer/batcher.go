@@ -3,7 +3,6 @@ package consumer
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -36,11 +35,9 @@ type batcher[T any] struct {
 	maxInFlight int
 	flush       flushFunc[T]
 	ctx         context.Context
-	// cost is the average time a flush takes, in nanoseconds, made from
-	// the flushes so far (an exponentially weighted average); it starts
-	// high, so that the first flushes run on flushers, where they are
-	// timed.
-	cost atomic.Int64
+	// cost is the average time a flush takes; it starts high, so that
+	// the first flushes run on flushers, where they are timed.
+	cost cost
 
 	mu       sync.Mutex
 	room     sync.Cond // signalled when pending shrinks
@@ -79,7 +76,7 @@ const inlineFlushCost = 50 * time.Microsecond
 func newBatcher[T any](ctx context.Context, clock clockwork.Clock, size int, delay time.Duration, maxInFlight int,
 	flush flushFunc[T]) *batcher[T] {
 	b := &batcher[T]{clock: clock, size: size, delay: delay, maxInFlight: max(1, maxInFlight), flush: flush, ctx: ctx}
-	b.cost.Store(int64(time.Second))
+	b.cost.init(inlineFlushCost, 3)
 	b.room.L = &b.mu
 	b.work.L = &b.mu
 	// Enough to keep every flush busy several times over; past that the
@@ -100,7 +97,7 @@ func (b *batcher[T]) add(items ...T) {
 		b.room.Wait()
 	}
 	b.appendLocked(items...)
-	for b.due && b.inFlight < b.maxInFlight && !b.closed && time.Duration(b.cost.Load()) < inlineFlushCost {
+	for b.due && b.inFlight < b.maxInFlight && !b.closed && b.cost.quick() {
 		batch := b.takeLocked()
 		b.wg.Add(1) // close waits for this flush too
 		b.mu.Unlock()
@@ -134,16 +131,12 @@ func (b *batcher[T]) appendLocked(items ...T) {
 func (b *batcher[T]) timedFlush(batch []T, inline bool) (again []T) {
 	t0 := time.Now()
 	again = b.flush(b.ctx, batch, inline)
-	// One slow flush among quick ones (the goroutine descheduled, a
-	// collection) counts as four times the limit at most, so that it
-	// does not send the next dozen batches to the flushers; a run of slow
-	// ones still does. A flush that left work to retry counts in full.
-	d := min(int64(time.Since(t0)), int64(4*inlineFlushCost))
+	// A flush that left work to retry counts in full.
 	if len(again) > 0 {
-		d = int64(time.Second)
+		b.cost.noteSlow(time.Second)
+	} else {
+		b.cost.note(time.Since(t0), 1)
 	}
-	old := b.cost.Load()
-	b.cost.Store(old + (d-old)/8) // a lost update only makes it less exact
 	return again
 }
 

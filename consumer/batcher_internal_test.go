@@ -275,7 +275,7 @@ func TestBatcherFlushesInline(t *testing.T) {
 				}
 				return nil
 			})
-		b.cost.Store(0) // as if many quick flushes had been timed
+		b.cost.assumeQuick() // as if many quick flushes had been timed
 		me := goroutineID()
 		for i := range 10 {
 			b.add(i)
@@ -285,7 +285,7 @@ func TestBatcherFlushesInline(t *testing.T) {
 			t.Errorf("after a full batch: calls %+v, want one inline flush of 10 on the adding goroutine %s", calls, me)
 		}
 		mu.Unlock()
-		if c := time.Duration(b.cost.Load()); c < inlineFlushCost {
+		if c := b.cost.get(); c < inlineFlushCost {
 			t.Errorf("cost %v after a flush that failed: want it taken for slow", c)
 		}
 		time.Sleep(100 * time.Millisecond) // the three wait their delay

@@ -14,7 +14,7 @@ func InlineRuns(s *Server) (n int64) {
 // are flushed by whoever fills them. Call it before Run.
 func AssumeQuick(s *Server) {
 	for _, sb := range s.subs {
-		sb.handlerCost.Store(0)
+		sb.handlerCost.assumeQuick()
 		sb.quickFlush = true
 	}
 }

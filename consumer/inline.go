@@ -24,9 +24,7 @@ import (
 // slow, so that the next receives go to the workers until handler calls are
 // quick again.
 //
-// The costs are timed on the monotonic clock, not on Config.Clock: they
-// are estimates that pick the faster of two correct ways, not deadlines,
-// and a fake clock that stands still would make every handler look free.
+// Handler calls are timed into handlerCost (see cost).
 
 // inlineHandlerCost is the average handler call under which received
 // messages may run on their poller: ten of them then take a fraction of a
@@ -49,21 +47,6 @@ var monoBase = time.Now()
 
 // monotonic is the time on the monotonic clock, in nanoseconds.
 func monotonic() int64 { return int64(time.Since(monoBase)) }
-
-// noteCost adds n handler calls that took d in all to the handler cost, an
-// exponentially weighted average. A call counts as four times the limit at
-// most, so that one stall among quick calls (the goroutine descheduled, a
-// collection) does not end inline runs for the next hundred; slow calls in
-// a row still do, and the watchdog marks a slow run at once. Concurrent
-// updates may lose one another, which only makes the average a little less
-// exact.
-func (s *sub) noteCost(d int64, n int) {
-	if n <= 0 {
-		return
-	}
-	old := s.handlerCost.Load()
-	s.handlerCost.Store(old + (min(d/int64(n), int64(4*inlineHandlerCost))-old)/16)
-}
 
 // runInline runs the jobs of rc on the calling poller, in the place of a
 // borrowed worker. The jobs are claimed one at a time through rc.cursor,
@@ -101,7 +84,7 @@ func (s *sub) runInline(rn *runner, rc *receipt) (ran int) {
 	rn.rc = nil
 	rn.mu.Unlock()
 	s.queueAcked(rc)
-	s.noteCost(monotonic()-t0, ran)
+	s.handlerCost.note(time.Duration(monotonic()-t0), ran)
 	s.letGo(ran)
 	s.dropReceipt(rc)
 	return ran
@@ -163,7 +146,7 @@ func (s *sub) rescue() (running bool) {
 					rest = rc.ptrs[from:rc.n:rc.n] // each holds its job's reference
 				}
 				s.queueAcked(rc) // the deletes of what the run has done
-				s.handlerCost.Store(max(s.handlerCost.Load(), now-rn.since))
+				s.handlerCost.raise(time.Duration(now - rn.since))
 			}
 		}
 		rn.mu.Unlock()

@@ -205,11 +205,11 @@ type sub struct {
 	acks  *batcher[*job]
 	nacks *batcher[visChange]
 
-	// handlerCost is the average time a handler call takes, in
+	// handlerCost is the average time a handler call takes
 	// nanoseconds (see runInline); it is written by every worker and
 	// poller, on a cache line of its own.
 	_           cacheLinePad
-	handlerCost atomic.Int64
+	handlerCost cost
 	inlineRuns  atomic.Int64 // receives run inline, for tests
 	quickFlush  bool         // take flushes for quick from the start (tests)
 	_           cacheLinePad
@@ -240,7 +240,7 @@ func newSub(srv *Server, s queueSettings) *sub {
 		watchKick:     make(chan struct{}, 1),
 		stopWatch:     make(chan struct{}),
 	}
-	sb.handlerCost.Store(int64(time.Second)) // unknown: slow until measured
+	sb.handlerCost.init(inlineHandlerCost, 4)
 	sb.shards = make([]leaseShard, s.Pollers)
 	if sb.inline {
 		sb.runners = make([]runner, s.Pollers)
@@ -262,8 +262,8 @@ func (s *sub) start(base context.Context) {
 	s.acks = newBatcher(withPurpose(base, PurposeAck), s.srv.clock, s.AckBatchSize, s.AckMaxDelay, min(inflight, 16), s.flushDeletes)
 	s.nacks = newBatcher(withPurpose(base, PurposeRelease), s.srv.clock, backend.MaxBatchEntries, s.AckMaxDelay, min(inflight, 16), s.flushVisibility)
 	if s.quickFlush {
-		s.acks.cost.Store(0)
-		s.nacks.cost.Store(0)
+		s.acks.cost.assumeQuick()
+		s.nacks.cost.assumeQuick()
 	}
 	for range s.Concurrency {
 		s.workWG.Go(s.worker)
@@ -407,7 +407,7 @@ func (s *sub) received(ctx context.Context, jobs []*job, shard *leaseShard, rn *
 		s.giveBack(jobs)
 		return false, 0
 	}
-	if rn != nil && time.Duration(s.handlerCost.Load()) < inlineHandlerCost && jobs[0].rc != nil && s.ready.borrow() {
+	if rn != nil && s.handlerCost.quick() && jobs[0].rc != nil && s.ready.borrow() {
 		kept = s.runInline(rn, jobs[0].rc)
 		s.ready.unborrow()
 		return true, kept
@@ -461,7 +461,7 @@ func (s *sub) worker() {
 		case s.inline:
 			t0 := monotonic()
 			s.runOne(w[0])
-			s.noteCost(monotonic()-t0, 1)
+			s.handlerCost.note(time.Duration(monotonic()-t0), 1)
 		default:
 			s.runOne(w[0])
 		}
