@@ -111,6 +111,21 @@ func (b *batcher[T]) add(items ...T) {
 	b.mu.Unlock()
 }
 
+// flushFull flushes batch, a whole batch of size items, on the calling
+// goroutine, the way add would once the items had filled a batch, but
+// without queueing them (no lock, no copy). It does nothing and reports
+// false while flushes are slow. What the flush returns to be tried again
+// goes on pending, as with add. It must not be called after close.
+func (b *batcher[T]) flushFull(batch []T) bool {
+	if len(batch) != b.size || !b.cost.quick() {
+		return false
+	}
+	if again := b.timedFlush(batch, true); len(again) > 0 {
+		b.add(again...)
+	}
+	return true
+}
+
 // appendLocked puts items on pending.
 func (b *batcher[T]) appendLocked(items ...T) {
 	if len(items) == 0 {

@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -252,49 +253,71 @@ func TestBatcherFullBatchesWhileBusy(t *testing.T) {
 }
 
 // TestBatcherFlushesInline: while flushes are quick, a batch that fills up
-// is flushed on the goroutine that filled it; what such a flush returns to
-// be tried again goes back on pending, and to a flusher (inline false)
-// after the delay, and the batcher takes flushes for slow from then on.
+// is flushed on the goroutine that filled it (by add, or by flushFull for a
+// whole batch at once); what such a flush returns to be tried again goes
+// back on pending, and to a flusher (inline false) after the delay, and the
+// batcher takes flushes for slow from then on: flushFull then declines.
 func TestBatcherFlushesInline(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		type call struct {
-			inline bool
-			n      int
-			gid    string
+	for _, whole := range []bool{false, true} {
+		t.Run(fmt.Sprintf("whole=%v", whole), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { testBatcherFlushesInline(t, whole) })
+		})
+	}
+}
+
+func testBatcherFlushesInline(t *testing.T, whole bool) {
+	type call struct {
+		inline bool
+		n      int
+		gid    string
+	}
+	var mu sync.Mutex
+	var calls []call
+	b := newBatcher(context.Background(), clockwork.NewRealClock(), 10, 100*time.Millisecond, 2,
+		func(ctx context.Context, batch []int, inline bool) []int {
+			mu.Lock()
+			calls = append(calls, call{inline, len(batch), goroutineID()})
+			first := len(calls) == 1
+			mu.Unlock()
+			if first {
+				return append([]int(nil), batch[7:]...) // three to try again
+			}
+			return nil
+		})
+	if b.flushFull([]int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+		t.Fatal("flushFull flushed before any flush was timed quick")
+	}
+	b.cost.assumeQuick() // as if many quick flushes had been timed
+	me := goroutineID()
+	if whole {
+		if b.flushFull([]int{0, 1, 2}) {
+			t.Error("flushFull took a part batch")
 		}
-		var mu sync.Mutex
-		var calls []call
-		b := newBatcher(context.Background(), clockwork.NewRealClock(), 10, 100*time.Millisecond, 2,
-			func(ctx context.Context, batch []int, inline bool) []int {
-				mu.Lock()
-				calls = append(calls, call{inline, len(batch), goroutineID()})
-				first := len(calls) == 1
-				mu.Unlock()
-				if first {
-					return append([]int(nil), batch[7:]...) // three to try again
-				}
-				return nil
-			})
-		b.cost.assumeQuick() // as if many quick flushes had been timed
-		me := goroutineID()
+		if !b.flushFull([]int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+			t.Fatal("flushFull declined a whole batch while flushes are quick")
+		}
+	} else {
 		for i := range 10 {
 			b.add(i)
 		}
-		mu.Lock()
-		if len(calls) != 1 || !calls[0].inline || calls[0].n != 10 || calls[0].gid != me {
-			t.Errorf("after a full batch: calls %+v, want one inline flush of 10 on the adding goroutine %s", calls, me)
-		}
-		mu.Unlock()
-		if c := b.cost.get(); c < inlineFlushCost {
-			t.Errorf("cost %v after a flush that failed: want it taken for slow", c)
-		}
-		time.Sleep(100 * time.Millisecond) // the three wait their delay
-		synctest.Wait()
-		mu.Lock()
-		if len(calls) != 2 || calls[1].inline || calls[1].n != 3 || calls[1].gid == me {
-			t.Errorf("calls %+v, want the three retried on a flusher", calls)
-		}
-		mu.Unlock()
-		b.close()
-	})
+	}
+	mu.Lock()
+	if len(calls) != 1 || !calls[0].inline || calls[0].n != 10 || calls[0].gid != me {
+		t.Errorf("after a full batch: calls %+v, want one inline flush of 10 on the adding goroutine %s", calls, me)
+	}
+	mu.Unlock()
+	if c := b.cost.get(); c < inlineFlushCost {
+		t.Errorf("cost %v after a flush that failed: want it taken for slow", c)
+	}
+	if b.flushFull([]int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+		t.Error("flushFull flushed after a flush that failed")
+	}
+	time.Sleep(100 * time.Millisecond) // the three wait their delay
+	synctest.Wait()
+	mu.Lock()
+	if len(calls) != 2 || calls[1].inline || calls[1].n != 3 || calls[1].gid == me {
+		t.Errorf("calls %+v, want the three retried on a flusher", calls)
+	}
+	mu.Unlock()
+	b.close()
 }

@@ -64,7 +64,9 @@ type QueueConfig struct {
 	Prefetch int
 	// Pollers is how many receives may run at once. Default: enough that
 	// every free slot can be asked for at once, (Concurrency + Prefetch) /
-	// MaxMessages rounded up.
+	// MaxMessages rounded up. While receives take microseconds (a queue in
+	// the same process), only GOMAXPROCS of them receive: more would only
+	// contend for the queue's lock.
 	Pollers int
 	// WaitTime is the long-poll wait of a receive, rounded down to seconds,
 	// at most 20 s. Default 20 s; a negative value means 0 (short polls).

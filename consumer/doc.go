@@ -26,7 +26,8 @@
 // are free slots: the server never holds more received, unfinished messages
 // than Concurrency + Prefetch, so no message waits out its visibility
 // timeout in a local buffer. Several receives run at once when the workers
-// can take more than 10 messages. An empty queue costs one long poll (20 s
+// can take more than 10 messages (no more than GOMAXPROCS while receives
+// take microseconds, as from a queue in the same process). An empty queue costs one long poll (20 s
 // by default) per poller; a failing receive is retried after a growing
 // backoff (QueueConfig.ReceiveBackoff) and reported to Config.OnError.
 //

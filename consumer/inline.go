@@ -83,7 +83,7 @@ func (s *sub) runInline(rn *runner, rc *receipt) (ran int) {
 	rn.mu.Lock()
 	rn.rc = nil
 	rn.mu.Unlock()
-	s.queueAcked(rc)
+	s.queueAcked(rc, true)
 	s.handlerCost.note(time.Duration(monotonic()-t0), ran)
 	s.letGo(ran)
 	s.dropReceipt(rc)
@@ -145,7 +145,7 @@ func (s *sub) rescue() (running bool) {
 				if from := int(rc.cursor.Swap(int32(rc.n))); from < rc.n {
 					rest = rc.ptrs[from:rc.n:rc.n] // each holds its job's reference
 				}
-				s.queueAcked(rc) // the deletes of what the run has done
+				s.queueAcked(rc, false) // the deletes of what the run has done
 				s.handlerCost.raise(time.Duration(now - rn.since))
 			}
 		}

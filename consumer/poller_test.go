@@ -3,6 +3,7 @@ package consumer_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -206,6 +207,68 @@ func TestReceivesStayFullWhileWorkIsBuffered(t *testing.T) {
 		}
 		if len(sizes) > 11 || small > 1 {
 			t.Errorf("receives asked for %v: want full receives of 10", sizes)
+		}
+	})
+}
+
+// latencyQueue is a queue whose receives take delay (on the test's fake
+// clock), and which records how many run at once.
+type latencyQueue struct {
+	backend.Queue
+	delay       atomic.Int64 // nanoseconds
+	active, max atomic.Int32
+}
+
+func (l *latencyQueue) Receive(ctx context.Context, req backend.ReceiveRequest) ([]*backend.Message, error) {
+	n := l.active.Add(1)
+	defer l.active.Add(-1)
+	for m := l.max.Load(); n > m && !l.max.CompareAndSwap(m, n); m = l.max.Load() {
+	}
+	time.Sleep(time.Duration(l.delay.Load()))
+	return l.Queue.Receive(ctx, req)
+}
+
+// TestSparePollersWaitWhileReceivesAreQuick: while receives take
+// microseconds (a queue in the same process), only GOMAXPROCS of a queue's
+// pollers receive, the others wait; when receives turn slow (a queue across
+// a network), all of them receive at once; when they are quick again, the
+// spare ones wait again, and Shutdown ends them while they wait.
+func TestSparePollersWaitWhileReceivesAreQuick(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	synctest.Test(t, func(t *testing.T) {
+		eng := newEngine(t)
+		lq := &latencyQueue{Queue: newQueue(t, eng, "q", nil)}
+		h := consumer.HandlerFunc(func(context.Context, *consumer.Message) error { return nil })
+		r := start(t, consumer.Config{Queues: []consumer.QueueConfig{{
+			Queue: lq, Handler: h, Concurrency: 40, Pollers: 4,
+		}}})
+		deleted := func(n int64) func() bool { return func() bool { return r.srv.Stats().Deleted >= n } }
+		phase := func(name string, delay time.Duration, want int32, total int64) {
+			t.Helper()
+			lq.delay.Store(int64(delay))
+			// The first 2,000 let the estimate of a receive's cost
+			// settle. A poller in a receive when it turned quick ends
+			// that receive before it waits; it may be a long poll that
+			// the next messages end: the next 1,000 do. The last 1,000
+			// show how many receives run at once.
+			for _, n := range []int{2000, 1000, 1000} {
+				lq.max.Store(0)
+				sendN(t, lq, n, nil)
+				total += int64(n)
+				advanceUntil(t, deleted(total))
+			}
+			if got := lq.max.Load(); got != want {
+				t.Errorf("%s: %d receives at once, want %d", name, got, want)
+			}
+		}
+		phase("receives of 10µs", 10*time.Microsecond, 2, 0)
+		phase("receives of 5ms", 5*time.Millisecond, 4, 4000)
+		phase("receives of 10µs again", 10*time.Microsecond, 2, 8000)
+		if err := r.stop(t, context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if st := r.srv.Stats(); st.Deleted != 12000 || st.InFlight != 0 {
+			t.Errorf("stats %+v", st)
 		}
 	})
 }

@@ -211,8 +211,12 @@ type sub struct {
 	_           cacheLinePad
 	handlerCost cost
 	inlineRuns  atomic.Int64 // receives run inline, for tests
-	quickFlush  bool         // take flushes for quick from the start (tests)
-	_           cacheLinePad
+	// recvCost is the average time a full receive takes; while it is
+	// quick, the spare pollers wait at spare (see pollers.go).
+	recvCost   cost
+	spare      *gate
+	quickFlush bool // take flushes for quick from the start (tests)
+	_          cacheLinePad
 	// inline: the queue's messages may run on the poller that received
 	// them (standard queues with a Handler). runners are the pollers'
 	// inline runs, watched by the watchdog.
@@ -241,6 +245,8 @@ func newSub(srv *Server, s queueSettings) *sub {
 		stopWatch:     make(chan struct{}),
 	}
 	sb.handlerCost.init(inlineHandlerCost, 4)
+	sb.recvCost.init(quickReceive, 3)
+	sb.spare = newGate()
 	sb.shards = make([]leaseShard, s.Pollers)
 	if sb.inline {
 		sb.runners = make([]runner, s.Pollers)
@@ -268,12 +274,13 @@ func (s *sub) start(base context.Context) {
 	for range s.Concurrency {
 		s.workWG.Go(s.worker)
 	}
+	active := activePollers()
 	for i := range s.Pollers {
 		var rn *runner
 		if s.inline {
 			rn = &s.runners[i]
 		}
-		s.pollWG.Go(func() { s.poll(&s.shards[i], rn) })
+		s.pollWG.Go(func() { s.poll(&s.shards[i], rn, i >= active) })
 	}
 	if s.inline {
 		s.watchWG.Go(s.watch)
@@ -314,8 +321,8 @@ const attemptIDLife = 4 * time.Minute
 
 // poll receives messages while there are free slots, and hands them to the
 // workers, or runs them itself (runInline) with rn, if rn is not nil. The
-// receipts go in shard.
-func (s *sub) poll(shard *leaseShard, rn *runner) {
+// receipts go in shard. A spare poller waits while receives are quick.
+func (s *sub) poll(shard *leaseShard, rn *runner, spare bool) {
 	ctx := s.pollCtx
 	clock := s.srv.clock
 	fails := 0
@@ -329,6 +336,13 @@ func (s *sub) poll(shard *leaseShard, rn *runner) {
 	}
 	carry := 0 // slots kept from the last receive's inline run
 	for {
+		if spare && s.recvCost.quick() {
+			s.slots.release(carry)
+			carry = 0
+			if !s.waitWhileQuick(ctx) {
+				return
+			}
+		}
 		var n int
 		if carry >= s.MaxMessages {
 			// The slots of the messages this poller just ran are
@@ -353,7 +367,14 @@ func (s *sub) poll(shard *leaseShard, rn *runner) {
 			req.ReceiveRequestAttemptID = attemptID
 		}
 		req.MaxMessages = n
+		// A receive is timed when it cannot have waited for messages:
+		// the last one found more than it asked for, and this one got
+		// all it asked for.
+		backlog, t0 := !s.drained.Load(), monotonic()
 		msgs, err := s.q.Receive(ctx, req)
+		if err == nil && backlog && len(msgs) == n {
+			s.noteReceive(time.Duration(monotonic() - t0))
+		}
 		if err != nil {
 			s.slots.release(n)
 			if ctx.Err() != nil {
@@ -574,10 +595,22 @@ func (s *sub) succeeded(j *job) {
 	s.acks.add(j)
 }
 
-// queueAcked queues the deletes gathered in rc.acked, and counts them.
-func (s *sub) queueAcked(rc *receipt) {
+// queueAcked queues the deletes gathered in rc.acked, and counts them. With
+// now set, when every job of rc succeeded, they are deleted at once on the
+// calling goroutine while deletes are quick (see batcher.flushFull): the
+// caller must hold a reference to rc (the batch is rc's own array, which
+// the flush's drops must not recycle under it) and no lock others wait on.
+func (s *sub) queueAcked(rc *receipt, now bool) {
 	mask := rc.acked.Swap(0)
 	if mask == 0 {
+		return
+	}
+	if mask == 1<<rc.n-1 {
+		s.srv.stats.succeeded.Add(int64(rc.n))
+		if now && s.acks.flushFull(rc.ptrs[:rc.n]) {
+			return
+		}
+		s.acks.add(rc.ptrs[:rc.n]...)
 		return
 	}
 	var buf [backend.MaxReceiveMessages]*job
