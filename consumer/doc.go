@@ -42,7 +42,8 @@
 // one after the other, in that worker's place, so Concurrency still bounds
 // the handler calls at once: handing each message to another goroutine
 // would cost more than handling it. If such a run lasts over 5 ms (a
-// handler turned slow), the messages it has not started go to the workers.
+// handler turned slow), the messages it has not started go to the workers
+// (within 15 ms: a watchdog looks every 10 ms).
 // Delete batches are likewise sent by the goroutine that fills them while
 // delete calls take microseconds (a queue in the same process).
 //

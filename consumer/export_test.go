@@ -19,6 +19,6 @@ func AssumeQuick(s *Server) {
 	}
 }
 
-// RescueAfter is how long an inline run lasts before the watchdog hands
-// its messages not started to the workers.
-const RescueAfter = rescueAfter
+// RescueWithin is how long an inline run may last at most before the
+// watchdog hands its messages not started to the workers.
+const RescueWithin = rescueAfter + watchEvery

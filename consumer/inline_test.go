@@ -65,7 +65,7 @@ func TestInlineRunsHandleEachMessageOnce(t *testing.T) {
 }
 
 // TestInlineRunRescued: a handler that turns slow in the middle of an
-// inline run does not hold up the rest of the receive: after RescueAfter
+// inline run does not hold up the rest of the receive: within RescueWithin
 // the messages the run has not started go to the idle workers, and the
 // deletes of those it finished go out, while the slow one still runs.
 func TestInlineRunRescued(t *testing.T) {
@@ -93,7 +93,7 @@ func TestInlineRunRescued(t *testing.T) {
 		if got := rec.total(); got != 2 {
 			t.Fatalf("%d handled before the slow one, want 2 (the run goes in order)", got)
 		}
-		time.Sleep(consumer.RescueAfter)
+		time.Sleep(consumer.RescueWithin)
 		synctest.Wait()
 		if got := rec.total(); got != 9 {
 			t.Fatalf("%d handled while the slow one runs, want the other 9", got)
