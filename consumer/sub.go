@@ -205,14 +205,15 @@ type sub struct {
 	acks  *batcher[*job]
 	nacks *batcher[visChange]
 
-	// handlerCost is the average time a handler call takes
-	// nanoseconds (see runInline); it is written by every worker and
-	// poller, on a cache line of its own.
+	// handlerCost is the average time a handler call takes (see
+	// runInline); it is written by every worker and poller, on a cache
+	// line of its own.
 	_           cacheLinePad
 	handlerCost cost
 	inlineRuns  atomic.Int64 // receives run inline, for tests
-	// recvCost is the average time a full receive takes; while it is
-	// quick, the spare pollers wait at spare (see pollers.go).
+	// recvCost is the average time a receive that did not wait for
+	// messages takes; while it is quick, the spare pollers wait at spare
+	// (see pollers.go).
 	recvCost   cost
 	spare      *gate
 	quickFlush bool // take flushes for quick from the start (tests)
