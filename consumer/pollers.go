@@ -16,11 +16,12 @@ import (
 // process's own cores, not a wait: more receives running at once than
 // there are Ps (GOMAXPROCS) only queue up on the queue's lock and on the
 // scheduler. So while receives that did not wait for messages (the queue
-// had more than they asked for) take under quickReceive on average, only the first activePollers of a queue's pollers receive; the
-// others, the spare ones, wait. They start again as soon as receives turn
-// slow.
+// had more than they asked for) take under quickReceive on average, only
+// the first activePollers of a queue's pollers receive; the others, the
+// spare ones, wait. They start again as soon as receives turn slow.
 
-// quickReceive is the average receive under which the spare pollers wait: a queue in the same process answers ten messages in tens of
+// quickReceive is the average receive under which the spare pollers wait:
+// a queue in the same process answers ten messages in tens of
 // microseconds, one across a network (even on loopback, over HTTP) takes a
 // millisecond or so.
 const quickReceive = 100 * time.Microsecond
