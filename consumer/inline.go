@@ -49,6 +49,9 @@ type runner struct {
 	mu    sync.Mutex
 	rc    *receipt // the receipt being run, nil between runs
 	since int64    // monotonic when the run began
+	// stuck: the watchdog rescued this run, and it counts in sub.stuck
+	// until it ends.
+	stuck bool
 }
 
 // monoBase anchors monotonic.
@@ -91,6 +94,10 @@ func (s *sub) runInline(rn *runner, rc *receipt) (ran int) {
 	}
 	rn.mu.Lock()
 	rn.rc = nil
+	if rn.stuck {
+		rn.stuck = false
+		s.stuck.Add(-1)
+	}
 	rn.mu.Unlock()
 	s.queueAcked(rc, true)
 	s.handlerCost.note(time.Duration(monotonic()-t0), ran)
@@ -140,13 +147,15 @@ func (s *sub) watch() {
 }
 
 // rescue hands the jobs not started of every inline run older than
-// rescueAfter to the workers (or gives them back, when stopping). It
-// reports whether any run is under way.
+// rescueAfter to the workers (or gives them back, when stopping), and counts
+// the run's poller as stuck (see sparesWait) until the run ends. It reports
+// whether any run is under way.
 func (s *sub) rescue() (running bool) {
 	now := monotonic()
 	for i := range s.runners {
 		rn := &s.runners[i]
 		var rest []*job
+		stuck := false
 		rn.mu.Lock()
 		if rc := rn.rc; rc != nil {
 			running = true
@@ -156,9 +165,16 @@ func (s *sub) rescue() (running bool) {
 				}
 				s.queueAcked(rc, false) // the deletes of what the run has done
 				s.handlerCost.raise(time.Duration(now - rn.since))
+				if !rn.stuck {
+					rn.stuck, stuck = true, true
+					s.stuck.Add(1)
+				}
 			}
 		}
 		rn.mu.Unlock()
+		if stuck {
+			s.spare.open() // a spare poller stands in for this one
+		}
 		if len(rest) == 0 {
 			continue
 		}

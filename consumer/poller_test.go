@@ -272,3 +272,47 @@ func TestSparePollersWaitWhileReceivesAreQuick(t *testing.T) {
 		}
 	})
 }
+
+// TestSparePollerStandsInForAStuckOne: a spare poller waits while receives
+// are quick, but not while a poller is stuck in a handler of an inline run
+// (one that the watchdog had to rescue): the queue keeps being received and
+// handled while the stuck handler runs.
+func TestSparePollerStandsInForAStuckOne(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1)) // one poller receives, one is spare
+	synctest.Test(t, func(t *testing.T) {
+		eng := newEngine(t)
+		lq := &latencyQueue{Queue: newQueue(t, eng, "q", nil)}
+		lq.delay.Store(int64(10 * time.Microsecond))
+		release := make(chan struct{})
+		var handled atomic.Int64
+		h := consumer.HandlerFunc(func(_ context.Context, msg *consumer.Message) error {
+			if msg.Body == "stuck" {
+				<-release
+			}
+			handled.Add(1)
+			return nil
+		})
+		r := startQuick(t, consumer.Config{Queues: []consumer.QueueConfig{{
+			Queue: lq, Handler: h, Concurrency: 10, Pollers: 2,
+		}}})
+		deleted := func(n int64) func() bool { return func() bool { return r.srv.Stats().Deleted >= n } }
+		sendN(t, lq, 2000, nil) // receives are timed quick: the spare poller waits
+		advanceUntil(t, deleted(2000))
+		if _, err := lq.Send(context.Background(), []backend.SendEntry{{ID: "0", Body: "stuck"}}); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		time.Sleep(consumer.RescueWithin)
+		synctest.Wait()
+		sendN(t, lq, 100, nil)
+		advanceUntil(t, func() bool { return handled.Load() >= 2100 })
+		if n := handled.Load(); n != 2100 {
+			t.Errorf("%d handled while one handler is stuck, want 2100", n)
+		}
+		close(release)
+		advanceUntil(t, deleted(2101))
+		if err := r.stop(t, context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

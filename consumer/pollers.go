@@ -18,7 +18,10 @@ import (
 // scheduler. So while receives that did not wait for messages (the queue
 // had more than they asked for) take under quickReceive on average, only
 // the first activePollers of a queue's pollers receive; the others, the
-// spare ones, wait. They start again as soon as receives turn slow.
+// spare ones, wait. They start again as soon as receives turn slow, or
+// when a poller is stuck in a handler of an inline run (see rescue): a
+// spare poller then stands in for it, rather than let the queue wait for
+// that handler to return.
 
 // quickReceive is the average receive under which the spare pollers wait:
 // a queue in the same process answers ten messages in tens of
@@ -54,12 +57,16 @@ func (g *gate) open() {
 	g.mu.Unlock()
 }
 
-// waitWhileQuick parks a spare poller while receives are quick. It returns
-// false if ctx ended first.
+// sparesWait reports whether the spare pollers are to wait: receives are
+// quick and no poller is stuck in an inline run.
+func (s *sub) sparesWait() bool { return s.recvCost.quick() && s.stuck.Load() == 0 }
+
+// waitWhileQuick parks a spare poller while sparesWait. It returns false if
+// ctx ended first.
 func (s *sub) waitWhileQuick(ctx context.Context) bool {
 	for {
 		ch := s.spare.wait()
-		if !s.recvCost.quick() {
+		if !s.sparesWait() {
 			return true
 		}
 		select {

@@ -216,7 +216,8 @@ type sub struct {
 	// (see pollers.go).
 	recvCost   cost
 	spare      *gate
-	quickFlush bool // take flushes for quick from the start (tests)
+	stuck      atomic.Int32 // pollers stuck in an inline run (see rescue)
+	quickFlush bool         // take flushes for quick from the start (tests)
 	_          cacheLinePad
 	// inline: the queue's messages may run on the poller that received
 	// them (standard queues with a Handler). runners are the pollers'
@@ -337,7 +338,7 @@ func (s *sub) poll(shard *leaseShard, rn *runner, spare bool) {
 	}
 	carry := 0 // slots kept from the last receive's inline run
 	for {
-		if spare && s.recvCost.quick() {
+		if spare && s.sparesWait() {
 			s.slots.release(carry)
 			carry = 0
 			if !s.waitWhileQuick(ctx) {
