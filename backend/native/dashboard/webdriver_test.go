@@ -74,6 +74,11 @@ func startChromedriver(t *testing.T, ctx context.Context) *webDriver {
 		}
 		cmd.Wait()
 	}()
+	// The profile is made before the cleanup below is registered, so that
+	// it is removed after that cleanup has killed chromium (cleanups run
+	// last registered first): removed while chromium still ran, it was
+	// sometimes written to under RemoveAll, which then failed the test.
+	profile := t.TempDir()
 	wd := &webDriver{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), client: &http.Client{Transport: &http.Transport{}}}
 	t.Cleanup(func() {
 		if wd.session != "" {
@@ -92,7 +97,6 @@ func startChromedriver(t *testing.T, ctx context.Context) *webDriver {
 		t.Fatalf("chromedriver did not start: %v", ctx.Err())
 	}
 
-	profile := t.TempDir()
 	caps := map[string]any{"capabilities": map[string]any{"alwaysMatch": map[string]any{
 		"browserName": "chrome",
 		"goog:chromeOptions": map[string]any{
