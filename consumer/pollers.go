@@ -61,9 +61,9 @@ func (g *gate) open() {
 // quick and no poller is stuck in an inline run.
 func (s *sub) sparesWait() bool { return s.recvCost.quick() && s.stuck.Load() == 0 }
 
-// waitWhileQuick parks a spare poller while sparesWait. It returns false if
+// waitAsSpare parks a spare poller while sparesWait. It returns false if
 // ctx ended first.
-func (s *sub) waitWhileQuick(ctx context.Context) bool {
+func (s *sub) waitAsSpare(ctx context.Context) bool {
 	for {
 		ch := s.spare.wait()
 		if !s.sparesWait() {

@@ -341,7 +341,7 @@ func (s *sub) poll(shard *leaseShard, rn *runner, spare bool) {
 		if spare && s.sparesWait() {
 			s.slots.release(carry)
 			carry = 0
-			if !s.waitWhileQuick(ctx) {
+			if !s.waitAsSpare(ctx) {
 				return
 			}
 		}
