@@ -27,9 +27,10 @@
 // than Concurrency + Prefetch, so no message waits out its visibility
 // timeout in a local buffer. Several receives run at once when the workers
 // can take more than 10 messages (no more than GOMAXPROCS while receives
-// take microseconds, as from a queue in the same process). An empty queue costs one long poll (20 s
-// by default) per poller; a failing receive is retried after a growing
-// backoff (QueueConfig.ReceiveBackoff) and reported to Config.OnError.
+// take microseconds, as from a queue in the same process). An empty queue
+// costs one long poll (20 s by default) per poller; a failing receive is
+// retried after a growing backoff (QueueConfig.ReceiveBackoff) and reported
+// to Config.OnError.
 //
 // Workers run the handler; a panic becomes a *PanicError. Successes are
 // deleted with DeleteMessageBatch, 10 to a call, flushed when full or after
