@@ -76,7 +76,7 @@ const inlineFlushCost = 50 * time.Microsecond
 func newBatcher[T any](ctx context.Context, clock clockwork.Clock, size int, delay time.Duration, maxInFlight int,
 	flush flushFunc[T]) *batcher[T] {
 	b := &batcher[T]{clock: clock, size: size, delay: delay, maxInFlight: max(1, maxInFlight), flush: flush, ctx: ctx}
-	b.cost.init(inlineFlushCost, 3)
+	b.cost.init(inlineFlushCost, 4, 3)
 	b.room.L = &b.mu
 	b.work.L = &b.mu
 	// Enough to keep every flush busy several times over; past that the

@@ -19,25 +19,27 @@ import (
 type cost struct {
 	ns    atomic.Int64
 	limit int64 // the estimate is compared with this
+	most  int64 // a sample counts as this much at most (see note)
 	shift uint  // each sample moves the estimate by 1/2^shift of the way
 }
 
-// init sets the limit and the weight of a sample, and starts the estimate
-// above the limit: slow until measured.
-func (c *cost) init(limit time.Duration, shift uint) {
-	c.limit, c.shift = int64(limit), shift
+// init sets the limit, the most one sample counts for (as a multiple of
+// the limit) and the weight of a sample, and starts the estimate above the
+// limit: slow until measured.
+func (c *cost) init(limit time.Duration, most int64, shift uint) {
+	c.limit, c.most, c.shift = int64(limit), most*int64(limit), shift
 	c.ns.Store(int64(time.Second))
 }
 
-// note adds a sample: d for n operations. One sample counts as four times
-// the limit at most, so that one stall among quick operations (the
+// note adds a sample: d for n operations. One sample counts for a few
+// times the limit at most, so that one stall among quick operations (the
 // goroutine descheduled, a collection) does not tip the estimate for the
 // next dozen; slow samples in a row still do.
 func (c *cost) note(d time.Duration, n int) {
 	if n <= 0 {
 		return
 	}
-	c.add(min(int64(d)/int64(n), 4*c.limit))
+	c.add(min(int64(d)/int64(n), c.most))
 }
 
 // noteSlow adds a sample that counts in full, however large.

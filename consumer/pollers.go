@@ -79,14 +79,14 @@ func (s *sub) waitAsSpare(ctx context.Context) bool {
 
 // noteReceive adds a receive that took d to the receive cost, and
 // wakes the spare pollers if that made receives slow. A sample counts as
-// twice the limit at most: a receive may still have waited for messages
-// (the queue emptied by a receive that found just what it asked for, then a
-// long poll), and a few of those in a row must not look like a slow queue;
-// five in a row from a quick average do, as do receives that are slow all
-// along.
+// twice the limit at most (set in newSub): a receive may still have waited
+// for messages (the queue emptied by a receive that found just what it
+// asked for, then a long poll), and a few of those in a row must not look
+// like a slow queue; five in a row from a quick average do, as do receives
+// that are slow all along.
 func (s *sub) noteReceive(d time.Duration) {
 	was := s.recvCost.quick()
-	s.recvCost.note(min(d, 2*quickReceive), 1)
+	s.recvCost.note(d, 1)
 	if was && !s.recvCost.quick() {
 		s.spare.open()
 	}

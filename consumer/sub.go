@@ -246,8 +246,8 @@ func newSub(srv *Server, s queueSettings) *sub {
 		watchKick:     make(chan struct{}, 1),
 		stopWatch:     make(chan struct{}),
 	}
-	sb.handlerCost.init(inlineHandlerCost, 4)
-	sb.recvCost.init(quickReceive, 3)
+	sb.handlerCost.init(inlineHandlerCost, 4, 4)
+	sb.recvCost.init(quickReceive, 2, 3) // see noteReceive
 	sb.spare = newGate()
 	sb.shards = make([]leaseShard, s.Pollers)
 	if sb.inline {
