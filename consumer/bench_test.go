@@ -131,14 +131,13 @@ func timeConsumer(b *testing.B, qc consumer.QueueConfig, done <-chan struct{}) f
 }
 
 // BenchmarkConsumerNoop is the framework with a handler that does nothing,
-// on the in-process engine: receive, dispatch, delete in batches. It gets
-// the hand loop's budget: four workers (the hand loop's four goroutines)
-// and 40 messages received at once (four receives of 10), which makes four
-// pollers, of which GOMAXPROCS receive once receives are seen to take
-// microseconds (see QueueConfig.Pollers).
+// on the in-process engine: receive, dispatch, delete in batches, at the
+// default settings with four workers (the hand loop's four goroutines on
+// two cores). A diagnostic: receives from a queue in the same process take
+// microseconds, which no user's queue does (see BenchmarkConsumerLatency).
 func BenchmarkConsumerNoop(b *testing.B) {
 	noop := consumer.HandlerFunc(func(context.Context, *consumer.Message) error { return nil })
-	runConsumer(b, consumer.QueueConfig{Handler: noop, Concurrency: 4, Prefetch: 36})
+	runConsumer(b, consumer.QueueConfig{Handler: noop, Concurrency: 4})
 }
 
 // BenchmarkHandLoop is the best hand-written loop that does the same work:
@@ -197,113 +196,3 @@ func BenchmarkHandLoop(b *testing.B) {
 // handLoopGoroutines is the hand loop's parallelism: the best of those
 // tried (1, 2, 4 and 8 per core) on the reference machine.
 func handLoopGoroutines() int { return 2 * runtime.GOMAXPROCS(0) }
-
-// BenchmarkConsumerSlowHandler runs a 10 ms handler on 200 workers; the
-// ideal is 20,000 messages/s. It reports msgs/s and the percentage of the
-// ideal reached.
-func BenchmarkConsumerSlowHandler(b *testing.B) {
-	slow := consumer.HandlerFunc(func(context.Context, *consumer.Message) error {
-		time.Sleep(10 * time.Millisecond)
-		return nil
-	})
-	rate := runConsumer(b, consumer.QueueConfig{Handler: slow, Concurrency: 200, Prefetch: 20})
-	b.ReportMetric(100*rate/20000, "%ideal")
-}
-
-// BenchmarkSleepCeiling is the peer of BenchmarkConsumerSlowHandler without
-// postbox: 200 goroutines that each sleep 10 ms in a loop, b.N sleeps in
-// all. It measures what the machine's timers allow (a 10 ms sleep takes
-// longer than 10 ms, more so under load).
-func BenchmarkSleepCeiling(b *testing.B) { sleepCeiling(b, 0) }
-
-// BenchmarkSleepCeilingStaggered is BenchmarkSleepCeiling with the 200
-// goroutines' first sleeps 50 µs apart, so that their sleeps end spread over
-// the 10 ms, as a worker pool's do (its workers start as messages come, not
-// all at once). The runtime fires timers that come due while its cores are
-// idle from its network poller, whose waits are whole milliseconds: sleeps
-// that end together share one late wake-up, spread ones each pay their own.
-func BenchmarkSleepCeilingStaggered(b *testing.B) { sleepCeiling(b, 50*time.Microsecond) }
-
-// sleepCeiling runs b.N sleeps of 10 ms on 200 goroutines, the i-th of
-// which starts i*gap late, and reports msgs/s and the percentage of 20,000.
-func sleepCeiling(b *testing.B, gap time.Duration) {
-	var left atomic.Int64
-	left.Store(int64(b.N))
-	t0 := time.Now()
-	var wg sync.WaitGroup
-	for i := range 200 {
-		wg.Go(func() {
-			time.Sleep(time.Duration(i) * gap)
-			for left.Add(-1) >= 0 {
-				time.Sleep(10 * time.Millisecond)
-			}
-		})
-	}
-	wg.Wait()
-	rate := float64(b.N) / time.Since(t0).Seconds()
-	b.ReportMetric(rate, "msgs/s")
-	b.ReportMetric(100*rate/20000, "%ideal")
-}
-
-// stubQueue is a queue that costs next to nothing: Receive hands out the
-// same ten messages (received once from the in-process engine, with the
-// attributes the consumer asks for) until n have gone, then waits for its
-// context; Delete and ChangeVisibility succeed at once. It allocates
-// nothing per call, so that a benchmark on it measures the consumer's own
-// cost per message.
-type stubQueue struct {
-	tmpl    []*backend.Message
-	left    atomic.Int64
-	results []backend.EntryResult
-}
-
-func newStubQueue(b *testing.B, n int) *stubQueue {
-	q := newQueue(b, newEngine(b), "stub", nil)
-	fill(b, q, 10)
-	wait := 0
-	msgs, err := q.Receive(context.Background(), backend.ReceiveRequest{MaxMessages: 10, WaitTimeSeconds: &wait,
-		SystemAttributeNames: []string{"All"}, MessageAttributeNames: []string{"All"}})
-	if err != nil || len(msgs) != 10 {
-		b.Fatalf("template receive: %d messages, %v", len(msgs), err)
-	}
-	s := &stubQueue{tmpl: msgs, results: make([]backend.EntryResult, backend.MaxBatchEntries)}
-	s.left.Store(int64(n))
-	return s
-}
-
-func (s *stubQueue) URL() string { return "stub" }
-
-func (s *stubQueue) Send(context.Context, []backend.SendEntry) ([]backend.SendResult, error) {
-	return nil, nil
-}
-
-func (s *stubQueue) Receive(ctx context.Context, req backend.ReceiveRequest) ([]*backend.Message, error) {
-	n := int64(min(req.MaxMessages, len(s.tmpl)))
-	if left := s.left.Add(-n); left < 0 {
-		n += left
-		s.left.Add(-left) // back to 0 for the next caller's sum
-		if n <= 0 {
-			<-ctx.Done()
-			return nil, ctx.Err()
-		}
-	}
-	return s.tmpl[:n], nil
-}
-
-func (s *stubQueue) Delete(_ context.Context, entries []backend.DeleteEntry) ([]backend.EntryResult, error) {
-	return s.results[:len(entries)], nil
-}
-
-func (s *stubQueue) ChangeVisibility(_ context.Context, entries []backend.VisibilityEntry) ([]backend.EntryResult, error) {
-	return s.results[:len(entries)], nil
-}
-
-// BenchmarkConsumerOverhead is BenchmarkConsumerNoop on a queue that costs
-// nothing (stubQueue): what is left is the consumer's own cost per message
-// (cpu-ns/msg), which BenchmarkConsumerNoop measures only as the small
-// difference between two large figures.
-func BenchmarkConsumerOverhead(b *testing.B) {
-	q := newCountingQueue(newStubQueue(b, b.N), b.N)
-	noop := consumer.HandlerFunc(func(context.Context, *consumer.Message) error { return nil })
-	timeConsumer(b, consumer.QueueConfig{Queue: q, Handler: noop, Concurrency: 4, Prefetch: 16}, q.done)
-}

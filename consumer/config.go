@@ -23,6 +23,7 @@ const (
 	DefaultAckMaxDelay       = 100 * time.Millisecond
 	DefaultMaxExtension      = 12 * time.Hour
 	DefaultShutdownTimeout   = 30 * time.Second
+	DefaultUnhealthyAfter    = 2 * time.Minute
 )
 
 // maxLease is SQS's limit on how long a message may stay invisible, counted
@@ -57,17 +58,17 @@ type QueueConfig struct {
 	Concurrency int
 	// MaxMessages is the most messages one receive asks for, 1-10. Default 10.
 	MaxMessages int
-	// Prefetch is how many received messages may wait for a free worker on
-	// top of the workers themselves. The server never holds more than
-	// Concurrency + Prefetch received, unfinished messages (Concurrency *
-	// MaxMessages + Prefetch with BatchHandler). Default 0.
+	// Prefetch bounds how many messages may be on their way to the workers
+	// or waiting for one: asked for by receives still in flight, or
+	// received and not started. The server asks for messages ahead of
+	// demand, as many as the workers will finish during one receive's
+	// round trip (measured), so that no worker waits on the network; it
+	// never holds more than Concurrency + Prefetch messages received and
+	// unfinished, or asked for (Concurrency * MaxMessages + Prefetch with
+	// BatchHandler). Default 9 * Concurrency (Concurrency * MaxMessages
+	// with BatchHandler); a negative value means none: receive only for
+	// idle workers.
 	Prefetch int
-	// Pollers is how many receives may run at once. Default: enough that
-	// every free slot can be asked for at once, (Concurrency + Prefetch) /
-	// MaxMessages rounded up. While receives take microseconds (a queue in
-	// the same process), only GOMAXPROCS of them receive: more would only
-	// contend for the queue's lock.
-	Pollers int
 	// WaitTime is the long-poll wait of a receive, rounded down to seconds,
 	// at most 20 s. Default 20 s; a negative value means 0 (short polls).
 	WaitTime time.Duration
@@ -119,6 +120,18 @@ type Config struct {
 	// Default 30 s. Shutdown uses the earlier of its context's deadline and
 	// this timeout.
 	ShutdownTimeout time.Duration
+	// StopWhenIdle, when positive, makes Run return nil once every queue
+	// has been idle for that long: its receives found nothing, no handler
+	// ran and nothing waited to be acknowledged. Receives then wait at
+	// most StopWhenIdle (rounded up to whole seconds) for messages, so
+	// that an empty queue is noticed in time. For batch jobs, tests and
+	// demos that drain a queue and stop. Default 0: Run never stops by
+	// itself.
+	StopWhenIdle time.Duration
+	// UnhealthyAfter is how long receives from a queue may keep failing
+	// before the server's health check (see Server.HealthHandler) reports
+	// it unhealthy. Default 2 minutes.
+	UnhealthyAfter time.Duration
 	// OnError receives every failure the server handles on its own: failed
 	// receives, handler errors, deletes and visibility changes that failed,
 	// lost leases. Each is an *Error. It may be called concurrently and
@@ -135,12 +148,12 @@ type queueSettings struct {
 	QueueConfig
 	url       string
 	fifo      bool
-	capacity  int // most received, unfinished messages
+	capacity  int // most messages received and unfinished, or asked for
+	unit      int // messages per unit of work: 1, or MaxMessages with BatchHandler
 	waitSecs  int
 	visSecs   int
 	vis       time.Duration
 	heartbeat time.Duration // 0: disabled
-	noInline  bool          // never run messages on their poller (tests)
 }
 
 func (c *Config) validate() ([]queueSettings, error) {
@@ -150,11 +163,22 @@ func (c *Config) validate() ([]queueSettings, error) {
 	if c.ShutdownTimeout < 0 {
 		return nil, errors.New("consumer: negative ShutdownTimeout")
 	}
+	if c.StopWhenIdle < 0 {
+		return nil, errors.New("consumer: negative StopWhenIdle")
+	}
+	if c.UnhealthyAfter < 0 {
+		return nil, errors.New("consumer: negative UnhealthyAfter")
+	}
 	out := make([]queueSettings, len(c.Queues))
 	for i, qc := range c.Queues {
 		s, err := qc.settings()
 		if err != nil {
 			return nil, fmt.Errorf("consumer: Queues[%d]: %w", i, err)
+		}
+		if c.StopWhenIdle > 0 {
+			// An empty receive is what tells that a queue is idle: it
+			// must come back within StopWhenIdle.
+			s.waitSecs = min(s.waitSecs, int((c.StopWhenIdle+time.Second-1)/time.Second))
 		}
 		out[i] = s
 	}
@@ -183,20 +207,19 @@ func (qc QueueConfig) settings() (queueSettings, error) {
 	case qc.MaxMessages == 0:
 		s.MaxMessages = DefaultMaxMessages
 	}
-	if qc.Prefetch < 0 {
-		return s, errors.New("negative Prefetch")
-	}
+	s.unit = 1
 	if s.BatchHandler != nil {
-		s.capacity = s.Concurrency*s.MaxMessages + s.Prefetch
-	} else {
-		s.capacity = s.Concurrency + s.Prefetch
+		s.unit = s.MaxMessages
 	}
 	switch {
-	case qc.Pollers < 0:
-		return s, errors.New("negative Pollers")
-	case qc.Pollers == 0:
-		s.Pollers = (s.capacity + s.MaxMessages - 1) / s.MaxMessages
+	case qc.Prefetch < 0:
+		s.Prefetch = 0
+	case qc.Prefetch == 0 && s.BatchHandler != nil:
+		s.Prefetch = s.Concurrency * s.MaxMessages
+	case qc.Prefetch == 0:
+		s.Prefetch = 9 * s.Concurrency
 	}
+	s.capacity = s.Concurrency*s.unit + s.Prefetch
 	switch {
 	case qc.WaitTime < 0:
 		s.waitSecs = 0

@@ -400,7 +400,6 @@ func TestConfigValidation(t *testing.T) {
 		{"visibility 500ms", consumer.Config{Queues: []consumer.QueueConfig{{Queue: q, Handler: h, VisibilityTimeout: 500 * time.Millisecond}}}},
 		{"visibility 13h", consumer.Config{Queues: []consumer.QueueConfig{{Queue: q, Handler: h, VisibilityTimeout: 13 * time.Hour}}}},
 		{"ack batch 11", consumer.Config{Queues: []consumer.QueueConfig{{Queue: q, Handler: h, AckBatchSize: 11}}}},
-		{"negative prefetch", consumer.Config{Queues: []consumer.QueueConfig{{Queue: q, Handler: h, Prefetch: -1}}}},
 		{"negative shutdown timeout", consumer.Config{ShutdownTimeout: -1, Queues: []consumer.QueueConfig{{Queue: q, Handler: h}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -111,8 +111,8 @@ func (e *Error) Unwrap() error { return e.Err }
 // leaseLost reports whether a per-entry visibility error means the message's
 // lease is gone: the handle is stale or expired, or the message is not in
 // flight any more.
-func leaseLost(e *backend.Error) bool {
-	switch e.Code {
+func leaseLost(err error) bool {
+	switch backend.Code(err) {
 	case backend.CodeReceiptHandleIsInvalid, backend.CodeMessageNotInflight, backend.CodeInvalidParameterValue:
 		return true
 	}

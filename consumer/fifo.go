@@ -7,39 +7,30 @@ import "sync"
 // message fails, the group's later messages that are already received are
 // handed back to be released, so none runs out of order.
 type groups struct {
-	mu     sync.Mutex
-	m      map[string]*group
-	closed bool
+	mu sync.Mutex
+	m  map[string][]*job // a running group's waiting messages, in order
 }
 
-type group struct {
-	pending []*job // received, waiting for the running one
-}
-
-func newGroups() *groups { return &groups{m: make(map[string]*group)} }
+func newGroups() *groups { return &groups{m: make(map[string][]*job)} }
 
 // submit takes the messages of one receive, in order, and returns those
 // that may start now: the first of each group that has no message running.
 // The others wait behind their group's running message. It takes them all
 // under one lock, so that a failure in their group cannot be handled
-// between two of them (and let a later one start first). After drain,
-// submit refuses everything (ok false): the caller releases jobs.
-func (g *groups) submit(jobs []*job) (start []*job, ok bool) {
+// between two of them (and let a later one start first).
+func (g *groups) submit(jobs []*job) (start []*job) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.closed {
-		return nil, false
-	}
 	for _, j := range jobs {
 		id := j.msg.GroupID
-		if gr, busy := g.m[id]; busy {
-			gr.pending = append(gr.pending, j)
+		if waiting, busy := g.m[id]; busy {
+			g.m[id] = append(waiting, j)
 			continue
 		}
-		g.m[id] = &group{}
+		g.m[id] = nil
 		start = append(start, j)
 	}
-	return start, true
+	return start
 }
 
 // done ends j, the running message of its group. If it succeeded the group's
@@ -49,33 +40,30 @@ func (g *groups) done(j *job, succeeded bool) (next *job, release []*job) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	id := j.msg.GroupID
-	gr := g.m[id]
-	if gr == nil {
+	waiting, ok := g.m[id]
+	if !ok {
 		return nil, nil
 	}
 	if !succeeded {
-		release = gr.pending
-		gr.pending = nil
+		release, waiting = waiting, nil
 	}
-	if len(gr.pending) == 0 || g.closed {
+	if len(waiting) == 0 {
 		delete(g.m, id)
 		return nil, release
 	}
-	next = gr.pending[0]
-	gr.pending[0] = nil
-	gr.pending = gr.pending[1:]
-	return next, release
+	g.m[id] = waiting[1:]
+	return waiting[0], release
 }
 
-// drain stops scheduling and returns every waiting message.
+// drain takes every waiting message out of the groups, for a shutdown to
+// give back; the running ones then end with no next message.
 func (g *groups) drain() []*job {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.closed = true
 	var out []*job
-	for _, gr := range g.m {
-		out = append(out, gr.pending...)
-		gr.pending = nil
+	for id, waiting := range g.m {
+		out = append(out, waiting...)
+		g.m[id] = nil
 	}
 	return out
 }

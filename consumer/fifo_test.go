@@ -168,7 +168,7 @@ func TestFIFOReceiveRetryReusesAttemptID(t *testing.T) {
 		c := &fifoChecker{}
 		var errs errorLog
 		r := start(t, consumer.Config{OnError: errs.add, Queues: []consumer.QueueConfig{{
-			Queue: fq, Handler: c, Concurrency: 10, Pollers: 1,
+			Queue: fq, Handler: c, Concurrency: 10,
 		}}})
 		advanceUntil(t, func() bool { return c.successes() == 8 })
 		time.Sleep(time.Second)

@@ -3,7 +3,6 @@ package consumer_test
 import (
 	"context"
 	"errors"
-	"runtime"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -34,17 +33,21 @@ func (b *blocker) HandleMessage(ctx context.Context, msg *consumer.Message) erro
 	}
 }
 
+// TestBackPressure: with every handler blocked, the server holds one
+// message per worker and at most Concurrency + Prefetch messages; nothing
+// more is received however long the handlers run.
 func TestBackPressure(t *testing.T) {
 	for _, tc := range []struct {
-		name                    string
-		conc, prefetch, pollers int
+		name           string
+		conc, prefetch int
+		held           int // messages received
 	}{
-		{"no prefetch", 2, 0, 0},
-		{"prefetch 3", 2, 3, 0},
-		{"many pollers", 5, 1, 4},
-		{"many workers", 40, 5, 0},
-		{"workers not a multiple of 10", 15, 0, 0},
-		{"fewer slots than a receive", 3, 0, 0},
+		{"no prefetch", 2, -1, 2},
+		{"prefetch 3", 2, 3, 5},
+		{"many workers", 40, 5, 40},
+		{"workers not a multiple of 10", 15, -1, 15},
+		{"a receive's worth over the workers", 15, 0, 20},
+		{"fewer slots than a receive", 3, -1, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -53,19 +56,17 @@ func TestBackPressure(t *testing.T) {
 				sendN(t, q, 100, nil)
 				b := newBlocker()
 				r := start(t, consumer.Config{Queues: []consumer.QueueConfig{{
-					Queue: q, Handler: b, Concurrency: tc.conc, Prefetch: tc.prefetch, Pollers: tc.pollers,
+					Queue: q, Handler: b, Concurrency: tc.conc, Prefetch: tc.prefetch,
 				}}})
 				time.Sleep(time.Minute)
 				synctest.Wait()
-				// The workers are all busy, the prefetch is full, and
-				// nothing more was received.
-				if _, inflight, _ := counts(t, eng, q); inflight != tc.conc+tc.prefetch {
-					t.Errorf("%d messages received, want %d workers + %d prefetch", inflight, tc.conc, tc.prefetch)
+				if _, inflight, _ := counts(t, eng, q); inflight != tc.held {
+					t.Errorf("%d messages received, want %d", inflight, tc.held)
 				}
 				if n := len(b.started); n != tc.conc {
 					t.Errorf("%d handlers started, want %d", n, tc.conc)
 				}
-				if st := r.srv.Stats(); st.InFlight != int64(tc.conc+tc.prefetch) {
+				if st := r.srv.Stats(); st.InFlight != int64(tc.held) {
 					t.Errorf("stats %+v", st)
 				}
 				close(b.release)
@@ -76,25 +77,27 @@ func TestBackPressure(t *testing.T) {
 	}
 }
 
-func TestEmptyQueueCostsOneLongPollPerPoller(t *testing.T) {
+// TestEmptyQueueCostsOneLongPoll: however many workers, an empty queue
+// costs one long poll at a time, and a message sent to it is taken at once.
+func TestEmptyQueueCostsOneLongPoll(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		eng := newEngine(t)
 		q := newQueue(t, eng, "q", nil)
 		fq := &faultQueue{Queue: q}
 		h := consumer.HandlerFunc(func(context.Context, *consumer.Message) error { return nil })
 		r := start(t, consumer.Config{Queues: []consumer.QueueConfig{{
-			Queue: fq, Handler: h, Concurrency: 25, // 3 pollers
+			Queue: fq, Handler: h, Concurrency: 250,
 		}}})
 		synctest.Wait()
-		if n := eng.WaitingReceives(); n != 3 {
-			t.Fatalf("%d long polls parked, want 3", n)
+		if n := eng.WaitingReceives(); n != 1 {
+			t.Fatalf("%d long polls parked, want 1", n)
 		}
-		time.Sleep(59 * time.Second) // three 20-second waits each
+		time.Sleep(59 * time.Second) // three 20-second waits
 		synctest.Wait()
-		if n := fq.receives.Load(); n != 9 {
-			t.Errorf("%d receives in 59s, want 9", n)
+		if n := fq.receives.Load(); n != 3 {
+			t.Errorf("%d receives in 59s, want 3", n)
 		}
-		// A message sent now is received at once by a parked poll.
+		// A message sent now is received at once by the parked poll.
 		sendN(t, q, 1, nil)
 		synctest.Wait()
 		time.Sleep(time.Millisecond)
@@ -211,108 +214,3 @@ func TestReceivesStayFullWhileWorkIsBuffered(t *testing.T) {
 	})
 }
 
-// latencyQueue is a queue whose receives take delay (on the test's fake
-// clock), and which records how many run at once.
-type latencyQueue struct {
-	backend.Queue
-	delay       atomic.Int64 // nanoseconds
-	active, max atomic.Int32
-}
-
-func (l *latencyQueue) Receive(ctx context.Context, req backend.ReceiveRequest) ([]*backend.Message, error) {
-	n := l.active.Add(1)
-	defer l.active.Add(-1)
-	for m := l.max.Load(); n > m && !l.max.CompareAndSwap(m, n); m = l.max.Load() {
-	}
-	time.Sleep(time.Duration(l.delay.Load()))
-	return l.Queue.Receive(ctx, req)
-}
-
-// TestSparePollersWaitWhileReceivesAreQuick: while receives take
-// microseconds (a queue in the same process), only GOMAXPROCS of a queue's
-// pollers receive, the others wait; when receives turn slow (a queue across
-// a network), all of them receive at once; when they are quick again, the
-// spare ones wait again, and Shutdown ends them while they wait.
-func TestSparePollersWaitWhileReceivesAreQuick(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	synctest.Test(t, func(t *testing.T) {
-		eng := newEngine(t)
-		lq := &latencyQueue{Queue: newQueue(t, eng, "q", nil)}
-		h := consumer.HandlerFunc(func(context.Context, *consumer.Message) error { return nil })
-		r := start(t, consumer.Config{Queues: []consumer.QueueConfig{{
-			Queue: lq, Handler: h, Concurrency: 40, Pollers: 4,
-		}}})
-		deleted := func(n int64) func() bool { return func() bool { return r.srv.Stats().Deleted >= n } }
-		phase := func(name string, delay time.Duration, want int32, total int64) {
-			t.Helper()
-			lq.delay.Store(int64(delay))
-			// The first 2,000 let the estimate of a receive's cost
-			// settle. A poller in a receive when it turned quick ends
-			// that receive before it waits; it may be a long poll that
-			// the next messages end: the next 1,000 do. The last 1,000
-			// show how many receives run at once.
-			for _, n := range []int{2000, 1000, 1000} {
-				lq.max.Store(0)
-				sendN(t, lq, n, nil)
-				total += int64(n)
-				advanceUntil(t, deleted(total))
-			}
-			if got := lq.max.Load(); got != want {
-				t.Errorf("%s: %d receives at once, want %d", name, got, want)
-			}
-		}
-		phase("receives of 10µs", 10*time.Microsecond, 2, 0)
-		phase("receives of 5ms", 5*time.Millisecond, 4, 4000)
-		phase("receives of 10µs again", 10*time.Microsecond, 2, 8000)
-		if err := r.stop(t, context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		if st := r.srv.Stats(); st.Deleted != 12000 || st.InFlight != 0 {
-			t.Errorf("stats %+v", st)
-		}
-	})
-}
-
-// TestSparePollerStandsInForAStuckOne: a spare poller waits while receives
-// are quick, but not while a poller is stuck in a handler of an inline run
-// (one that the watchdog had to rescue): the queue keeps being received and
-// handled while the stuck handler runs.
-func TestSparePollerStandsInForAStuckOne(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1)) // one poller receives, one is spare
-	synctest.Test(t, func(t *testing.T) {
-		eng := newEngine(t)
-		lq := &latencyQueue{Queue: newQueue(t, eng, "q", nil)}
-		lq.delay.Store(int64(10 * time.Microsecond))
-		release := make(chan struct{})
-		var handled atomic.Int64
-		h := consumer.HandlerFunc(func(_ context.Context, msg *consumer.Message) error {
-			if msg.Body == "stuck" {
-				<-release
-			}
-			handled.Add(1)
-			return nil
-		})
-		r := startQuick(t, consumer.Config{Queues: []consumer.QueueConfig{{
-			Queue: lq, Handler: h, Concurrency: 10, Pollers: 2,
-		}}})
-		deleted := func(n int64) func() bool { return func() bool { return r.srv.Stats().Deleted >= n } }
-		sendN(t, lq, 2000, nil) // receives are timed quick: the spare poller waits
-		advanceUntil(t, deleted(2000))
-		if _, err := lq.Send(context.Background(), []backend.SendEntry{{ID: "0", Body: "stuck"}}); err != nil {
-			t.Fatal(err)
-		}
-		synctest.Wait()
-		time.Sleep(consumer.RescueWithin)
-		synctest.Wait()
-		sendN(t, lq, 100, nil)
-		advanceUntil(t, func() bool { return handled.Load() >= 2100 })
-		if n := handled.Load(); n != 2100 {
-			t.Errorf("%d handled while one handler is stuck, want 2100", n)
-		}
-		close(release)
-		advanceUntil(t, deleted(2101))
-		if err := r.stop(t, context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	})
-}

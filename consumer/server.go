@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 )
@@ -21,10 +22,12 @@ type Server struct {
 
 	mu       sync.Mutex
 	state    int
-	stopReq  chan struct{} // closed when Shutdown is called on a running server
+	stopReq  chan struct{} // closed when a shutdown begins
 	done     chan struct{} // closed when everything has stopped
 	stopOnce sync.Once
 	result   error
+	idle     chan struct{} // closed when StopWhenIdle applies
+	idleOnce sync.Once
 }
 
 const (
@@ -39,13 +42,16 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, stopReq: make(chan struct{}), done: make(chan struct{})}
+	s := &Server{cfg: cfg, stopReq: make(chan struct{}), done: make(chan struct{}), idle: make(chan struct{})}
 	s.clock = cfg.Clock
 	if s.clock == nil {
 		s.clock = clockwork.NewRealClock()
 	}
 	if s.cfg.ShutdownTimeout == 0 {
 		s.cfg.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if s.cfg.UnhealthyAfter == 0 {
+		s.cfg.UnhealthyAfter = DefaultUnhealthyAfter
 	}
 	if s.cfg.OnError == nil {
 		s.cfg.OnError = defaultOnError
@@ -58,12 +64,16 @@ func New(cfg Config) (*Server, error) {
 
 func (s *Server) report(err *Error) { s.cfg.OnError(err) }
 
-// Run starts consuming and blocks until ctx ends or Shutdown is called.
-// When ctx ends, Run shuts the server down gracefully, waiting up to
-// Config.ShutdownTimeout for running handlers, and returns nil (or
-// ErrShutdownTimeout if handlers had to be cancelled). When Shutdown is
-// called, Run returns ErrServerClosed once the shutdown is complete. Run
-// may be called once; later calls return ErrServerClosed.
+// Run starts consuming and blocks until the server has stopped. It
+// returns:
+//
+//   - nil when ctx ended, or Config.StopWhenIdle applied, and the graceful
+//     shutdown that followed (within Config.ShutdownTimeout, as Shutdown
+//     describes) let every handler finish;
+//   - ErrShutdownTimeout when that shutdown had to cancel running
+//     handlers;
+//   - ErrServerClosed when Shutdown was called (Shutdown returns the
+//     shutdown's own result), and on a server that already ran.
 //
 // The values of ctx (not its cancellation) are passed on to handlers and
 // to backend calls.
@@ -82,7 +92,9 @@ func (s *Server) Run(ctx context.Context) error {
 
 	select {
 	case <-ctx.Done():
-		return s.stop(nil)
+		return s.stop(nil, time.Time{})
+	case <-s.idle:
+		return s.stop(nil, time.Time{})
 	case <-s.stopReq:
 		<-s.done
 		return ErrServerClosed
@@ -90,22 +102,29 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // Shutdown stops the server gracefully and returns when every goroutine it
-// started has ended. In order, it:
+// started has ended. The shutdown's deadline is Config.ShutdownTimeout from
+// now, or ctx's deadline if that is earlier; part of it (a fifth, at most
+// 2 seconds) is kept for the last deletes and releases. In order, it:
 //
-//  1. stops receiving (long polls in progress are abandoned);
-//  2. gives back (visibility 0) every message received but not started;
-//  3. waits for running handlers until ctx ends or Config.ShutdownTimeout
-//     passes, whichever is first, while their visibility is still extended;
+//  1. starts no more receives, and gives back (visibility 0) every message
+//     received but not started;
+//  2. gives the receives already sent up to a second to answer (what they
+//     bring is given back at once), then cancels the rest: long polls on
+//     an empty queue;
+//  3. waits for running handlers, keeping their leases alive, until the
+//     deadline less the part kept, or until ctx is cancelled;
 //  4. then cancels the handlers still running (their context's cause is
-//     ErrServerShutdown), waits for them to return, and gives their messages
-//     back;
-//  5. flushes the pending deletes and visibility changes.
+//     ErrServerShutdown), waits for them to return, and gives their
+//     messages back;
+//  5. stops the heartbeat and sends the pending deletes and visibility
+//     changes, until the deadline.
 //
 // Shutdown returns nil if every handler finished by itself, and
-// ErrShutdownTimeout if some had to be cancelled. A handler that ignores its
-// context keeps Shutdown waiting. Shutdown on a server that never ran just
-// closes it; calling it again waits for the first call and returns the same
-// result.
+// ErrShutdownTimeout if some had to be cancelled. A handler that ignores
+// its context keeps Shutdown waiting; a backend.Queue that ignores
+// cancellation does not: its calls still running at the deadline are left
+// to end by themselves. Shutdown on a server that never ran just closes it;
+// calling it again waits for the first call and returns the same result.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if s.state == stateNew {
@@ -115,14 +134,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.mu.Unlock()
-	return s.stop(ctx.Done())
+	deadline, _ := ctx.Deadline()
+	return s.stop(ctx.Done(), deadline)
 }
 
 // stop runs the shutdown once; every caller waits for it.
-func (s *Server) stop(deadline <-chan struct{}) error {
+func (s *Server) stop(cancelled <-chan struct{}, deadline time.Time) error {
 	s.stopOnce.Do(func() {
 		close(s.stopReq)
-		s.result = s.shutdown(deadline)
+		s.result = s.shutdown(cancelled, deadline)
 		s.mu.Lock()
 		s.state = stateClosed
 		s.mu.Unlock()
@@ -132,80 +152,126 @@ func (s *Server) stop(deadline <-chan struct{}) error {
 	return s.result
 }
 
-func (s *Server) shutdown(deadline <-chan struct{}) error {
+// maxFlushReserve bounds the part of a shutdown's time kept for the last
+// deletes and releases.
+const maxFlushReserve = 2 * time.Second
+
+func (s *Server) shutdown(cancelled <-chan struct{}, deadline time.Time) error {
+	start := s.clock.Now()
+	end := start.Add(s.cfg.ShutdownTimeout)
+	if !deadline.IsZero() && deadline.Before(end) {
+		end = deadline
+	}
+	handlersBy := end.Add(-min(end.Sub(start)/5, maxFlushReserve))
+
+	// 1. Nothing more starts; what waits for a worker goes back.
+	var drains sync.WaitGroup
 	for _, sb := range s.subs {
 		sb.stopReceiving()
+		drains.Go(func() {
+			if sb.groups != nil {
+				sb.giveBack(sb.groups.drain())
+			}
+			for unit := range sb.ready {
+				sb.giveBackUnit(unit)
+			}
+		})
 	}
-	// Pollers may be running handlers (inline runs): they are waited for
-	// with the workers, within the deadline.
-	workersDone := make(chan struct{})
-	var waiter sync.WaitGroup
-	waiter.Go(func() {
+	// 2. The receives already sent get a grace to answer.
+	grace := s.clock.AfterFunc(min(receiveGrace, handlersBy.Sub(start)), func() {
 		for _, sb := range s.subs {
-			sb.pollWG.Wait()
-			close(sb.stopWatch)
-			sb.watchWG.Wait()
+			sb.recvCancel()
 		}
-		for _, sb := range s.subs {
-			close(sb.stopWork)
-			sb.drain()
-		}
+	})
+	defer grace.Stop()
+
+	// 3. Running handlers, until their deadline.
+	handlers := waitAll(func() {
 		for _, sb := range s.subs {
 			sb.workWG.Wait()
 		}
-		close(workersDone)
 	})
-	timer := s.clock.NewTimer(s.cfg.ShutdownTimeout)
+	timer := s.clock.NewTimer(handlersBy.Sub(s.clock.Now()))
+	defer timer.Stop()
 	var err error
 	select {
-	case <-workersDone:
+	case <-handlers:
 	case <-timer.Chan():
 		err = ErrShutdownTimeout
-	case <-deadline:
+	case <-cancelled:
 		err = ErrShutdownTimeout
 	}
-	timer.Stop()
 	if err != nil {
+		// 4. Their time is up.
 		for _, sb := range s.subs {
+			sb.recvCancel()
 			sb.cancelHandlers(ErrServerShutdown)
 		}
-		<-workersDone
+		<-handlers
 	}
-	waiter.Wait()
-	for _, sb := range s.subs {
-		sb.drain() // FIFO messages whose predecessor ended meanwhile
-		close(sb.stopBeat)
+
+	// 5. What is left goes out, until the deadline.
+	hard := s.clock.NewTimer(end.Sub(s.clock.Now()))
+	defer hard.Stop()
+	finished := waitAll(func() {
+		drains.Wait()
+		for _, sb := range s.subs {
+			sb.recvWG.Wait() // late answers are given back
+			close(sb.stopBeat)
+			sb.beatWG.Wait()
+		}
+		for _, sb := range s.subs {
+			sb.acks.close()
+			sb.nacks.close()
+		}
+	})
+	select {
+	case <-finished:
+	case <-hard.Chan():
+		// A queue that ignores cancellation: its calls are left to end
+		// by themselves.
 	}
 	for _, sb := range s.subs {
-		sb.beatWG.Wait()
-		sb.acks.close()
-		sb.nacks.close()
-		sb.pollCancel()
+		sb.recvCancel()
+		sb.ioCancel()
 	}
 	return err
 }
 
-// stats are the server's counters, each on a cache line of its own: they
-// are added to by different goroutines (pollers, workers, flushers) on
-// different cores, which would otherwise take the line from each other at
-// every message.
+// waitAll runs wait on a goroutine of its own and returns a channel closed
+// when it returns.
+func waitAll(wait func()) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		wait()
+	}()
+	return done
+}
+
+// checkIdle stops the server (see Config.StopWhenIdle) once every queue
+// has been idle for long enough.
+func (s *Server) checkIdle() {
+	if s.cfg.StopWhenIdle <= 0 {
+		return
+	}
+	now := s.clock.Now()
+	for _, sb := range s.subs {
+		sb.mu.Lock()
+		f := &sb.flow
+		idle := f.idle && f.held == 0 && now.Sub(f.activeAt) >= s.cfg.StopWhenIdle
+		sb.mu.Unlock()
+		if !idle || sb.acks.busy() || sb.nacks.busy() {
+			return
+		}
+	}
+	s.idleOnce.Do(func() { close(s.idle) })
+}
+
+// stats are the server's counters.
 type stats struct {
-	_                                                                               cacheLinePad
-	received, succeeded, failed, permanent, deleted, released, extended, leasesLost counter
+	received, succeeded, failed, permanent, deleted, released, extended, leasesLost atomic.Int64
 }
-
-// counter is an atomic counter that fills a cache line.
-type counter struct {
-	atomic.Int64
-	_ [cacheLine - 8]byte
-}
-
-// cacheLine is the size of a CPU cache line (64 bytes on amd64 and most
-// arm64 cores; 128 on some, where this halves the benefit but stays right).
-const cacheLine = 64
-
-// cacheLinePad keeps what follows off the cache line of what precedes it.
-type cacheLinePad [cacheLine]byte
 
 // Stats are counts of what a server has done since it started, over all its
 // queues.
@@ -234,7 +300,9 @@ func (s *Server) Stats() Stats {
 		LeasesLost: s.stats.leasesLost.Load(),
 	}
 	for _, sb := range s.subs {
-		st.InFlight += sb.held.Load()
+		sb.mu.Lock()
+		st.InFlight += int64(sb.flow.held)
+		sb.mu.Unlock()
 	}
 	return st
 }

@@ -8,7 +8,7 @@
 // Subcommands:
 //
 //	consumercompare fill   -endpoint http://127.0.0.1:PORT -queue NAME [-n 100000 -size 256 -senders 8]
-//	consumercompare drain  -url QUEUE_URL -n N [-concurrency 64 -prefetch 64 -pollers 8]
+//	consumercompare drain  -url QUEUE_URL -n N [-concurrency 64 -prefetch 0]
 //	consumercompare mem    -postbox BIN [-n 100000 -size 256]
 //	consumercompare report < results.jsonl
 //

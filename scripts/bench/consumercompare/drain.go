@@ -71,8 +71,7 @@ func runDrain(args []string) error {
 	url := fs.String("url", "", "queue URL on postbox serve")
 	n := fs.Int("n", 100000, "messages in the queue; the drain ends when this many are deleted")
 	concurrency := fs.Int("concurrency", 64, "consumer QueueConfig.Concurrency")
-	prefetch := fs.Int("prefetch", 64, "consumer QueueConfig.Prefetch")
-	pollers := fs.Int("pollers", 8, "consumer QueueConfig.Pollers (0: the consumer's default)")
+	prefetch := fs.Int("prefetch", 0, "consumer QueueConfig.Prefetch (0: the consumer's default)")
 	ackDelay := fs.Duration("ack-max-delay", 0, "consumer QueueConfig.AckMaxDelay (0: the default, 100ms; negative: flush at once)")
 	progress := fs.Bool("progress", false, "print the delete count every second on stderr")
 	client := fs.String("client", "open", "open: the queue from backend.Open; buffered: the awssqs adapter over an SDK client that buffers request bodies (see transport.go)")
@@ -108,7 +107,6 @@ func runDrain(args []string) error {
 			Handler:     consumer.HandlerFunc(func(context.Context, *consumer.Message) error { return nil }),
 			Concurrency: *concurrency,
 			Prefetch:    *prefetch,
-			Pollers:     *pollers,
 			AckMaxDelay: *ackDelay,
 		}},
 		OnError: func(err error) {
@@ -169,7 +167,7 @@ func runDrain(args []string) error {
 		Left:        vis + inflight,
 		Errors:      consumerErrs.Load(),
 		Settings: map[string]any{
-			"client": *client, "concurrency": *concurrency, "prefetch": *prefetch, "pollers": *pollers,
+			"client": *client, "concurrency": *concurrency, "prefetch": *prefetch,
 			"max_messages": consumer.DefaultMaxMessages, "ack_batch": consumer.DefaultAckBatchSize,
 			"ack_max_delay": ackDelayString(*ackDelay), "wait_time": consumer.DefaultWaitTime.String(),
 		},

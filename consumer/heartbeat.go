@@ -1,0 +1,119 @@
+package consumer
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/postbox-go/postbox/backend"
+)
+
+// heartbeatLoop extends the leases of the messages held (received and not
+// ended: waiting for a worker, or running) until stopBeat is closed.
+func (s *sub) heartbeatLoop() {
+	t := s.srv.clock.NewTicker(s.heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopBeat:
+			return
+		case <-t.Chan():
+			s.beat()
+		}
+	}
+}
+
+// extension is a lease the heartbeat extends by secs seconds.
+type extension struct {
+	j    *job
+	secs int
+}
+
+// beat extends, in batches of 10, the leases that have run down by half a
+// heartbeat interval or more, and cancels the handlers whose lease ran out.
+func (s *sub) beat() {
+	now := s.srv.clock.Now()
+	done := make(chan struct{})
+	var due []extension
+	var expired []*Error
+	s.mu.Lock()
+	for j := range s.leases {
+		if j.lost != nil || j.extending != nil {
+			continue
+		}
+		remaining := j.expiresAt.Sub(now)
+		if remaining <= 0 {
+			cause := fmt.Errorf("%w: visibility timeout of message %s ran out", ErrLeaseLost, j.msg.MessageID)
+			if s.loseLocked(j, cause) {
+				expired = append(expired, &Error{Op: OpHeartbeat, QueueURL: s.url, MessageID: j.msg.MessageID, Err: cause})
+			}
+			continue
+		}
+		if remaining > s.vis-s.heartbeat/2 {
+			continue
+		}
+		limit := j.msg.ReceivedAt.Add(s.MaxExtension)
+		if s.MaxExtension >= maxLease {
+			limit = limit.Add(-leaseMargin)
+		}
+		secs := min(s.visSecs, int(limit.Sub(now)/time.Second))
+		if time.Duration(secs)*time.Second <= remaining {
+			continue // at the extension limit: let it run out
+		}
+		j.extending = done
+		due = append(due, extension{j, secs})
+	}
+	s.mu.Unlock()
+	for _, e := range expired {
+		s.srv.report(e)
+	}
+	// A visibility change of a job that ends meanwhile waits for done
+	// (see end), so that no extension lands after it.
+	defer func() {
+		s.mu.Lock()
+		for _, e := range due {
+			e.j.extending = nil
+		}
+		s.mu.Unlock()
+		close(done)
+	}()
+	ctx := withPurpose(s.ioCtx, PurposeHeartbeat)
+	for start := 0; start < len(due); start += backend.MaxBatchEntries {
+		batch := due[start:min(len(due), start+backend.MaxBatchEntries)]
+		entries := make([]backend.VisibilityEntry, len(batch))
+		for i, e := range batch {
+			entries[i] = backend.VisibilityEntry{ID: entryIDs[i], ReceiptHandle: e.j.msg.ReceiptHandle, VisibilityTimeout: e.secs}
+		}
+		res, err := s.q.ChangeVisibility(ctx, entries)
+		if err == nil && len(res) != len(entries) {
+			err = backend.NewError(backend.CodeInternalFailure, "backend returned %d results for %d entries", len(res), len(entries))
+		}
+		if err != nil {
+			s.report(OpHeartbeat, "", err) // tried again at the next beat
+			continue
+		}
+		var reports []*Error
+		s.mu.Lock()
+		for i, r := range res {
+			j := batch[i].j
+			if _, held := s.leases[j]; !held {
+				continue // ended meanwhile
+			}
+			switch {
+			case r.Err == nil:
+				j.expiresAt = now.Add(time.Duration(batch[i].secs) * time.Second)
+				s.srv.stats.extended.Add(1)
+			case leaseLost(r.Err):
+				cause := fmt.Errorf("%w: extending visibility of message %s: %w", ErrLeaseLost, j.msg.MessageID, r.Err)
+				if s.loseLocked(j, cause) {
+					reports = append(reports, &Error{Op: OpHeartbeat, QueueURL: s.url, MessageID: j.msg.MessageID, Err: cause})
+				}
+			default:
+				reports = append(reports, &Error{Op: OpHeartbeat, QueueURL: s.url, MessageID: j.msg.MessageID, Err: r.Err})
+			}
+		}
+		s.mu.Unlock()
+		for _, e := range reports {
+			s.srv.report(e)
+		}
+	}
+}

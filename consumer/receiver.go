@@ -1,0 +1,268 @@
+package consumer
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+
+	"github.com/postbox-go/postbox/backend"
+)
+
+// flow is what the receiver decides from: how many messages are in hand and
+// on their way, how fast the workers finish them, and how long a receive
+// takes. Guarded by sub.mu.
+//
+// The receiver keeps enough messages asked for that the workers never wait
+// on the network (Little's law: the messages in hand and on their way
+// should cover what the workers finish during a receive's round trip, on
+// top of one per worker), within the sub's capacity. The rate is measured,
+// so a queue that supplies fewer messages than the workers could take
+// still ramps up: each round trip's worth of messages asked for raises the
+// rate, and with it the next target, until the capacity or the queue is
+// the limit.
+type flow struct {
+	held     int  // messages received and not finished
+	asked    int  // messages asked for by the receives in flight
+	receives int  // receives in flight
+	empty    bool // the last answer had no message: the queue is idle
+	short    bool // the last answer had fewer messages than asked for
+	failing  int  // receives failed in a row
+
+	rate     float64       // messages finished per second, smoothed
+	latency  time.Duration // how long a receive that did not wait takes, smoothed
+	winStart time.Time     // the rate's current window
+	winDone  int           // messages finished in it
+
+	activeAt time.Time // when a message was last received or finished, or a flush ended
+	idle     bool      // an empty answer came after activeAt: StopWhenIdle may apply
+}
+
+// rateWindow is how long the rate of finished messages is counted over
+// before it is folded into the smoothed rate.
+const rateWindow = 100 * time.Millisecond
+
+// receiveGrace is how long a shutdown waits for the receives already sent
+// before it cancels them. A receive that brings messages answers within a
+// network round trip; one still waiting after this is a long poll on an
+// empty queue.
+const receiveGrace = time.Second
+
+// attemptIDLife is how long a FIFO receive attempt id is reused for
+// retries; SQS keeps one for 5 minutes.
+const attemptIDLife = 4 * time.Minute
+
+// attempt is the ReceiveRequestAttemptId of a failed FIFO receive, reused
+// by the next receive so that SQS returns the same messages if the failed
+// one did take them.
+type attempt struct {
+	id string
+	at time.Time
+}
+
+// wantLocked is how many messages the next receive should ask for: 0 when
+// no receive should start now. The caller holds mu.
+func (s *sub) wantLocked() int {
+	f := &s.flow
+	if s.stopping {
+		return 0
+	}
+	if (f.empty || f.failing > 0) && f.receives > 0 {
+		// An idle queue costs one long poll at a time, and a failing one
+		// one attempt at a time.
+		return 0
+	}
+	room := s.capacity - f.held - f.asked
+	if room <= 0 {
+		return 0
+	}
+	target := s.Concurrency*s.unit + int(2*f.rate*f.latency.Seconds())
+	if f.held+f.asked >= target {
+		return 0
+	}
+	return min(s.MaxMessages, room)
+}
+
+// poke wakes the receive loop to look again.
+func (s *sub) poke() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// receiveLoop starts receives while wantLocked asks for them, until the
+// shutdown closes stopRecv.
+func (s *sub) receiveLoop() {
+	for {
+		s.mu.Lock()
+		n := s.wantLocked()
+		var a attempt
+		if n > 0 {
+			s.flow.receives++
+			s.flow.asked += n
+			a = s.attemptLocked()
+		}
+		s.mu.Unlock()
+		if n > 0 {
+			s.recvWG.Go(func() { s.receive(n, a) })
+			continue
+		}
+		select {
+		case <-s.kick:
+		case <-s.stopRecv:
+			return
+		}
+	}
+}
+
+// attemptLocked returns the attempt id for a receive about to start on a
+// FIFO queue: a failed receive's, or a new one.
+func (s *sub) attemptLocked() attempt {
+	if !s.fifo {
+		return attempt{}
+	}
+	now := s.srv.clock.Now()
+	for len(s.attempts) > 0 {
+		a := s.attempts[0]
+		s.attempts = s.attempts[1:]
+		if now.Sub(a.at) <= attemptIDLife {
+			return a
+		}
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return attempt{id: hex.EncodeToString(b[:]), at: now}
+}
+
+// receive makes one receive of n messages and hands what it brings to the
+// workers, or, once the sub is stopping, back to the queue.
+func (s *sub) receive(n int, a attempt) {
+	clock := s.srv.clock
+	req := backend.ReceiveRequest{
+		MaxMessages:             n,
+		WaitTimeSeconds:         &s.waitSecs,
+		VisibilityTimeout:       &s.visSecs,
+		SystemAttributeNames:    systemAttributeNames,
+		MessageAttributeNames:   messageAttributeNames,
+		ReceiveRequestAttemptID: a.id,
+	}
+	start := clock.Now()
+	msgs, err := s.q.Receive(s.recvCtx, req)
+	if err != nil {
+		s.receiveFailed(n, a, err)
+		return
+	}
+	now := clock.Now()
+	s.mu.Lock()
+	f := &s.flow
+	f.receives--
+	f.asked -= n
+	f.failing = 0
+	f.empty, f.short = len(msgs) == 0, len(msgs) < n
+	s.health.received(now)
+	if len(msgs) == n {
+		// A full answer did not wait for messages: it took a round trip.
+		f.latency = smooth(f.latency, now.Sub(start))
+	}
+	if len(msgs) == 0 {
+		if !start.Before(f.activeAt) {
+			f.idle = true
+		}
+		s.mu.Unlock()
+		s.poke()
+		s.srv.checkIdle()
+		return
+	}
+	f.held += len(msgs)
+	f.activeAt, f.idle = now, false
+	jobs := s.newJobsLocked(msgs, start)
+	s.srv.stats.received.Add(int64(len(jobs)))
+	stopping := s.stopping
+	if !stopping {
+		s.dispatchLocked(jobs)
+	}
+	s.mu.Unlock()
+	if stopping {
+		// Shutting down: nothing received now will start.
+		s.giveBack(jobs)
+	}
+	s.poke()
+}
+
+// receiveFailed ends a receive that failed: unless the sub is stopping, it
+// reports the error and holds the receive's place for a growing backoff, so
+// that a failing queue gets one attempt at a time.
+func (s *sub) receiveFailed(n int, a attempt, err error) {
+	stopped := s.recvCtx.Err() != nil
+	if !stopped {
+		s.report(OpReceive, "", err)
+		s.mu.Lock()
+		s.flow.failing++
+		fails := s.flow.failing
+		s.health.failed(s.srv.clock.Now())
+		s.mu.Unlock()
+		s.sleep(s.stopRecv, s.ReceiveBackoff(fails))
+	}
+	s.mu.Lock()
+	s.flow.receives--
+	s.flow.asked -= n
+	if a.id != "" && !stopped {
+		s.attempts = append(s.attempts, a)
+	}
+	s.mu.Unlock()
+	s.poke()
+}
+
+// dispatchLocked hands received jobs to the workers. The caller holds mu,
+// and stopping is false.
+func (s *sub) dispatchLocked(jobs []*job) {
+	switch {
+	case s.BatchHandler != nil:
+		s.ready <- jobs
+	case s.groups != nil:
+		for _, j := range s.groups.submit(jobs) {
+			s.ready <- []*job{j}
+		}
+	default:
+		for _, j := range jobs {
+			s.ready <- []*job{j}
+		}
+	}
+}
+
+// finished counts n held messages as finished (their handlers ended, or
+// they were given back), and lets the receiver look again.
+func (s *sub) finished(n int) {
+	now := s.srv.clock.Now()
+	s.mu.Lock()
+	f := &s.flow
+	f.held -= n
+	f.activeAt, f.idle = now, false
+	f.winDone += n
+	if el := now.Sub(f.winStart); el >= rateWindow {
+		r := float64(f.winDone) / el.Seconds()
+		if f.rate == 0 {
+			f.rate = r
+		} else {
+			f.rate += (r - f.rate) / 4
+		}
+		f.winStart, f.winDone = now, 0
+	}
+	// With nothing in hand and the queue looking drained, no message is
+	// coming to fill the deletes' part batch: waiting AckMaxDelay would
+	// only make them late.
+	flushNow := f.held == 0 && f.short
+	s.mu.Unlock()
+	if flushNow {
+		s.acks.flushNow()
+	}
+	s.poke()
+}
+
+// smooth folds a new sample into a moving average (a quarter's weight).
+func smooth(avg, sample time.Duration) time.Duration {
+	if avg == 0 {
+		return sample
+	}
+	return avg + (sample-avg)/4
+}
