@@ -213,4 +213,3 @@ func TestReceivesStayFullWhileWorkIsBuffered(t *testing.T) {
 		}
 	})
 }
-

@@ -165,9 +165,7 @@ func (s *sub) receive(n int, a attempt) {
 		f.latency = smooth(f.latency, now.Sub(start))
 	}
 	if len(msgs) == 0 {
-		if !start.Before(f.activeAt) {
-			f.idle = true
-		}
+		f.idle = true
 		s.mu.Unlock()
 		s.poke()
 		s.srv.checkIdle()

@@ -20,19 +20,21 @@ type Server struct {
 	clock clockwork.Clock
 	stats stats
 
-	mu       sync.Mutex
-	state    int
-	stopReq  chan struct{} // closed when a shutdown begins
-	done     chan struct{} // closed when everything has stopped
-	stopOnce sync.Once
-	result   error
-	idle     chan struct{} // closed when StopWhenIdle applies
-	idleOnce sync.Once
+	mu        sync.Mutex
+	state     int
+	stopReq   chan struct{} // closed when a shutdown begins
+	done      chan struct{} // closed when everything has stopped
+	stopOnce  sync.Once
+	result    error
+	idle      chan struct{} // closed when StopWhenIdle applies
+	idleOnce  sync.Once
+	idleTimer clockwork.Timer // set while every queue is idle, to look again
 }
 
 const (
 	stateNew = iota
 	stateRunning
+	stateStopping
 	stateClosed
 )
 
@@ -142,6 +144,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) stop(cancelled <-chan struct{}, deadline time.Time) error {
 	s.stopOnce.Do(func() {
 		close(s.stopReq)
+		s.mu.Lock()
+		if s.idleTimer != nil {
+			s.idleTimer.Stop()
+			s.idleTimer = nil
+		}
+		s.state = stateStopping
+		s.mu.Unlock()
 		s.result = s.shutdown(cancelled, deadline)
 		s.mu.Lock()
 		s.state = stateClosed
@@ -177,8 +186,16 @@ func (s *Server) shutdown(cancelled <-chan struct{}, deadline time.Time) error {
 			}
 		})
 	}
-	// 2. The receives already sent get a grace to answer.
-	grace := s.clock.AfterFunc(min(receiveGrace, handlersBy.Sub(start)), func() {
+	// 2. The receives already sent get a grace to answer, unless every
+	// queue is idle (StopWhenIdle): then they are long polls on empty
+	// queues.
+	wait := min(receiveGrace, handlersBy.Sub(start))
+	select {
+	case <-s.idle:
+		wait = 0
+	default:
+	}
+	grace := s.clock.AfterFunc(wait, func() {
 		for _, sb := range s.subs {
 			sb.recvCancel()
 		}
@@ -250,22 +267,38 @@ func waitAll(wait func()) <-chan struct{} {
 }
 
 // checkIdle stops the server (see Config.StopWhenIdle) once every queue
-// has been idle for long enough.
+// has been idle for long enough, or looks again when that will be.
 func (s *Server) checkIdle() {
 	if s.cfg.StopWhenIdle <= 0 {
 		return
 	}
 	now := s.clock.Now()
+	var wait time.Duration
 	for _, sb := range s.subs {
 		sb.mu.Lock()
 		f := &sb.flow
-		idle := f.idle && f.held == 0 && now.Sub(f.activeAt) >= s.cfg.StopWhenIdle
+		idle := f.idle && f.held == 0
+		left := f.activeAt.Add(s.cfg.StopWhenIdle).Sub(now)
 		sb.mu.Unlock()
 		if !idle || sb.acks.busy() || sb.nacks.busy() {
 			return
 		}
+		wait = max(wait, left)
 	}
-	s.idleOnce.Do(func() { close(s.idle) })
+	if wait <= 0 {
+		s.idleOnce.Do(func() { close(s.idle) })
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.idleTimer == nil && s.state == stateRunning {
+		s.idleTimer = s.clock.AfterFunc(wait, func() {
+			s.mu.Lock()
+			s.idleTimer = nil
+			s.mu.Unlock()
+			s.checkIdle()
+		})
+	}
 }
 
 // stats are the server's counters.

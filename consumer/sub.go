@@ -47,7 +47,7 @@ type sub struct {
 	ioCtx    context.Context // for deletes and visibility changes; cancelled at the shutdown's end
 	ioCancel context.CancelFunc
 	acks     *batcher // deletes
-	nacks *batcher        // visibility changes: backoffs and releases
+	nacks    *batcher // visibility changes: backoffs and releases
 
 	recvCtx    context.Context // for receives; cancelled after the shutdown's grace
 	recvCancel context.CancelFunc
