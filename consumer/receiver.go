@@ -39,7 +39,7 @@ type flow struct {
 
 // rateWindow is how long the rate of finished messages is counted over
 // before it is folded into the smoothed rate.
-const rateWindow = 100 * time.Millisecond
+const rateWindow = 25 * time.Millisecond
 
 // receiveGrace is how long a shutdown waits for the receives already sent
 // before it cancels them. A receive that brings messages answers within a
@@ -238,12 +238,11 @@ func (s *sub) finished(n int) {
 	f.activeAt, f.idle = now, false
 	f.winDone += n
 	if el := now.Sub(f.winStart); el >= rateWindow {
+		// The rate follows a rise at once, so that the receives ramp up
+		// within a few round trips, and a fall slowly, so that a pause
+		// does not empty the pipeline.
 		r := float64(f.winDone) / el.Seconds()
-		if f.rate == 0 {
-			f.rate = r
-		} else {
-			f.rate += (r - f.rate) / 4
-		}
+		f.rate = max(r, f.rate+(r-f.rate)/4)
 		f.winStart, f.winDone = now, 0
 	}
 	// With nothing in hand and the queue looking drained, no message is
