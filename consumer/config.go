@@ -11,6 +11,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/postbox-go/postbox/backend"
+	"github.com/postbox-go/postbox/internal/logged"
 )
 
 // Defaults for the zero values of QueueConfig and Config.
@@ -136,7 +137,8 @@ type Config struct {
 	// receives, handler errors, deletes and visibility changes that failed,
 	// lost leases. Each is an *Error. It may be called concurrently and
 	// must not block for long. Default: logged with slog.Default() at
-	// level Warn.
+	// level Warn, except a handler's failure that middleware.Logging has
+	// logged already.
 	OnError func(err error)
 	// Clock is the time source for heartbeats, backoff waits, ack delays
 	// and shutdown timeouts. Default: the real clock.
@@ -275,5 +277,9 @@ func (qc QueueConfig) settings() (queueSettings, error) {
 }
 
 func defaultOnError(err error) {
+	var e *Error
+	if errors.As(err, &e) && (e.Op == OpHandle || e.Op == OpPermanent) && logged.Is(e.Err) {
+		return // middleware.Logging has logged this message's failure
+	}
 	slog.Default().Warn("postbox consumer", "err", err)
 }

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/postbox-go/postbox/consumer"
+	"github.com/postbox-go/postbox/internal/logged"
 )
 
 // Outcomes logged by Logging.
@@ -27,7 +28,8 @@ const (
 // span_id (hex, as OpenTelemetry writes them) when the handler's context
 // carries a valid OpenTelemetry span context, so that a log line leads to
 // its trace. Successes are logged at level Info, errors at Warn, permanent
-// errors and panics at Error. Put it outermost to log what the server will
+// errors and panics at Error. A failure it logged is not logged again by
+// the server's default Config.OnError. Put it outermost to log what the server will
 // act on; the ids are those of the span in the context Logging is given
 // (the consumer's process span when tracing is on).
 func Logging(logger *slog.Logger) consumer.Middleware {
@@ -71,7 +73,9 @@ func Logging(logger *slog.Logger) consumer.Middleware {
 				attrs = append(attrs, slog.String("error", err.Error()))
 			}
 			l.LogAttrs(ctx, level, "postbox message handled", attrs...)
-			return err
+			// The server's default OnError leaves a failure logged here
+			// alone: one line per failing message.
+			return logged.Mark(err)
 		})
 	}
 }
