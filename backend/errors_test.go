@@ -173,6 +173,18 @@ func TestErrorsIsAcrossWrapping(t *testing.T) {
 	}
 }
 
+func TestCodeOfNilError(t *testing.T) {
+	// A nil *Error in an error interface is a non-nil error holding nil.
+	var e *Error
+	var err error = e
+	if got := Code(err); got != "" {
+		t.Errorf("Code(nil *Error) = %q, want \"\"", got)
+	}
+	if got := Code(fmt.Errorf("wrapped: %w", err)); got != "" {
+		t.Errorf("Code(wrapped nil *Error) = %q, want \"\"", got)
+	}
+}
+
 func TestAsSingle(t *testing.T) {
 	// A visibility change with an expired handle: ReceiptHandleIsInvalid in
 	// a batch, InvalidParameterValue from ChangeMessageVisibility.
