@@ -44,7 +44,7 @@ type SendEntry struct {
 	MessageDeduplicationID string
 }
 
-// SendResult is the outcome of one SendEntry. Err is nil on success.
+// SendResult is the outcome of one SendEntry.
 type SendResult struct {
 	ID                           string
 	MessageID                    string
@@ -52,7 +52,9 @@ type SendResult struct {
 	MD5OfMessageAttributes       string // empty when the message has no attributes
 	MD5OfMessageSystemAttributes string // empty when it has no system attributes
 	SequenceNumber               string // FIFO queues only
-	Err                          *Error
+	// Err is nil on success; otherwise it is an error that is a *Error,
+	// usable with errors.Is against the Err* sentinels and with Code.
+	Err error
 }
 
 // ReceiveRequest describes one receive call.
@@ -103,11 +105,12 @@ type VisibilityEntry struct {
 	VisibilityTimeout int // seconds, 0-43,200
 }
 
-// EntryResult is the outcome of one Delete or ChangeVisibility entry. Err is
-// nil on success.
+// EntryResult is the outcome of one Delete or ChangeVisibility entry.
 type EntryResult struct {
-	ID  string
-	Err *Error
+	ID string
+	// Err is nil on success; otherwise it is an error that is a *Error,
+	// usable with errors.Is against the Err* sentinels and with Code.
+	Err error
 }
 
 // Queue is one queue's message operations. It is safe for concurrent use.

@@ -55,9 +55,11 @@
 //
 //	if errors.Is(err, backend.ErrQueueDoesNotExist) { ... }
 //
-// or extract the code with [Code]. [LookupError] gives a code's wire form
-// (the legacy query protocol's code and the HTTP status), the one table
-// that the wire server and the AWS adapter both use. Bad input gets
+// or extract the code with [Code]. A batch entry's result ([SendResult],
+// [EntryResult]) has an Err of type error: nil on success, such an error on
+// failure. [LookupError] gives a code's wire form (the legacy query
+// protocol's code and the HTTP status), the one table that the wire server
+// and the AWS adapter both use. Bad input gets
 // InvalidParameterValue, MissingParameter, InvalidMessageContents,
 // InvalidAttributeName or a batch error (EmptyBatchRequest,
 // TooManyEntriesInBatchRequest, InvalidBatchEntryId,

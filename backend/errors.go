@@ -237,10 +237,10 @@ func (e *Error) AsSingle() *Error {
 }
 
 // Code returns the SQS error code carried by err, or "" when err carries
-// none.
+// none (a nil *Error held in a non-nil error carries none).
 func Code(err error) string {
 	var e *Error
-	if errors.As(err, &e) {
+	if errors.As(err, &e) && e != nil {
 		return e.Code
 	}
 	return ""

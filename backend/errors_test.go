@@ -173,6 +173,38 @@ func TestErrorsIsAcrossWrapping(t *testing.T) {
 	}
 }
 
+func TestCodeOfNilError(t *testing.T) {
+	// A nil *Error in an error interface is a non-nil error holding nil.
+	var e *Error
+	var err error = e
+	if got := Code(err); got != "" {
+		t.Errorf("Code(nil *Error) = %q, want \"\"", got)
+	}
+	if got := Code(fmt.Errorf("wrapped: %w", err)); got != "" {
+		t.Errorf("Code(wrapped nil *Error) = %q, want \"\"", got)
+	}
+}
+
+func TestResultErrMatches(t *testing.T) {
+	sent := SendResult{ID: "a", Err: NewError(CodeInvalidMessageContents, "Invalid binary character")}
+	deleted := EntryResult{ID: "b", Err: NewError(CodeReceiptHandleIsInvalid, "The input receipt handle is invalid.")}
+	if !errors.Is(sent.Err, ErrInvalidMessageContents) || Code(sent.Err) != CodeInvalidMessageContents {
+		t.Errorf("SendResult.Err %v does not match ErrInvalidMessageContents", sent.Err)
+	}
+	if !errors.Is(deleted.Err, ErrReceiptHandleIsInvalid) || Code(deleted.Err) != CodeReceiptHandleIsInvalid {
+		t.Errorf("EntryResult.Err %v does not match ErrReceiptHandleIsInvalid", deleted.Err)
+	}
+	var be *Error
+	if !errors.As(deleted.Err, &be) || be.Message != "The input receipt handle is invalid." {
+		t.Errorf("errors.As(EntryResult.Err) = %v", be)
+	}
+	// Success is a nil error, not a nil *Error in a non-nil one.
+	var ok EntryResult
+	if err := error(ok.Err); err != nil || Code(err) != "" {
+		t.Errorf("a successful result's Err = %#v", err)
+	}
+}
+
 func TestAsSingle(t *testing.T) {
 	// A visibility change with an expired handle: ReceiptHandleIsInvalid in
 	// a batch, InvalidParameterValue from ChangeMessageVisibility.

@@ -187,10 +187,7 @@ func sendOne(ctx context.Context, q backend.Queue, msgs []Message, results []Res
 		return
 	}
 	for i, r := range res {
-		results[i] = Result{MessageID: r.MessageID, SequenceNumber: r.SequenceNumber, MD5OfBody: r.MD5OfMessageBody}
-		if r.Err != nil {
-			results[i].Err = r.Err
-		}
+		results[i] = Result{MessageID: r.MessageID, SequenceNumber: r.SequenceNumber, MD5OfBody: r.MD5OfMessageBody, Err: r.Err}
 	}
 }
 

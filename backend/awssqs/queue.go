@@ -92,11 +92,11 @@ func (q *Queue) Send(ctx context.Context, entries []backend.SendEntry) ([]backen
 	if err := checkIDs(len(entries), func(i int) string { return entries[i].ID }); err != nil {
 		return nil, err
 	}
-	var failed []*backend.Error // by entry, when some cannot be sent
+	var failed []error // by entry, when some cannot be sent
 	for i := range entries {
 		if err := unsendable(&entries[i]); err != nil {
 			if failed == nil {
-				failed = make([]*backend.Error, len(entries))
+				failed = make([]error, len(entries))
 			}
 			failed[i] = err
 		}
@@ -107,10 +107,8 @@ func (q *Queue) Send(ctx context.Context, entries []backend.SendEntry) ([]backen
 	results := make([]backend.SendResult, len(entries))
 	rest := make([]backend.SendEntry, 0, len(entries))
 	for i := range entries {
-		results[i].ID = entries[i].ID
-		if failed[i] != nil {
-			results[i].Err = failed[i]
-		} else {
+		results[i].ID, results[i].Err = entries[i].ID, failed[i]
+		if failed[i] == nil {
 			rest = append(rest, entries[i])
 		}
 	}

@@ -508,7 +508,7 @@ func TestUnsendableEntriesFailAlone(t *testing.T) {
 	}
 	wantCodes := []string{"", backend.CodeInvalidMessageContents, backend.CodeInvalidMessageContents, backend.CodeInvalidParameterValue, ""}
 	for i, r := range res {
-		if backend.Code(errOrNil(r.Err)) != wantCodes[i] {
+		if backend.Code(r.Err) != wantCodes[i] {
 			t.Errorf("result %d (%s) = %v; want code %q", i, r.ID, r.Err, wantCodes[i])
 		}
 	}
@@ -541,12 +541,4 @@ func TestUnsendableEntriesFailAlone(t *testing.T) {
 			t.Errorf("Send(%v) = %v; want %s", tt.entries, err, tt.code)
 		}
 	}
-}
-
-// errOrNil turns a nil *backend.Error into a nil error.
-func errOrNil(e *backend.Error) error {
-	if e == nil {
-		return nil
-	}
-	return e
 }

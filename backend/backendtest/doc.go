@@ -69,8 +69,8 @@
 //
 // # Errors
 //
-// Request-level failures are asserted with errors.Is against the backend.Err*
-// sentinels (and errors.As for the *backend.Error), batch entry failures by
-// their Error.Code; both must carry a message. A request that fails returns
-// nil results.
+// Request-level failures and batch entry failures (a result's Err) are
+// asserted with errors.Is against the backend.Err* sentinels and with
+// errors.As for the *backend.Error; both must carry a message. A request
+// that fails returns nil results.
 package backendtest

@@ -86,18 +86,24 @@ func (e *env) wantErr(what string, err error, target *backend.Error) {
 	}
 }
 
-// wantEntryErr checks a failed batch entry's code.
-func (e *env) wantEntryErr(what string, got *backend.Error, code string) {
+// wantEntryErr checks a failed batch entry's error: a *backend.Error with
+// code, matched by errors.Is. It returns the *backend.Error.
+func (e *env) wantEntryErr(what string, err error, code string) *backend.Error {
 	e.Helper()
-	if got == nil {
+	if err == nil {
 		e.Fatalf("%s: entry succeeded, want it to fail with %s", what, code)
 	}
-	if got.Code != code {
+	var got *backend.Error
+	if !errors.As(err, &got) || got == nil {
+		e.Fatalf("%s: entry failed with %v, which is not a *backend.Error", what, err)
+	}
+	if got.Code != code || !errors.Is(err, &backend.Error{Code: code}) {
 		e.Fatalf("%s: entry failed with %v, want code %s", what, got, code)
 	}
 	if got.Message == "" {
 		e.Errorf("%s: entry error %s has no message", what, got.Code)
 	}
+	return got
 }
 
 // ids returns entry ids "e0", "e1", ...

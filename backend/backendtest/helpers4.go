@@ -103,7 +103,11 @@ func (e *env) sendOneCode(url string, en backend.SendEntry) *backend.Error {
 	if res[0].MessageID != "" || res[0].SequenceNumber != "" {
 		e.Errorf("failed entry has MessageID %q, SequenceNumber %q", res[0].MessageID, res[0].SequenceNumber)
 	}
-	return res[0].Err
+	var be *backend.Error
+	if !errors.As(res[0].Err, &be) {
+		e.Fatalf("Send entry of %q failed with %v, which is not a *backend.Error", en.Body, res[0].Err)
+	}
+	return be
 }
 
 // codeIn reports whether err carries one of codes, and explains why not.

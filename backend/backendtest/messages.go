@@ -235,8 +235,7 @@ func testSendEntryFailuresIsolated(e *env) {
 	res := e.sendBatch(url, entries...)
 	for _, r := range res {
 		if code, bad := want[r.ID]; bad {
-			e.wantEntryErr("Send entry "+r.ID, r.Err, code)
-			if !r.Err.SenderFault {
+			if be := e.wantEntryErr("Send entry "+r.ID, r.Err, code); !be.SenderFault {
 				e.Errorf("entry %s: SenderFault false for a caller's mistake", r.ID)
 			}
 			if r.MessageID != "" {

@@ -299,9 +299,9 @@ func testHandleStale(e *env) {
 	// aws/aws-sdk-java#1628); the contract carries the latter in
 	// Error.SingleCode.
 	res := e.changeVis(url, backend.VisibilityEntry{ID: "v", ReceiptHandle: h1, VisibilityTimeout: 0})
-	e.wantEntryErr("ChangeVisibility with a stale handle", res[0].Err, backend.CodeReceiptHandleIsInvalid)
-	if got := res[0].Err.AsSingle(); !e.h.Remote && got.Code != backend.CodeInvalidParameterValue {
-		e.Errorf("stale handle: AsSingle() code %q, want %s (SingleCode %q)", got.Code, backend.CodeInvalidParameterValue, res[0].Err.SingleCode)
+	be := e.wantEntryErr("ChangeVisibility with a stale handle", res[0].Err, backend.CodeReceiptHandleIsInvalid)
+	if got := be.AsSingle(); !e.h.Remote && got.Code != backend.CodeInvalidParameterValue {
+		e.Errorf("stale handle: AsSingle() code %q, want %s (SingleCode %q)", got.Code, backend.CodeInvalidParameterValue, be.SingleCode)
 	}
 	e.wantCounts(url, counts{InFlight: 1})
 	// The current handle still works.

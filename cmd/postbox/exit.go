@@ -92,8 +92,13 @@ func errorLine(err error) string {
 	return "postbox: " + strings.ReplaceAll(err.Error(), "\n", " ")
 }
 
-// sqsErrorText is "CODE: message" for an SQS error.
-func sqsErrorText(be *backend.Error) string {
+// sqsErrorText is "CODE: message" for an SQS error (an error that is a
+// *backend.Error, as a failed batch entry's is), and err's text otherwise.
+func sqsErrorText(err error) string {
+	var be *backend.Error
+	if !errors.As(err, &be) || be == nil {
+		return strings.ReplaceAll(err.Error(), "\n", " ")
+	}
 	code := be.Code
 	if info, ok := backend.LookupError(be.Code); ok && info.QueryCode != "" {
 		code = info.QueryCode

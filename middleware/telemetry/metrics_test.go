@@ -242,7 +242,7 @@ func TestQueueFailures(t *testing.T) {
 	if err != nil || res[0].Err != nil || res[1].Err == nil {
 		t.Fatal(err, res)
 	}
-	badCode := res[1].Err.Code
+	badCode := backend.Code(res[1].Err)
 	dres, err := tq.Delete(ctx, []backend.DeleteEntry{{ID: "x", ReceiptHandle: "forged"}})
 	if err != nil || dres[0].Err == nil {
 		t.Fatal(err, dres)

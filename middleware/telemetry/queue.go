@@ -138,9 +138,7 @@ func (tq *tracedQueue) Send(ctx context.Context, entries []backend.SendEntry) ([
 		}
 		failures := make([]string, len(res))
 		for i, r := range res {
-			if r.Err != nil {
-				failures[i] = r.Err.Code
-			}
+			failures[i] = ErrorType(r.Err) // "" on success
 		}
 		tq.entryFailures(ctx, span, opSend, failures, "")
 		tq.countSent(ctx, failures)
@@ -262,9 +260,7 @@ func (tq *tracedQueue) settled(ctx context.Context, span trace.Span, op string, 
 	if err == nil {
 		failures := make([]string, len(res))
 		for i, r := range res {
-			if r.Err != nil {
-				failures[i] = r.Err.Code
-			}
+			failures[i] = ErrorType(r.Err) // "" on success
 		}
 		tq.entryFailures(ctx, span, op, failures, purpose)
 	}

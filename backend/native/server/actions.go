@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/url"
 
 	"github.com/postbox-go/postbox/backend"
@@ -412,7 +413,7 @@ func (s *Server) sendMessage(c *call, in *sendMessageInput) (*sendMessageOutput,
 	}
 	r := res[0]
 	if r.Err != nil {
-		return nil, r.Err.AsSingle()
+		return nil, singleError(r.Err)
 	}
 	return &sendMessageOutput{
 		MD5OfMessageBody:             r.MD5OfMessageBody,
@@ -423,9 +424,24 @@ func (s *Server) sendMessage(c *call, in *sendMessageInput) (*sendMessageOutput,
 	}, nil
 }
 
-// batchError is the wire form of a failed batch entry.
-func batchError(id string, e *backend.Error) batchErrorEntry {
+// batchError is the wire form of a failed batch entry. An entry error that
+// is not a *backend.Error is an InternalFailure.
+func batchError(id string, err error) batchErrorEntry {
+	var e *backend.Error
+	if !errors.As(err, &e) || e == nil {
+		e = backend.NewError(backend.CodeInternalFailure, "We encountered an internal error. Please try again.")
+	}
 	return batchErrorEntry{ID: id, SenderFault: e.SenderFault, Code: e.Code, Message: e.Message}
+}
+
+// singleError is the error a single-message action (SendMessage,
+// DeleteMessage, ChangeMessageVisibility) answers for its failed entry.
+func singleError(err error) error {
+	var e *backend.Error
+	if errors.As(err, &e) && e != nil {
+		return e.AsSingle()
+	}
+	return err
 }
 
 func checkResults(got, want int) error {
@@ -557,7 +573,7 @@ func (s *Server) deleteMessage(c *call, in *deleteMessageInput) (*empty, error) 
 		return nil, err
 	}
 	if res[0].Err != nil {
-		return nil, res[0].Err.AsSingle()
+		return nil, singleError(res[0].Err)
 	}
 	return &empty{}, nil
 }
@@ -619,7 +635,7 @@ func (s *Server) changeMessageVisibility(c *call, in *changeVisibilityInput) (*e
 		return nil, err
 	}
 	if res[0].Err != nil {
-		return nil, res[0].Err.AsSingle()
+		return nil, singleError(res[0].Err)
 	}
 	return &empty{}, nil
 }

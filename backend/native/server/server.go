@@ -58,7 +58,9 @@ type Config struct {
 	MaxLongPollsPerConn int
 
 	// Logger receives a Debug record per request and an Error record per
-	// internal failure. nil discards them.
+	// internal failure; a request cancelled by its client (a long poll
+	// whose connection closed) gets a Debug record instead. nil discards
+	// them.
 	Logger *slog.Logger
 
 	// Credentials, when not empty, turn authentication on: every request
@@ -393,9 +395,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// logFailure logs a request that failed on the server's side.
+// logFailure logs a request that failed on the server's side, at Error;
+// one whose failure is its own context ending (its client went away, as a
+// consumer that shuts down does to its long polls) is normal, and logged
+// at Debug.
 func (s *Server) logFailure(c *call, err error) {
-	s.log.LogAttrs(c.ctx, slog.LevelError, "sqs request failed", slog.String("action", c.action), slog.Any("error", err))
+	level, msg := slog.LevelError, "sqs request failed"
+	if c.ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		level, msg = slog.LevelDebug, "sqs request cancelled by its client"
+	}
+	s.log.LogAttrs(c.ctx, level, msg, slog.String("action", c.action), slog.Any("error", err))
 }
 
 // readBody reads the request body into buf, up to the limit. It reports
