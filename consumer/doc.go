@@ -21,32 +21,33 @@
 //
 // # How it works
 //
-// Pollers receive (up to 10 messages a call, asking for every system and
-// message attribute and for QueueConfig.VisibilityTimeout) only while there
-// are free slots: the server never holds more received, unfinished messages
-// than Concurrency + Prefetch, so no message waits out its visibility
-// timeout in a local buffer. Several receives run at once when the workers
-// can take more than 10 messages (no more than GOMAXPROCS while receives
-// take microseconds, as from a queue in the same process). An empty queue
-// costs one long poll (20 s by default) per poller; a failing receive is
-// retried after a growing backoff (QueueConfig.ReceiveBackoff) and reported
-// to Config.OnError.
+// Each queue has four parts, each a file of this package: a receiver, a
+// worker pool, an acknowledger and a heartbeat.
 //
-// Workers run the handler; a panic becomes a *PanicError. Successes are
-// deleted with DeleteMessageBatch, 10 to a call, flushed when full or after
-// QueueConfig.AckMaxDelay (100 ms), or at once when nothing is left in hand
-// and the queue looks drained; failed entries are retried when the failure
-// is the service's, and reported otherwise.
+// The receiver asks for messages (up to 10 a call, asking for every system
+// and message attribute and for QueueConfig.VisibilityTimeout) ahead of
+// demand: it keeps enough receives in flight that the messages in hand
+// and on their way cover what the workers finish during one receive's
+// round trip, on top of one message per worker (Little's law, with the
+// finish rate and the round trip measured as it goes). So no worker waits
+// on the network, whether the queue is in the same process or an ocean
+// away, and a no-op handler is limited by the queue, not by round trips.
+// It never holds more than Concurrency + Prefetch messages received and
+// unfinished, or asked for. An empty queue costs one long poll (20 s by
+// default) at a time, however large Concurrency is: as SQS bills every
+// request, an idle server makes three a minute per queue; when messages
+// arrive it ramps up within a few round trips. A failing receive is
+// retried, one at a time, after a growing backoff
+// (QueueConfig.ReceiveBackoff) and reported to Config.OnError.
 //
-// While handler calls take under 20 µs on average (the server times them),
-// a poller that receives messages while a worker is idle runs them itself,
-// one after the other, in that worker's place, so Concurrency still bounds
-// the handler calls at once: handing each message to another goroutine
-// would cost more than handling it. If such a run lasts over 5 ms (a
-// handler turned slow), the messages it has not started go to the workers
-// (within 15 ms: a watchdog looks every 10 ms).
-// Delete batches are likewise sent by the goroutine that fills them while
-// delete calls take microseconds (a queue in the same process).
+// Workers, Concurrency goroutines, run the handler; a panic becomes a
+// *PanicError. The acknowledger deletes successes with DeleteMessageBatch,
+// 10 to a call, sent when full or after QueueConfig.AckMaxDelay (100 ms),
+// or at once when nothing is left in hand and the queue looks drained;
+// calls run in parallel, and batches grow while they are all busy. Failed
+// entries are retried when the failure is the service's, and reported
+// otherwise. Visibility changes (a failure's backoff, a release) go the
+// same way with ChangeMessageVisibilityBatch.
 //
 // A heartbeat extends the visibility of every received, unfinished message
 // before it runs out (ChangeMessageVisibilityBatch, 10 to a call) until the
@@ -82,19 +83,32 @@
 //
 // # Shutdown
 //
-// Shutdown (or the end of Run's context) stops receiving, releases what was
-// received but not started, waits for running handlers until the deadline
-// (keeping their leases alive), then cancels them (cause ErrServerShutdown)
-// and releases their messages, flushes pending deletes and visibility
-// changes, and returns when every goroutine it started has ended.
+// Shutdown (or the end of Run's context, or Config.StopWhenIdle) stops
+// receiving and gives back what was received but not started; it gives
+// the receives already sent a second to answer and gives back what they
+// bring (a receive cancelled with messages on their way back would leave
+// them invisible for the visibility timeout); it waits for running
+// handlers until the deadline (keeping their leases alive), then cancels
+// them (cause ErrServerShutdown) and gives their messages back; it sends
+// the pending deletes and visibility changes, and returns when every
+// goroutine it started has ended. Config.ShutdownTimeout bounds it all:
+// the handlers get the deadline less a fifth (at most 2 s), kept for the
+// last deletes and releases.
 //
 // # Errors
 //
 // New validates the configuration and reports the first bad option. Run
-// returns ErrServerClosed after Shutdown, and ErrShutdownTimeout when the
-// deadline forced handlers to be cancelled. Everything that goes wrong while
+// returns nil after a graceful shutdown (its context ended, or
+// StopWhenIdle), ErrShutdownTimeout when the deadline forced handlers to be
+// cancelled, and ErrServerClosed after Shutdown (see Server.Run). Everything that goes wrong while
 // running (receives, handler errors, deletes, visibility changes, lost
 // leases) is reported to Config.OnError as an *Error naming the operation
 // (Op*), the queue and the message; its Err is, for backend failures, a
 // *backend.Error that matches the backend.Err* values with errors.Is.
+//
+// # Health
+//
+// Server.HealthHandler is an http.Handler for Kubernetes probes: not ready
+// until the first receive from every queue succeeded, unhealthy once
+// receives have failed for Config.UnhealthyAfter, and 503 once stopped.
 package consumer
