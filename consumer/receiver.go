@@ -75,8 +75,15 @@ func (s *sub) wantLocked() int {
 	if room <= 0 {
 		return 0
 	}
-	target := s.Concurrency*s.unit + int(2*f.rate*f.latency.Seconds())
+	workers := s.Concurrency * s.unit
+	target := workers + int(2*f.rate*f.latency.Seconds())
 	if f.held+f.asked >= target {
+		return 0
+	}
+	if room < s.MaxMessages && f.held+f.asked >= workers {
+		// At the cap: wait for a whole receive's worth of room rather
+		// than trickle small receives (each one a request), unless a
+		// worker would go without.
 		return 0
 	}
 	return min(s.MaxMessages, room)

@@ -3,6 +3,7 @@ package consumer_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -128,6 +129,44 @@ func TestWorkersDoNotWaitOnTheNetwork(t *testing.T) {
 			})
 		})
 	}
+}
+
+// sizeQueue records the MaxMessages of every receive.
+type sizeQueue struct {
+	backend.Queue
+	mu    sync.Mutex
+	asked []int
+}
+
+func (q *sizeQueue) Receive(ctx context.Context, req backend.ReceiveRequest) ([]*backend.Message, error) {
+	q.mu.Lock()
+	q.asked = append(q.asked, req.MaxMessages)
+	q.mu.Unlock()
+	return q.Queue.Receive(ctx, req)
+}
+
+// TestReceivesStayFullAtTheCap: a quick handler far from its queue keeps
+// the receiver at its cap (Concurrency + Prefetch), where room frees up a
+// message at a time; it still asks for whole receives of 10, not a
+// request per freed message.
+func TestReceivesStayFullAtTheCap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		eng := newEngine(t)
+		q := newQueue(t, eng, "q", nil)
+		sendN(t, q, 6000, nil)
+		h := consumer.HandlerFunc(func(ctx context.Context, msg *consumer.Message) error { return nil })
+		sq := &sizeQueue{Queue: &netQueue{Queue: q, rtt: 30 * time.Millisecond}}
+		r := start(t, consumer.Config{Queues: []consumer.QueueConfig{{Queue: sq, Handler: h, Concurrency: 32}}})
+		advanceUntil(t, func() bool { return r.srv.Stats().Deleted == 6000 })
+		r.stop(t, context.Background())
+		sq.mu.Lock()
+		defer sq.mu.Unlock()
+		for _, n := range sq.asked {
+			if n != 10 {
+				t.Fatalf("receives asked for %v: want 10 each", sq.asked)
+			}
+		}
+	})
 }
 
 // TestShutdownGivesBackWhatReceivesInFlightBring: a shutdown under load,
