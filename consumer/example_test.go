@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/postbox-go/postbox/backend"
 	"github.com/postbox-go/postbox/backend/native"
@@ -38,6 +39,30 @@ func ExampleServer() {
 	<-both
 	cancel() // graceful shutdown: flushes the pending deletes
 	fmt.Println(<-done, handled.Load(), srv.Stats().Deleted)
+	// Output: <nil> 2 2
+}
+
+// A batch job: drain a queue, then stop.
+func ExampleConfig_stopWhenIdle() {
+	eng, _ := native.New(native.Config{})
+	defer eng.Close()
+	url, _ := eng.CreateQueue(context.Background(), "reports", nil, nil)
+	q, _ := eng.Queue(url)
+	q.Send(context.Background(), []backend.SendEntry{{ID: "1", Body: "march"}, {ID: "2", Body: "april"}})
+
+	var handled atomic.Int64
+	srv, _ := consumer.New(consumer.Config{
+		StopWhenIdle: time.Second, // Run returns once the queue has been empty for a second
+		Queues: []consumer.QueueConfig{{
+			Queue: q,
+			Handler: consumer.HandlerFunc(func(ctx context.Context, msg *consumer.Message) error {
+				handled.Add(1)
+				return nil
+			}),
+		}},
+	})
+	err := srv.Run(context.Background())
+	fmt.Println(err, handled.Load(), srv.Stats().Deleted)
 	// Output: <nil> 2 2
 }
 
