@@ -572,3 +572,61 @@ func consumerGoroutines() []string {
 	return out
 }
 
+// TestLifecycleCatchesPlantedBugs shows that the checker of
+// TestLifecycleRandom is not vacuous: bugs planted in the layer between the
+// consumer and the engine, imitating consumer bugs, are reported, while the
+// same scenarios without them pass.
+func TestLifecycleCatchesPlantedBugs(t *testing.T) {
+	// quiet is a scenario without faults, thefts or slow receives: the
+	// consumer under test passes it.
+	quiet := func() scenario {
+		return scenario{
+			seed: 1, groups: 1, n: 30, initial: 30, concurrency: 4, maxMessages: 10,
+			vis: 10 * time.Second, wait: time.Second, backoff: -1, shutdownTimeout: 5 * time.Second,
+			stopAfter: 20 * time.Second, viaShutdown: true, shutdownCtx: -1,
+			slowMax: 2 * time.Second,
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		sc    func() scenario
+		plant plantedBugs
+		want  string // the kind of violation expected
+	}{
+		{"ack of the wrong handle", func() scenario {
+			sc := quiet()
+			sc.pFail, sc.pSlow = 0.2, 0.5
+			return sc
+		}, plantedBugs{wrongAck: true}, kindAck},
+		{"release dropped at shutdown", func() scenario {
+			sc := quiet()
+			sc.prefetch, sc.pBlock, sc.stopAfter = 4, 1, 2*time.Second
+			return sc
+		}, plantedBugs{dropRelease: true}, kindStrand},
+		{"two handlers of one FIFO group at once", func() scenario {
+			sc := quiet()
+			sc.fifo, sc.groups, sc.pSlow = true, 2, 1
+			return sc
+		}, plantedBugs{splitGroups: true}, kindFIFOOverlap},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := tc.sc()
+			var control []violation
+			synctest.Test(t, func(t *testing.T) { control, _ = runScenario(t, sc) })
+			for _, v := range control {
+				t.Errorf("without the bug: %v", v)
+			}
+			sc.plant = tc.plant
+			var planted []violation
+			synctest.Test(t, func(t *testing.T) { planted, _ = runScenario(t, sc) })
+			kinds := map[string]int{}
+			for _, v := range planted {
+				kinds[v.kind]++
+			}
+			t.Logf("with the bug: violations by kind %v", kinds)
+			if kinds[tc.want] == 0 {
+				t.Errorf("with the bug: no %s violation among %v", tc.want, planted)
+			}
+		})
+	}
+}
