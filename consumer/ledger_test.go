@@ -36,13 +36,15 @@ import (
 //   - after Run returned, every message the consumer was handed and did not
 //     delete is visible, unless its handler failed (backoff), its lease was
 //     lost, or the last operation on it failed by injection; and no receive
-//     cancelled before the shutdown's deadline took messages (a receive
-//     already sent is to be given until the deadline: over HTTP, a
-//     cancelled receive may still take messages, which no one then sees);
+//     cancelled within its grace took messages (a receive already sent is
+//     given a second, at most until the handlers' deadline, to answer: over
+//     HTTP, a cancelled receive may still take messages, which no one then
+//     sees);
 //   - Run and Shutdown return what the way the server was stopped allows:
 //     ErrServerClosed from Run after Shutdown; nil only if no handler was
-//     cancelled; ErrShutdownTimeout only once the deadline passed and, as
-//     Shutdown's documentation has it, when a handler ran at the deadline;
+//     cancelled; ErrShutdownTimeout only once the handlers' deadline (the
+//     deadline less a fifth, at most 2 s) passed and, as Shutdown's
+//     documentation has it, when a handler ran then;
 //   - the shutdown ends within its deadline, plus the time a call that
 //     ignores its cancellation may take, plus shutdownMargin;
 //   - no goroutine of the consumer is left once Run returned.
@@ -220,6 +222,8 @@ type ledger struct {
 	violations   []violation
 	stopAt       time.Time // when the shutdown began; zero before
 	deadline     time.Time // the shutdown's deadline
+	handlersBy   time.Time // when running handlers are cancelled: the deadline less a fifth, at most 2 s
+	graceEnd     time.Time // until when the receives already sent may answer: a second, at most handlersBy
 	lostAnswers  int
 	excused      map[string]int
 	deliveredCnt int
@@ -309,6 +313,11 @@ func (l *ledger) beginStop(deadline time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.stopAt, l.deadline = time.Now(), deadline
+	l.handlersBy = deadline.Add(-min(deadline.Sub(l.stopAt)/5, 2*time.Second))
+	l.graceEnd = l.stopAt.Add(time.Second)
+	if l.handlersBy.Before(l.graceEnd) {
+		l.graceEnd = l.handlersBy
+	}
 }
 
 func (l *ledger) stopping() bool {
@@ -577,12 +586,14 @@ func (l *ledger) check(end endState) []violation {
 		}
 		add(kindStrand, "%v left in flight until %s after the shutdown:%s", d, l.since(pm.VisibleAt), l.history(d.m))
 	}
-	// A receive cancelled before the shutdown's deadline must not take
-	// messages that no one will see.
+	// A receive cancelled within its grace (see Server.Shutdown) must not
+	// take messages that no one will see. After it, only a long poll on an
+	// empty queue is still waiting, and one that takes a message as it is
+	// cancelled is the race the grace makes rare.
 	byAt := map[time.Time][]string{}
 	for _, m := range l.msgs {
 		for _, d := range m.deliveries {
-			if d.lost && !d.lostAt.IsZero() && (l.deadline.IsZero() || d.lostAt.Before(l.deadline)) {
+			if d.lost && !d.lostAt.IsZero() && (l.graceEnd.IsZero() || d.lostAt.Before(l.graceEnd)) {
 				byAt[d.lostAt] = append(byAt[d.lostAt], d.String())
 			}
 		}
@@ -602,7 +613,7 @@ func (l *ledger) check(end endState) []violation {
 				cancelled = true
 			}
 		}
-		if !c.startAt.After(l.deadline) && (c.end == 0 || !c.endAt.Before(l.deadline)) {
+		if !c.startAt.After(l.handlersBy) && (c.end == 0 || !c.endAt.Before(l.handlersBy)) {
 			runningAtDeadline = true
 		}
 	}
@@ -620,8 +631,8 @@ func (l *ledger) check(end endState) []violation {
 			add(kindResult, "the shutdown returned nil, but handlers were cancelled (cause ErrServerShutdown)")
 		}
 	case errors.Is(result, consumer.ErrShutdownTimeout):
-		if end.elapsed < end.deadline {
-			add(kindResult, "ErrShutdownTimeout after %v, before the deadline (%v)", end.elapsed, end.deadline)
+		if by := l.handlersBy.Sub(l.stopAt); end.elapsed < by {
+			add(kindResult, "ErrShutdownTimeout after %v, before the handlers' deadline (%v)", end.elapsed, by)
 		}
 		if !cancelled && !runningAtDeadline {
 			add(kindResult, "ErrShutdownTimeout, but no handler ran at the deadline (%v); Shutdown's doc: ErrShutdownTimeout if some had to be cancelled", end.deadline)

@@ -70,9 +70,18 @@ func (s *sub) runBatch(jobs []*job) {
 	ctx, cancel := context.WithCancelCause(s.base)
 	defer cancel(context.Canceled)
 	live := make([]*job, 0, len(jobs))
+	var lostGroups map[string]bool // FIFO groups with a message lost before the start
 	for _, j := range jobs {
+		if lostGroups[j.msg.GroupID] {
+			continue // would run ahead of its group's lost message
+		}
 		if s.begin(j, cancel) {
 			live = append(live, j)
+		} else if s.fifo {
+			if lostGroups == nil {
+				lostGroups = make(map[string]bool)
+			}
+			lostGroups[j.msg.GroupID] = true
 		}
 	}
 	var results []error

@@ -41,6 +41,9 @@ type flow struct {
 // before it is folded into the smoothed rate.
 const rateWindow = 25 * time.Millisecond
 
+// maxLatencySample caps one sample of a receive's round trip.
+const maxLatencySample = time.Second
+
 // receiveGrace is how long a shutdown waits for the receives already sent
 // before it cancels them. A receive that brings messages answers within a
 // network round trip; one still waiting after this is a long poll on an
@@ -165,12 +168,14 @@ func (s *sub) receive(n int, a attempt) {
 	f.receives--
 	f.asked -= n
 	f.failing = 0
+	if len(msgs) == n && !f.short && !f.empty {
+		// A full answer while the queue has a backlog (the last answer
+		// was full too) did not wait for messages: it took a round
+		// trip. Capped, in case it waited all the same.
+		f.latency = smooth(f.latency, min(now.Sub(start), maxLatencySample))
+	}
 	f.empty, f.short = len(msgs) == 0, len(msgs) < n
 	s.health.received(now)
-	if len(msgs) == n {
-		// A full answer did not wait for messages: it took a round trip.
-		f.latency = smooth(f.latency, now.Sub(start))
-	}
 	if len(msgs) == 0 {
 		f.idle = true
 		s.mu.Unlock()
@@ -180,7 +185,7 @@ func (s *sub) receive(n int, a attempt) {
 	}
 	f.held += len(msgs)
 	f.activeAt, f.idle = now, false
-	jobs := s.newJobsLocked(msgs, start)
+	jobs := s.newJobsLocked(msgs, start, now)
 	s.srv.stats.received.Add(int64(len(jobs)))
 	stopping := s.stopping
 	if !stopping {

@@ -124,8 +124,8 @@ func (s *Server) Run(ctx context.Context) error {
 // Shutdown returns nil if every handler finished by itself, and
 // ErrShutdownTimeout if some had to be cancelled. A handler that ignores
 // its context keeps Shutdown waiting; a backend.Queue that ignores
-// cancellation does not: its calls still running at the deadline are left
-// to end by themselves. Shutdown on a server that never ran just closes it;
+// cancellation does not: its calls still running half a second past the
+// deadline are left to end by themselves. Shutdown on a server that never ran just closes it;
 // calling it again waits for the first call and returns the same result.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
@@ -160,6 +160,10 @@ func (s *Server) stop(cancelled <-chan struct{}, deadline time.Time) error {
 	<-s.done
 	return s.result
 }
+
+// stragglerWait is how long past its deadline a shutdown waits for the
+// backend calls it cancelled to return.
+const stragglerWait = 500 * time.Millisecond
 
 // maxFlushReserve bounds the part of a shutdown's time kept for the last
 // deletes and releases.
@@ -233,7 +237,6 @@ func (s *Server) shutdown(cancelled <-chan struct{}, deadline time.Time) error {
 	finished := waitAll(func() {
 		drains.Wait()
 		for _, sb := range s.subs {
-			sb.recvWG.Wait() // late answers are given back
 			close(sb.stopBeat)
 			sb.beatWG.Wait()
 		}
@@ -241,12 +244,26 @@ func (s *Server) shutdown(cancelled <-chan struct{}, deadline time.Time) error {
 			sb.acks.close()
 			sb.nacks.close()
 		}
+		for _, sb := range s.subs {
+			sb.recvWG.Wait() // what a late answer brings is given back at once
+		}
 	})
 	select {
 	case <-finished:
 	case <-hard.Chan():
-		// A queue that ignores cancellation: its calls are left to end
-		// by themselves.
+		// Time is up: the calls still running are cancelled, and a
+		// queue that ignores that gets a moment more, then its calls
+		// are left to end by themselves.
+		for _, sb := range s.subs {
+			sb.recvCancel()
+			sb.ioCancel()
+		}
+		straggle := s.clock.NewTimer(stragglerWait)
+		defer straggle.Stop()
+		select {
+		case <-finished:
+		case <-straggle.Chan():
+		}
 	}
 	for _, sb := range s.subs {
 		sb.recvCancel()

@@ -126,11 +126,17 @@ func (s *sub) sleep(stop <-chan struct{}, d time.Duration) bool {
 	}
 }
 
-// newJobs makes the jobs of a receive that began at start, and registers
-// their leases. The caller holds mu.
-func (s *sub) newJobsLocked(msgs []*backend.Message, start time.Time) []*job {
+// newJobsLocked makes the jobs of a receive that began at start and
+// answered at now, and registers their leases. The caller holds mu.
+func (s *sub) newJobsLocked(msgs []*backend.Message, start, now time.Time) []*job {
 	jobs := make([]*job, len(msgs))
-	expires := start.Add(s.vis)
+	// The queue made the messages invisible when it answered: a round
+	// trip's half before now, or (a long poll that found messages late)
+	// long after start. A full round trip before now is on the safe side.
+	expires := now.Add(s.vis - s.flow.latency)
+	if floor := start.Add(s.vis); expires.Before(floor) {
+		expires = floor
+	}
 	for i, m := range msgs {
 		j := &job{expiresAt: expires}
 		j.msg.fill(m, s.url, start)
