@@ -187,15 +187,20 @@ func (s *sub) receive(n int, a attempt) {
 	f.activeAt, f.idle = now, false
 	jobs := s.newJobsLocked(msgs, start, now)
 	s.srv.stats.received.Add(int64(len(jobs)))
-	stopping := s.stopping
-	if !stopping {
+	var back []*job // not to be run
+	switch {
+	case s.stopping:
+		back = jobs // shutting down: nothing received now will start
+	case len(jobs) > n:
+		// More than asked for (a backend that ignores MaxMessages):
+		// only what was asked for has room.
+		s.dispatchLocked(jobs[:n])
+		back = jobs[n:]
+	default:
 		s.dispatchLocked(jobs)
 	}
 	s.mu.Unlock()
-	if stopping {
-		// Shutting down: nothing received now will start.
-		s.giveBack(jobs)
-	}
+	s.giveBack(back)
 	s.poke()
 }
 

@@ -247,3 +247,29 @@ func TestStopWhenIdle(t *testing.T) {
 		}
 	})
 }
+
+// TestMoreMessagesThanAskedFor: a backend that answers a receive with more
+// messages than it asked for gets the extra ones given back at once, and
+// every message is still handled (the workers' buffer has room only for
+// what was asked for).
+func TestMoreMessagesThanAskedFor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		eng := newEngine(t)
+		q := newQueue(t, eng, "q", nil)
+		sendN(t, q, 30, nil)
+		fq := &faultQueue{Queue: q}
+		fq.receiveHook = func(ctx context.Context, req backend.ReceiveRequest) ([]*backend.Message, error) {
+			req.MaxMessages = 10 // whatever was asked for
+			return q.Receive(ctx, req)
+		}
+		rec := &recorder{}
+		r := start(t, consumer.Config{Queues: []consumer.QueueConfig{{
+			Queue: fq, Handler: rec, Concurrency: 1, Prefetch: -1,
+		}}})
+		advanceUntil(t, func() bool { return r.srv.Stats().Deleted == 30 })
+		r.stop(t, context.Background())
+		if rec.distinct() != 30 || r.srv.Stats().Released == 0 {
+			t.Errorf("%d handled, stats %+v", rec.distinct(), r.srv.Stats())
+		}
+	})
+}
