@@ -254,19 +254,30 @@ func (q *chaosQueue) Delete(ctx context.Context, entries []backend.DeleteEntry) 
 			}
 		}
 	}
-	handles := handlesOf(entries)
-	op := q.led.sending(opDelete, handles, nil)
+	op := q.led.sending(opDelete, handlesOf(entries), nil)
+	return passThrough(q, op, "delete", entries, func(e backend.DeleteEntry) (string, string) { return e.ID, e.ReceiptHandle },
+		func(pass []backend.DeleteEntry) ([]backend.EntryResult, error) {
+			return q.Queue.Delete(context.WithoutCancel(ctx), pass)
+		})
+}
+
+// passThrough makes a batch call of entries after the latency, failing
+// the request or single entries by injection and sending the others on
+// with call; it records the outcome with op.
+func passThrough[E any](q *chaosQueue, op *opRec, what string, entries []E, idOf func(E) (id, handle string),
+	call func(pass []E) ([]backend.EntryResult, error)) ([]backend.EntryResult, error) {
 	time.Sleep(q.latency())
-	if err := q.failRequest("delete"); err != nil {
+	if err := q.failRequest(what); err != nil {
 		q.led.done(op, nil, err)
 		return nil, err
 	}
 	res := make([]backend.EntryResult, len(entries))
-	var pass []backend.DeleteEntry
+	var pass []E
 	var at []int
 	for i, e := range entries {
-		res[i].ID = e.ID
-		if err := q.failEntry(e.ReceiptHandle); err != nil {
+		id, handle := idOf(e)
+		res[i].ID = id
+		if err := q.failEntry(handle); err != nil {
 			res[i].Err = err
 			continue
 		}
@@ -274,7 +285,7 @@ func (q *chaosQueue) Delete(ctx context.Context, entries []backend.DeleteEntry) 
 		at = append(at, i)
 	}
 	if len(pass) > 0 {
-		r, err := q.Queue.Delete(context.WithoutCancel(ctx), pass)
+		r, err := call(pass)
 		if err != nil {
 			q.led.done(op, nil, err)
 			return nil, err
@@ -325,35 +336,10 @@ func (q *chaosQueue) changeVisibility(ctx context.Context, entries []backend.Vis
 		handles[i], secs[i] = e.ReceiptHandle, e.VisibilityTimeout
 	}
 	op := q.led.sending(opVisibility, handles, secs)
-	time.Sleep(q.latency())
-	if err := q.failRequest("visibility"); err != nil {
-		q.led.done(op, nil, err)
-		return nil, err
-	}
-	res := make([]backend.EntryResult, len(entries))
-	var pass []backend.VisibilityEntry
-	var at []int
-	for i, e := range entries {
-		res[i].ID = e.ID
-		if err := q.failEntry(e.ReceiptHandle); err != nil {
-			res[i].Err = err
-			continue
-		}
-		pass = append(pass, e)
-		at = append(at, i)
-	}
-	if len(pass) > 0 {
-		r, err := q.Queue.ChangeVisibility(context.WithoutCancel(ctx), pass)
-		if err != nil {
-			q.led.done(op, nil, err)
-			return nil, err
-		}
-		for k, i := range at {
-			res[i].Err = r[k].Err
-		}
-	}
-	q.led.done(op, res, nil)
-	return res, nil
+	return passThrough(q, op, "visibility", entries, func(e backend.VisibilityEntry) (string, string) { return e.ID, e.ReceiptHandle },
+		func(pass []backend.VisibilityEntry) ([]backend.EntryResult, error) {
+			return q.Queue.ChangeVisibility(context.WithoutCancel(ctx), pass)
+		})
 }
 
 func handlesOf(entries []backend.DeleteEntry) []string {

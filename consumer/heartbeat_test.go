@@ -23,7 +23,7 @@ func TestHeartbeatKeepsLongJobsInvisible(t *testing.T) {
 		sendN(t, q, 26, nil)
 		b := newBlocker()
 		r := start(t, consumer.Config{Queues: []consumer.QueueConfig{{
-			Queue: fq, Handler: b, Concurrency: 25, Prefetch: 1, // one waits in the prefetch buffer
+			Queue: fq, Handler: b, Concurrency: 25, Prefetch: 1, // one waits for a worker
 		}}})
 		time.Sleep(10 * time.Minute)
 		synctest.Wait()

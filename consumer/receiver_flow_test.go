@@ -47,7 +47,7 @@ func TestBackPressure(t *testing.T) {
 		{"many workers", 40, 5, 40},
 		{"workers not a multiple of 10", 15, -1, 15},
 		{"a receive's worth over the workers", 15, 0, 20},
-		{"fewer slots than a receive", 3, -1, 3},
+		{"fewer workers than a receive", 3, -1, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -158,7 +158,7 @@ func TestReceiveAsksForAttributesAndVisibility(t *testing.T) {
 		}
 		h := consumer.HandlerFunc(func(context.Context, *consumer.Message) error { return nil })
 		r := start(t, consumer.Config{Queues: []consumer.QueueConfig{{
-			Queue: fq, Handler: h, Concurrency: 3, MaxMessages: 3, WaitTime: 7 * time.Second, VisibilityTimeout: 45 * time.Second, // one poller
+			Queue: fq, Handler: h, Concurrency: 3, MaxMessages: 3, WaitTime: 7 * time.Second, VisibilityTimeout: 45 * time.Second,
 		}}})
 		synctest.Wait()
 		r.stop(t, context.Background())
@@ -171,10 +171,10 @@ func TestReceiveAsksForAttributesAndVisibility(t *testing.T) {
 	})
 }
 
-// TestReceivesStayFullWhileWorkIsBuffered checks that pollers do not
-// trickle one-message receives as slots free up one at a time: while
-// received messages wait for a worker, a poller waits for a whole receive's
-// worth of free slots.
+// TestReceivesStayFullWhileWorkIsBuffered checks that the receiver does
+// not trickle one-message receives as workers free up one at a time: while
+// received messages wait for a worker, it waits for a whole receive's
+// worth of room.
 func TestReceivesStayFullWhileWorkIsBuffered(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		eng := newEngine(t)
