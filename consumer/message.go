@@ -28,8 +28,8 @@ type Message struct {
 	// (zero if not returned).
 	FirstReceivedAt time.Time
 	// ReceivedAt is the time, on the consumer's clock, at which the receive
-	// call that returned the message began. Visibility deadlines are
-	// counted from it.
+	// call that returned the message began. The 12-hour limit on its
+	// visibility (and QueueConfig.MaxExtension) is counted from it.
 	ReceivedAt time.Time
 	// GroupID is the MessageGroupId (FIFO queues, and fair standard queues).
 	GroupID string
