@@ -21,11 +21,12 @@ type ackItem struct {
 // batcher sends ackItems in batch calls of up to size: a batch goes as soon
 // as it is full, and a part batch once its oldest item has waited
 // AckMaxDelay (or at once, after flushNow). Up to maxInFlight calls run at
-// once, each on a goroutine of its own; while they are all busy, items
-// queue up, so batches grow under load, as in gocloud's pubsub/batcher.
-// A timer runs only while a part batch waits. Past maxPending waiting
-// items, add blocks: the workers wait for the queue rather than let a
-// backlog grow without bound.
+// once, each on a flusher goroutine; while they are all busy, items queue
+// up, so batches grow under load, as in gocloud's pubsub/batcher. Flushers
+// start as needed and are kept until close, so that their stacks, grown by
+// the backend's calls, are grown once. A timer runs only while a part
+// batch waits. Past maxPending waiting items, add blocks: the workers wait
+// for the queue rather than let a backlog grow without bound.
 type batcher struct {
 	clock       clockwork.Clock
 	ctx         context.Context
@@ -37,12 +38,14 @@ type batcher struct {
 
 	mu       sync.Mutex
 	room     sync.Cond // signalled when pending shrinks
+	work     sync.Cond // signalled when a batch is due, or on close
 	pending  []ackItem
-	inFlight int
+	flushers int             // started
+	idle     int             // flushers waiting for work
 	urgent   bool            // send part batches now
 	timer    clockwork.Timer // set while a part batch waits for its delay
 	closed   bool
-	wg       sync.WaitGroup // calls in flight and timer callbacks
+	wg       sync.WaitGroup // flushers and timer callbacks
 }
 
 func newBatcher(s *sub, ctx context.Context, size, maxInFlight int, flush func(context.Context, []ackItem)) *batcher {
@@ -51,6 +54,7 @@ func newBatcher(s *sub, ctx context.Context, size, maxInFlight int, flush func(c
 		maxInFlight: maxInFlight, maxPending: 4 * size * maxInFlight, flush: flush,
 	}
 	b.room.L = &b.mu
+	b.work.L = &b.mu
 	return b
 }
 
@@ -67,7 +71,7 @@ func (b *batcher) add(it ackItem) {
 		return
 	}
 	b.pending = append(b.pending, it)
-	b.startLocked()
+	b.kickLocked()
 	b.mu.Unlock()
 }
 
@@ -75,45 +79,65 @@ func (b *batcher) add(it ackItem) {
 func (b *batcher) busy() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return len(b.pending) > 0 || b.inFlight > 0
+	return len(b.pending) > 0 || b.idle < b.flushers
 }
 
-// startLocked starts calls while batches are due and calls may run, and
-// sets the timer for a part batch left waiting.
-func (b *batcher) startLocked() {
-	for len(b.pending) > 0 && b.inFlight < b.maxInFlight &&
-		(len(b.pending) >= b.size || b.urgent || b.delay <= 0) {
+// dueLocked reports whether a batch should go now.
+func (b *batcher) dueLocked() bool {
+	return len(b.pending) >= b.size || (len(b.pending) > 0 && (b.urgent || b.delay <= 0))
+}
+
+// kickLocked gets a due batch going: it wakes an idle flusher or starts a
+// new one. It sets the timer for a part batch left waiting.
+func (b *batcher) kickLocked() {
+	switch {
+	case !b.dueLocked():
+	case b.idle > 0:
+		b.work.Signal()
+	case b.flushers < b.maxInFlight:
+		b.flushers++
+		b.wg.Add(1)
+		go b.flusher()
+	}
+	if len(b.pending) > 0 && !b.urgent && b.timer == nil {
+		b.wg.Add(1)
+		b.timer = b.clock.AfterFunc(b.delay, b.expire)
+	}
+}
+
+// flusher sends due batches until close.
+func (b *batcher) flusher() {
+	defer b.wg.Done()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for {
+		for !b.dueLocked() {
+			if b.closed {
+				return
+			}
+			b.idle++
+			b.work.Wait()
+			b.idle--
+		}
 		n := min(len(b.pending), b.size)
 		batch := make([]ackItem, n)
 		copy(batch, b.pending)
 		rest := copy(b.pending, b.pending[n:])
 		clear(b.pending[rest:])
 		b.pending = b.pending[:rest]
-		b.inFlight++
-		b.wg.Add(1)
-		go b.run(batch)
-		b.room.Broadcast()
-	}
-	switch {
-	case len(b.pending) == 0:
-		b.urgent = b.closed
-		if b.timer != nil && b.timer.Stop() {
-			b.wg.Done() // the callback will not run
+		if len(b.pending) == 0 {
+			b.urgent = b.closed
+			if b.timer != nil && b.timer.Stop() {
+				b.wg.Done() // the callback will not run
+			}
+			b.timer = nil
 		}
-		b.timer = nil
-	case b.timer == nil && !b.urgent:
-		b.wg.Add(1)
-		b.timer = b.clock.AfterFunc(b.delay, b.expire)
+		b.room.Broadcast()
+		b.kickLocked() // more due: another flusher
+		b.mu.Unlock()
+		b.flush(b.ctx, batch)
+		b.mu.Lock()
 	}
-}
-
-func (b *batcher) run(batch []ackItem) {
-	defer b.wg.Done()
-	b.flush(b.ctx, batch)
-	b.mu.Lock()
-	b.inFlight--
-	b.startLocked()
-	b.mu.Unlock()
 }
 
 // expire is the timer's callback: the part batch has waited its delay.
@@ -123,7 +147,7 @@ func (b *batcher) expire() {
 	defer b.mu.Unlock()
 	b.timer = nil
 	b.urgent = true
-	b.startLocked()
+	b.kickLocked()
 }
 
 // flushNow sends what waits without waiting for its delay.
@@ -131,7 +155,7 @@ func (b *batcher) flushNow() {
 	b.mu.Lock()
 	if len(b.pending) > 0 {
 		b.urgent = true
-		b.startLocked()
+		b.kickLocked()
 	}
 	b.mu.Unlock()
 }
@@ -140,8 +164,13 @@ func (b *batcher) flushNow() {
 func (b *batcher) close() {
 	b.mu.Lock()
 	b.closed, b.urgent = true, true
+	if b.timer != nil && b.timer.Stop() {
+		b.wg.Done()
+	}
+	b.timer = nil
 	b.room.Broadcast()
-	b.startLocked()
+	b.work.Broadcast()
+	b.kickLocked()
 	b.mu.Unlock()
 	b.wg.Wait()
 }

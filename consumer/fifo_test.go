@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -153,12 +154,12 @@ func TestFIFOReceiveRetryReusesAttemptID(t *testing.T) {
 		q := newFIFO(t, eng)
 		sendN(t, q, 8, groupOf)
 		fq := &faultQueue{Queue: q}
-		var calls int
-		var lost []*backend.Message
+		var calls atomic.Int32
+		var lost []*backend.Message // written by the first call alone
 		fq.receiveHook = func(ctx context.Context, req backend.ReceiveRequest) ([]*backend.Message, error) {
-			calls++
+			first := calls.Add(1) == 1
 			msgs, err := q.Receive(ctx, req)
-			if calls == 1 {
+			if first {
 				// The messages were taken, but the response is lost.
 				lost = msgs
 				return nil, errors.New("connection reset by peer")

@@ -79,7 +79,10 @@ func (s *sub) wantLocked() int {
 		return 0
 	}
 	workers := s.Concurrency * s.unit
-	target := workers + int(2*f.rate*f.latency.Seconds())
+	// One receive's worth more than the workers, so that a receive is
+	// under way while they finish what they have, and what the workers
+	// finish during two round trips.
+	target := workers + s.MaxMessages + int(2*f.rate*f.latency.Seconds())
 	if f.held+f.asked >= target {
 		return 0
 	}
@@ -92,36 +95,42 @@ func (s *sub) wantLocked() int {
 	return min(s.MaxMessages, room)
 }
 
-// poke wakes the receive loop to look again.
-func (s *sub) poke() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
+// poke wakes a waiting receiver, if wake is set: wantLocked asked for a
+// receive. (Waking one at every finished message would cost a goroutine
+// switch each time, for nothing most of the time.)
+func (s *sub) poke(wake bool) {
+	if wake {
+		s.wanted.Signal()
 	}
 }
 
-// receiveLoop starts receives while wantLocked asks for them, until the
-// shutdown closes stopRecv.
-func (s *sub) receiveLoop() {
+// receivers is how many receiver goroutines a queue has: enough for every
+// receive its capacity allows at once. They are kept, rather than started
+// per receive, so that their stacks, grown by the backend's calls, are
+// grown once.
+func (s *sub) receivers() int { return (s.capacity + s.MaxMessages - 1) / s.MaxMessages }
+
+// receiver makes a receive whenever wantLocked asks for one, until the sub
+// is stopping.
+func (s *sub) receiver() {
 	for {
 		s.mu.Lock()
 		n := s.wantLocked()
-		var a attempt
-		if n > 0 {
-			s.flow.receives++
-			s.flow.asked += n
-			a = s.attemptLocked()
+		for n == 0 && !s.stopping {
+			s.wanted.Wait()
+			n = s.wantLocked()
 		}
-		s.mu.Unlock()
-		if n > 0 {
-			s.recvWG.Go(func() { s.receive(n, a) })
-			continue
-		}
-		select {
-		case <-s.kick:
-		case <-s.stopRecv:
+		if s.stopping {
+			s.mu.Unlock()
 			return
 		}
+		s.flow.receives++
+		s.flow.asked += n
+		a := s.attemptLocked()
+		more := s.wantLocked() > 0
+		s.mu.Unlock()
+		s.poke(more) // another receive is wanted too
+		s.receive(n, a)
 	}
 }
 
@@ -178,8 +187,9 @@ func (s *sub) receive(n int, a attempt) {
 	s.health.received(now)
 	if len(msgs) == 0 {
 		f.idle = true
+		wake := s.wantLocked() > 0
 		s.mu.Unlock()
-		s.poke()
+		s.poke(wake)
 		s.srv.checkIdle()
 		return
 	}
@@ -199,9 +209,10 @@ func (s *sub) receive(n int, a attempt) {
 	default:
 		s.dispatchLocked(jobs)
 	}
+	wake := s.wantLocked() > 0
 	s.mu.Unlock()
 	s.giveBack(back)
-	s.poke()
+	s.poke(wake)
 }
 
 // receiveFailed ends a receive that failed: unless the sub is stopping, it
@@ -224,8 +235,9 @@ func (s *sub) receiveFailed(n int, a attempt, err error) {
 	if a.id != "" && !stopped {
 		s.attempts = append(s.attempts, a)
 	}
+	wake := s.wantLocked() > 0
 	s.mu.Unlock()
-	s.poke()
+	s.poke(wake)
 }
 
 // dispatchLocked hands received jobs to the workers. The caller holds mu,
@@ -239,8 +251,8 @@ func (s *sub) dispatchLocked(jobs []*job) {
 			s.ready <- []*job{j}
 		}
 	default:
-		for _, j := range jobs {
-			s.ready <- []*job{j}
+		for i := range jobs {
+			s.ready <- jobs[i : i+1 : i+1] // a unit of one, without an allocation
 		}
 	}
 }
@@ -266,11 +278,12 @@ func (s *sub) finished(n int) {
 	// coming to fill the deletes' part batch: waiting AckMaxDelay would
 	// only make them late.
 	flushNow := f.held == 0 && f.short
+	wake := s.wantLocked() > 0
 	s.mu.Unlock()
 	if flushNow {
 		s.acks.flushNow()
 	}
-	s.poke()
+	s.poke(wake)
 }
 
 // smooth folds a new sample into a moving average (a quarter's weight).

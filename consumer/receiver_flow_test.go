@@ -46,7 +46,7 @@ func TestBackPressure(t *testing.T) {
 		{"prefetch 3", 2, 3, 5},
 		{"many workers", 40, 5, 40},
 		{"workers not a multiple of 10", 15, -1, 15},
-		{"a receive's worth over the workers", 15, 0, 20},
+		{"a receive's worth over the workers", 15, 0, 30},
 		{"fewer workers than a receive", 3, -1, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

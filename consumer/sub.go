@@ -52,12 +52,12 @@ type sub struct {
 	recvCtx    context.Context // for receives; cancelled after the shutdown's grace
 	recvCancel context.CancelFunc
 	stopRecv   chan struct{} // closed: no receive starts from now on
-	kick       chan struct{} // wakes the receive loop to look again
 	stopBeat   chan struct{}
 
 	recvWG, workWG, beatWG sync.WaitGroup
 
 	mu       sync.Mutex
+	wanted   sync.Cond         // on mu: signalled when wantLocked may ask for a receive
 	leases   map[*job]struct{} // the jobs held: received and not ended
 	flow     flow              // what the receiver looks at (receiver.go)
 	stopping bool              // shutting down: nothing more starts
@@ -73,10 +73,10 @@ func newSub(srv *Server, s queueSettings) *sub {
 		q:             s.Queue,
 		ready:         make(chan []*job, s.capacity),
 		stopRecv:      make(chan struct{}),
-		kick:          make(chan struct{}, 1),
 		stopBeat:      make(chan struct{}),
 		leases:        make(map[*job]struct{}),
 	}
+	sb.wanted.L = &sb.mu
 	if s.fifo && s.Handler != nil {
 		sb.groups = newGroups()
 	}
@@ -100,7 +100,9 @@ func (s *sub) start(base context.Context) {
 	for range s.Concurrency {
 		s.workWG.Go(s.worker)
 	}
-	s.recvWG.Go(s.receiveLoop)
+	for range s.receivers() {
+		s.recvWG.Go(s.receiver)
+	}
 	if s.heartbeat > 0 {
 		s.beatWG.Go(s.heartbeatLoop)
 	}
@@ -130,6 +132,7 @@ func (s *sub) sleep(stop <-chan struct{}, d time.Duration) bool {
 // answered at now, and registers their leases. The caller holds mu.
 func (s *sub) newJobsLocked(msgs []*backend.Message, start, now time.Time) []*job {
 	jobs := make([]*job, len(msgs))
+	js := make([]job, len(msgs)) // one allocation per receive
 	// The queue made the messages invisible when it answered: a round
 	// trip's half before now, or (a long poll that found messages late)
 	// long after start. A full round trip before now is on the safe side.
@@ -138,7 +141,8 @@ func (s *sub) newJobsLocked(msgs []*backend.Message, start, now time.Time) []*jo
 		expires = floor
 	}
 	for i, m := range msgs {
-		j := &job{expiresAt: expires}
+		j := &js[i]
+		j.expiresAt = expires
 		j.msg.fill(m, s.url, start)
 		jobs[i] = j
 		s.leases[j] = struct{}{}
@@ -209,6 +213,7 @@ func (s *sub) stopReceiving() {
 	s.stopping = true
 	close(s.ready)
 	s.mu.Unlock()
+	s.wanted.Broadcast()
 	close(s.stopRecv)
 }
 
