@@ -98,3 +98,14 @@ func ExamplePermanent() {
 	fmt.Println(consumer.IsPermanent(err))
 	// Output: true
 }
+
+// A handler's test builds its message as the server would.
+func ExampleNewMessage() {
+	msg := consumer.NewMessage(&backend.Message{
+		MessageID:  "m-1",
+		Body:       `{"to":"ada@example.com"}`,
+		Attributes: map[string]string{"ApproximateReceiveCount": "3", "MessageGroupId": "ada"},
+	}, "mem://emails.fifo", time.Now())
+	fmt.Println(msg.ReceiveCount, msg.GroupID, msg.QueueURL)
+	// Output: 3 ada mem://emails.fifo
+}

@@ -45,6 +45,18 @@ var systemAttributeNames = []string{"All"}
 // messageAttributeNames are the message attributes every receive asks for.
 var messageAttributeNames = []string{"All"}
 
+// NewMessage returns the Message a handler sees for m, received from the
+// queue at queueURL by a receive that began at receivedAt: the system
+// attributes postbox parses (receive count, timestamps, FIFO fields) are
+// filled from m.Attributes. The server makes its messages this way; it is
+// exported for other runtimes of the same handlers (package lambda) and
+// for tests of handlers.
+func NewMessage(m *backend.Message, queueURL string, receivedAt time.Time) *Message {
+	msg := new(Message)
+	msg.fill(m, queueURL, receivedAt)
+	return msg
+}
+
 // fill sets msg from the received message m, parsing the system
 // attributes it carries.
 func (msg *Message) fill(m *backend.Message, queueURL string, receivedAt time.Time) {

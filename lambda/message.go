@@ -1,7 +1,6 @@
 package lambda
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
@@ -24,48 +23,26 @@ func Message(r *events.SQSMessage, queueURL string, receivedAt time.Time) *consu
 	if queueURL == "" {
 		queueURL = QueueURL(r.EventSourceARN)
 	}
-	m := &consumer.Message{
-		Message: backend.Message{
-			MessageID:              r.MessageId,
-			ReceiptHandle:          r.ReceiptHandle,
-			Body:                   r.Body,
-			MD5OfBody:              r.Md5OfBody,
-			MD5OfMessageAttributes: r.Md5OfMessageAttributes,
-			Attributes:             r.Attributes,
-		},
-		QueueURL:   queueURL,
-		ReceivedAt: receivedAt,
+	bm := &backend.Message{
+		MessageID:              r.MessageId,
+		ReceiptHandle:          r.ReceiptHandle,
+		Body:                   r.Body,
+		MD5OfBody:              r.Md5OfBody,
+		MD5OfMessageAttributes: r.Md5OfMessageAttributes,
+		Attributes:             r.Attributes,
 	}
 	if len(r.MessageAttributes) > 0 {
-		m.MessageAttributes = make(map[string]backend.MessageAttributeValue, len(r.MessageAttributes))
+		bm.MessageAttributes = make(map[string]backend.MessageAttributeValue, len(r.MessageAttributes))
 		for k, v := range r.MessageAttributes {
 			av := backend.MessageAttributeValue{DataType: v.DataType, BinaryValue: v.BinaryValue}
 			if v.StringValue != nil {
 				av.StringValue = *v.StringValue
 			}
-			m.MessageAttributes[k] = av
+			bm.MessageAttributes[k] = av
 		}
 	}
-	a := r.Attributes
-	if n, err := strconv.Atoi(a["ApproximateReceiveCount"]); err == nil && n > 0 {
-		m.ReceiveCount = n
-	}
-	m.SentAt = millis(a["SentTimestamp"])
-	m.FirstReceivedAt = millis(a["ApproximateFirstReceiveTimestamp"])
-	m.GroupID = a["MessageGroupId"]
-	m.DeduplicationID = a["MessageDeduplicationId"]
-	m.SequenceNumber = a["SequenceNumber"]
+	m := consumer.NewMessage(bm, queueURL, receivedAt)
 	return m
-}
-
-// millis parses an SQS timestamp (milliseconds since the epoch); the zero
-// time if s is not one.
-func millis(s string) time.Time {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(n)
 }
 
 // QueueURL returns the URL of the SQS queue an ARN names
