@@ -103,17 +103,18 @@ func run(ctx context.Context, out io.Writer) error {
 
 	// The worker: the Resolve middleware outside the router.
 	type result struct {
-		rows int
-		sum  [32]byte
-		size int
+		title, from string
+		rows        int
+		sum         [32]byte
+		size        int
 	}
 	got := make(chan result, 1)
 	r := middleware.NewRouter()
 	r.Handle("report", middleware.Job(func(ctx context.Context, rep Report) error {
 		msg, _ := middleware.MessageFromContext(ctx)
 		p, _ := largepayload.PointerFrom(ctx)
-		fmt.Fprintf(out, "worker: %q, %d rows, read from %s\n", rep.Title, len(rep.Rows), p)
-		got <- result{rows: len(rep.Rows), sum: sha256.Sum256([]byte(msg.Body)), size: len(msg.Body)}
+		// Printed by the main goroutine, which also writes to out.
+		got <- result{title: rep.Title, from: p.String(), rows: len(rep.Rows), sum: sha256.Sum256([]byte(msg.Body)), size: len(msg.Body)}
 		return nil
 	}))
 	srv, err := consumer.New(consumer.Config{Queues: []consumer.QueueConfig{{
@@ -157,6 +158,7 @@ func run(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "producer: sent a %.1f MiB job as a %d-byte message:\n  %s\n", float64(len(body))/(1<<20), len(m.Body), m.Body)
 
 	res := <-got
+	fmt.Fprintf(out, "worker: %q, %d rows, read from %s\n", res.title, res.rows, res.from)
 	stop()
 	if err := <-served; err != nil {
 		return err
