@@ -378,7 +378,7 @@ func runBench(cmd *cobra.Command, o benchOptions, arg string) error {
 	elapsed := time.Since(start)
 	r.bar.Finish()
 
-	res := summarize(o, t.display(), elapsed, workers)
+	res := summarize(o, t.url, elapsed, workers)
 	res.Interrupted = ctx.Err() != nil
 	out := cmd.OutOrStdout()
 	if o.asJSON {

@@ -527,9 +527,15 @@ func (c *cli) testPeekFile(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "nowhere")); err == nil {
 		t.Error("peek created a data directory")
 	}
-	r := c.run(t, "", "peek", "file://"+dir+"?queue=nope")
+	// A queue URL opens the queue as backend.Open does: a missing one is
+	// made, empty; a name is looked up, and a missing one is an error.
+	r := c.run(t, "", "peek", "file://"+dir+"?queue=new")
+	if r.code != 0 || r.stdout != "" || r.stderr != "no messages\n" {
+		t.Errorf("peek a new file:// queue: %+v", r)
+	}
+	r = c.run(t, "", "peek", "nope", "--endpoint", "file://"+dir)
 	if r.code != exitError || !strings.HasPrefix(r.stderr, "postbox: AWS.SimpleQueueService.NonExistentQueue: ") {
-		t.Errorf("peek a missing file:// queue: %+v", r)
+		t.Errorf("peek a missing queue by name at a file:// endpoint: %+v", r)
 	}
 }
 

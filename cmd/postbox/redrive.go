@@ -42,7 +42,7 @@ $AWS_ENDPOINT_URL, else AWS SQS in $AWS_REGION).`,
 // the queue's ARN.
 func connectARN(ctx context.Context, flags clientFlags, arg string) (*conn, string, error) {
 	if strings.HasPrefix(arg, "arn:") {
-		c, _, _, err := connect(ctx, flags, "")
+		c, err := connect(ctx, flags)
 		return c, arg, err
 	}
 	t, err := openTarget(ctx, flags, arg)
@@ -63,7 +63,7 @@ func arnOn(ctx context.Context, c *conn, arg string) (string, error) {
 	if strings.HasPrefix(arg, "arn:") {
 		return arg, nil
 	}
-	_, name, queueURL, err := splitQueue(arg)
+	_, name, queueURL, _, err := splitQueue(arg)
 	if err != nil {
 		return "", err
 	}
@@ -293,7 +293,7 @@ $AWS_ENDPOINT_URL_SQS, $AWS_ENDPOINT_URL, else AWS SQS in $AWS_REGION).`,
 		Args:    exactArgs(1, "a task HANDLE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			c, _, _, err := connect(ctx, flags, "")
+			c, err := connect(ctx, flags)
 			if err != nil {
 				return err
 			}
