@@ -429,6 +429,8 @@ func TestBadInput(t *testing.T) {
 		{"two objects", "POST", "/_postbox/api/queues/q/messages", `{"body":"x"}{}`, nil, 400, "SerializationException"},
 		{"form post", "POST", "/_postbox/api/queues/q/purge", `{}`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 400, "InvalidParameterValue"},
 		{"cross origin", "POST", "/_postbox/api/queues/q/purge", `{}`, []string{"Origin", "http://evil.example"}, 403, "AccessDenied"},
+		{"cross site, fetch metadata", "POST", "/_postbox/api/queues/q/purge", `{}`, []string{"Sec-Fetch-Site", "cross-site"}, 403, "AccessDenied"},
+		{"same site, another port", "POST", "/_postbox/api/queues/q/purge", `{}`, []string{"Origin", "http://example.com:3000", "Sec-Fetch-Site", "same-site"}, 403, "AccessDenied"},
 		{"empty body", "POST", "/_postbox/api/queues/q/messages", `{"body":""}`, nil, 400, ""},
 		{"delay too long", "POST", "/_postbox/api/queues/q/messages", `{"body":"x","delaySeconds":901}`, nil, 400, "InvalidParameterValue"},
 		{"dedup id on standard", "POST", "/_postbox/api/queues/q/messages", `{"body":"x","messageDeduplicationId":"d"}`, nil, 400, "InvalidParameterValue"},
