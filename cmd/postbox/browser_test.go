@@ -57,6 +57,25 @@ func TestServeRefusesWebPages(t *testing.T) {
 		t.Fatalf("the queue is gone: %v", err)
 	}
 
+	// A browser opening the server's address is sent to the dashboard; an
+	// SQS client asking the same gets SQS's answer.
+	page := map[string]string{"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "Sec-Fetch-Site": "none"}
+	resp, _ = browserDo(t, "GET", endpoint+"/", "", page)
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/_postbox/" {
+		t.Errorf("a browser opening %s/: %d, Location %q", endpoint, resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, body := browserDo(t, "GET", endpoint+"/_postbox/", "", page); resp.StatusCode != http.StatusOK || !strings.Contains(body, "<title>postbox dashboard</title>") {
+		t.Errorf("the dashboard: %d %.100s", resp.StatusCode, body)
+	}
+	for _, hdr := range []map[string]string{{}, {"Accept": "*/*"}, {"Accept": "text/xml"}} {
+		if resp, body := browserDo(t, "GET", endpoint+"/", "", hdr); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "MissingAction") {
+			t.Errorf("GET / with %v: %d %s", hdr, resp.StatusCode, body)
+		}
+	}
+	if resp, body := browserDo(t, "GET", endpoint+"/?Action=ListQueues", "", page); resp.StatusCode != http.StatusOK || !strings.Contains(body, "victim") {
+		t.Errorf("GET /?Action=ListQueues from the address bar: %d %s", resp.StatusCode, body)
+	}
+
 	// With --cors-allow-origin, that origin's pages may use the server.
 	o.corsOrigins = []string{"http://localhost:3000,http://evil.example"}
 	client2, s2, _, _ := startServe(t, o)

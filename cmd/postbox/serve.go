@@ -116,7 +116,8 @@ same-site) is refused with AccessDenied and changes nothing, so that a web
 page cannot drive a local server. --cors-allow-origin lets the pages of an
 origin in (for the AWS SDK for JavaScript in a browser) and answers their
 CORS preflights. SDKs, the AWS CLI and curl send no such headers and are
-not affected. See docs/security.md.`,
+not affected. A browser that opens the server's address is sent to the
+dashboard. See docs/security.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.configFile != "" {

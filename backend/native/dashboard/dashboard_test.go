@@ -532,6 +532,38 @@ func TestPageAndWrap(t *testing.T) {
 			t.Errorf("%s: %d %.80q", tc.path, w.Code, w.Body.String())
 		}
 	}
+	// A browser opening a page other than the dashboard's is sent there;
+	// SQS requests are not.
+	html := "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+	for _, tc := range []struct {
+		method, target, accept, amzTarget string
+		redirect                          bool
+	}{
+		{"GET", "/", html, "", true},
+		{"HEAD", "/", html, "", true},
+		{"GET", "/000000000000/jobs", "TEXT/HTML", "", true},
+		{"GET", "/", "application/json", "", false},
+		{"GET", "/", "*/*", "", false},
+		{"GET", "/", "", "", false},
+		{"GET", "/?Action=ListQueues", html, "", false},
+		{"GET", "/", html, "AmazonSQS.ListQueues", false},
+		{"POST", "/", html, "", false},
+	} {
+		r := httptest.NewRequest(tc.method, "http://x"+tc.target, nil)
+		if tc.accept != "" {
+			r.Header.Set("Accept", tc.accept)
+		}
+		if tc.amzTarget != "" {
+			r.Header.Set("X-Amz-Target", tc.amzTarget)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		redirected := w.Code == http.StatusFound && w.Header().Get("Location") == Prefix
+		if redirected != tc.redirect || (!tc.redirect && !strings.HasPrefix(w.Body.String(), "sqs ")) {
+			t.Errorf("%s %s (Accept %q, X-Amz-Target %q): %d Location %q, want redirect %v",
+				tc.method, tc.target, tc.accept, tc.amzTarget, w.Code, w.Header().Get("Location"), tc.redirect)
+		}
+	}
 	r := httptest.NewRequest("GET", "/_postbox/", nil)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
