@@ -258,12 +258,26 @@ func (c *cli) testQueues(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &attrs); err != nil || attrs["VisibilityTimeout"] != "45" || attrs["QueueArn"] == "" {
 		t.Errorf("attributes get --json = %s (%v)", out, err)
 	}
-	c.ok(t, "", "queues", "attributes", "set", "q-main", "VisibilityTimeout=90", "DelaySeconds=0")
+	// --attr, as queues create takes it; the old positional form still
+	// works, with a note.
+	c.ok(t, "", "queues", "attributes", "set", "q-main", "--attr", "VisibilityTimeout=90", "--attr", "DelaySeconds=0")
 	if out := c.ok(t, "", "queues", "attributes", "get", "q-main", "VisibilityTimeout"); !regexp.MustCompile(`^VisibilityTimeout\s+90\n$`).MatchString(out) {
 		t.Errorf("attributes get VisibilityTimeout = %q", out)
 	}
+	r = c.run(t, "", "queues", "attributes", "set", "q-main", "DelaySeconds=2", "--attr", "MaximumMessageSize=2048")
+	if r.code != 0 || !strings.Contains(r.stderr, "deprecated; use --attr DelaySeconds=2") {
+		t.Errorf("attributes set with a positional pair: %+v", r)
+	}
+	if a, _ := c.svc.GetAttributes(t.Context(), c.queueURL("q-main"), []string{"All"}); a["DelaySeconds"] != "2" || a["MaximumMessageSize"] != "2048" {
+		t.Errorf("after set: %v", a)
+	}
+	for _, args := range [][]string{{"q-main"}, {"q-main", "--attr", "novalue"}, {"q-main", "DelaySeconds=1", "--attr", "DelaySeconds=2"}} {
+		if r := c.run(t, "", append([]string{"queues", "attributes", "set"}, args...)...); r.code != exitUsage {
+			t.Errorf("attributes set %v: %+v", args, r)
+		}
+	}
 	// An invalid attribute changes nothing and names the SQS code.
-	r = c.run(t, "", "queues", "attributes", "set", "q-main", "VisibilityTimeout=1", "DelaySeconds=9999")
+	r = c.run(t, "", "queues", "attributes", "set", "q-main", "--attr", "VisibilityTimeout=1", "--attr", "DelaySeconds=9999")
 	if r.code != exitError || !strings.HasPrefix(r.stderr, "postbox: InvalidAttributeValue") {
 		t.Errorf("bad set: %+v", r)
 	}

@@ -74,7 +74,7 @@ against AWS SQS or any SQS endpoint such as postbox serve.
   postbox queues create jobs --attr VisibilityTimeout=60 --tag team=payments
   postbox queues create events.fifo --attr ContentBasedDeduplication=true
   postbox queues attributes get jobs ApproximateNumberOfMessages
-  postbox queues attributes set jobs DelaySeconds=5
+  postbox queues attributes set jobs --attr DelaySeconds=5
   postbox queues tags add jobs env=prod
   postbox queues delete jobs`,
 		Args: exactArgs(0, "a subcommand"),
@@ -219,7 +219,7 @@ func newQueuesAttributesCmd() *cobra.Command {
 		Long: `Get or set queue attributes by their SQS names (VisibilityTimeout,
 DelaySeconds, RedrivePolicy, ApproximateNumberOfMessages, ...).`,
 		Example: `  postbox queues attributes get jobs
-  postbox queues attributes set jobs VisibilityTimeout=120`,
+  postbox queues attributes set jobs --attr VisibilityTimeout=120`,
 		Args: exactArgs(0, "a subcommand"),
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
@@ -255,26 +255,36 @@ one NAME VALUE line each, sorted by name; --json prints one JSON object.
 	get.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 
 	var setFlags clientFlags
+	var setAttrs []string
 	set := &cobra.Command{
-		Use:   "set QUEUE NAME=VALUE...",
+		Use:   "set QUEUE --attr NAME=VALUE...",
 		Short: "Change queue attributes",
-		Long: `Change queue attributes. Either every attribute given is set, or, when one
-is invalid, none is.
+		Long: `Change queue attributes, each given with --attr NAME=VALUE as to queues
+create. Either every attribute given is set, or, when one is invalid, none
+is. (The older form, NAME=VALUE arguments after QUEUE, still works and
+prints a note; it will go.)
 
 ` + queueArgHelp,
-		Example: `  postbox queues attributes set jobs VisibilityTimeout=120 DelaySeconds=0
-  postbox queues attributes set jobs 'RedrivePolicy={"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:jobs-dlq","maxReceiveCount":3}'`,
-		Args: minArgs(2, "a QUEUE and NAME=VALUE pairs"),
+		Example: `  postbox queues attributes set jobs --attr VisibilityTimeout=120 --attr DelaySeconds=0
+  postbox queues attributes set jobs --attr 'RedrivePolicy={"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:jobs-dlq","maxReceiveCount":3}'`,
+		Args: minArgs(1, "a QUEUE and --attr NAME=VALUE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			attrs, err := parsePairs("attribute", args[1:])
+			if len(args) > 1 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "postbox: note: NAME=VALUE arguments are deprecated; use --attr %s\n", strings.Join(args[1:], " --attr "))
+			}
+			attrs, err := parsePairs("--attr", append(setAttrs, args[1:]...))
 			if err != nil {
 				return err
+			}
+			if len(attrs) == 0 {
+				return usageErrorf("no attribute to set: give --attr NAME=VALUE")
 			}
 			return withTarget(cmd.Context(), setFlags, args[0], func(t *target) error {
 				return t.svc.SetAttributes(cmd.Context(), t.url, backend.Attributes(attrs))
 			})
 		},
 	}
+	set.Flags().StringArrayVar(&setAttrs, "attr", nil, "queue attribute NAME=VALUE (repeatable), e.g. VisibilityTimeout=60")
 	setFlags.add(set)
 	cmd.AddCommand(get, set)
 	return cmd
