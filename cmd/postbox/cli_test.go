@@ -582,7 +582,7 @@ func (c *cli) testRedrive(t *testing.T) {
 
 	out := c.ok(t, "", "redrive", "start", "d-dlq", "--destination", "d-retry", "--follow", "--interval", "5ms")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 || lines[0] == "" || lines[1] != "COMPLETED: moved 5 messages" {
+	if len(lines) != 2 || !regexp.MustCompile(`^task handle: \S+$`).MatchString(lines[0]) || lines[1] != "COMPLETED: moved 5 messages" {
 		t.Fatalf("redrive start --follow:\n%s", out)
 	}
 	if v, _ := c.depth(t, "d-retry"); v != 5 {
@@ -630,7 +630,10 @@ func (c *cli) testRedrive(t *testing.T) {
 		cmd.Wait()
 		t.Fatalf("reading the task handle: %v", err)
 	}
-	handle = strings.TrimSpace(handle)
+	handle, ok := strings.CutPrefix(strings.TrimSpace(handle), "task handle: ")
+	if !ok {
+		t.Errorf("redrive start printed %q, want task handle: HANDLE", handle)
+	}
 	cmd.Process.Signal(os.Interrupt)
 	err = cmd.Wait()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted || !strings.Contains(stderr.String(), "the task keeps running") {
@@ -642,6 +645,16 @@ func (c *cli) testRedrive(t *testing.T) {
 	if out := c.ok(t, "", "redrive", "cancel", handle); !regexp.MustCompile(`^cancelled; \d+ messages moved\n$`).MatchString(out) {
 		t.Errorf("redrive cancel: %q", out)
 	}
+
+	// Without --follow: the labelled handle, and how to follow and cancel
+	// the task, which work as printed.
+	r := c.run(t, "", "redrive", "start", "d-dlq", "--destination", "d-retry", "--rate", "1")
+	handle, ok = strings.CutPrefix(strings.TrimSpace(r.stdout), "task handle: ")
+	if r.code != 0 || !ok || !strings.Contains(r.stderr, "progress: postbox redrive list d-dlq\n") ||
+		!strings.Contains(r.stderr, "cancel:   postbox redrive cancel "+handle+"\n") {
+		t.Fatalf("redrive start: %+v", r)
+	}
+	c.ok(t, "", "redrive", "cancel", handle)
 }
 
 func (c *cli) testBench(t *testing.T) {
