@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"encoding/json"
 	"maps"
 	"os"
@@ -191,6 +192,7 @@ func TestCLI(t *testing.T) {
 	t.Cleanup(func() { svc.Close() })
 	c.svc = svc
 
+	t.Run("version", c.testVersion)
 	t.Run("help", c.testHelp)
 	t.Run("queues", c.testQueues)
 	t.Run("send", c.testSend)
@@ -201,6 +203,31 @@ func TestCLI(t *testing.T) {
 	t.Run("redrive", c.testRedrive)
 	t.Run("bench", c.testBench)
 	t.Run("errors", c.testErrors)
+}
+
+// testVersion checks that postbox version and --version print the
+// binary's own build information: its module version and, when go build
+// stamped them, its commit and whether the checkout was modified.
+func (c *cli) testVersion(t *testing.T) {
+	bi, err := buildinfo.ReadFile(c.bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := versionText(bi, true) + "\n"
+	if out := c.ok(t, "", "version"); out != want {
+		t.Errorf("postbox version = %q, want %q", out, want)
+	}
+	if out := c.ok(t, "", "--version"); out != want {
+		t.Errorf("postbox --version = %q, want %q", out, want)
+	}
+	if !strings.HasPrefix(want, "postbox "+bi.Main.Version+"\n") {
+		t.Errorf("the version line of %q is not the module version %s", want, bi.Main.Version)
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && !strings.Contains(want, "commit "+s.Value) {
+			t.Errorf("%q lacks the commit %s", want, s.Value)
+		}
+	}
 }
 
 func (c *cli) testHelp(t *testing.T) {
