@@ -14,13 +14,15 @@ import (
 )
 
 // TestConformance runs the backend conformance suite on the in-memory
-// engine: one fresh engine on its own fake clock per scenario. (TestMain
+// engine: one fresh engine on its own fake clock per scenario, with the
+// mem:// queue URLs of backend.Open's engines (the http:// URLs of a served
+// engine are tested through the AWS adapter's conformance run). (TestMain
 // with goleak is in engine_test.go.)
 func TestConformance(t *testing.T) {
 	backendtest.Run(t, backendtest.Harness{
 		New: func(t *testing.T) *backendtest.Env {
 			clk := clockwork.NewFakeClockAt(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-			eng, err := native.New(native.Config{Clock: clk})
+			eng, err := native.New(native.Config{Clock: clk, LocalURLs: true})
 			if err != nil {
 				t.Fatalf("native.New: %v", err)
 			}
@@ -43,15 +45,16 @@ func TestConformance(t *testing.T) {
 }
 
 // TestConformanceDurable runs the same suite on the durable engine, in a
-// fresh data directory per scenario; scenarios that can close and reopen
-// the backend midway do, and must find everything as it was.
+// fresh data directory per scenario, with file:// queue URLs; scenarios
+// that can close and reopen the backend midway do, and must find
+// everything as it was.
 func TestConformanceDurable(t *testing.T) {
 	backendtest.Run(t, backendtest.Harness{
 		New: func(t *testing.T) *backendtest.Env {
 			clk := clockwork.NewFakeClockAt(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 			dir := t.TempDir()
 			open := func(t *testing.T) *native.Engine {
-				eng, err := native.New(native.Config{Clock: clk, DataDir: dir, Logger: quietLogger()})
+				eng, err := native.New(native.Config{Clock: clk, DataDir: dir, Logger: quietLogger(), LocalURLs: true})
 				if err != nil {
 					t.Fatalf("native.New: %v", err)
 				}

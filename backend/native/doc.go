@@ -12,7 +12,10 @@
 //	q, svc, err := backend.Open(ctx, "mem://jobs")
 //
 // mem:// URLs share one process-wide engine (Shared), so a producer and a
-// consumer that open the same URL share the queue.
+// consumer that open the same URL share the queue. Such queues report the
+// URL that names them (Queue.URL, CreateQueue, ListQueues): mem://NAME, or
+// file:///DIR?queue=NAME for the durable engine of a file:// URL, never an
+// http:// URL of a server that is not there (Config.LocalURLs).
 //
 // # Delivery semantics
 //

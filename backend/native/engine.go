@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,9 +47,18 @@ type Config struct {
 	// Region goes into queue ARNs (default "us-east-1").
 	Region string
 	// BaseURL is the scheme://host:port prefix of the queue URLs the engine
-	// issues (default "http://localhost:9324"). The engine accepts queue
-	// URLs with any host: it finds queues by the /account/name path.
+	// issues (default "http://localhost:9324"), unless LocalURLs is set.
+	// The engine accepts queue URLs with any host: it finds queues by the
+	// /account/name path.
 	BaseURL string
+	// LocalURLs makes the engine issue, for the queues of AccountID, the
+	// URLs that name them in process, as backend.Open takes them:
+	// mem://NAME, or file:///DIR?queue=NAME when DataDir is set. The
+	// engines of backend.Open's mem:// and file:// URLs set it. An engine
+	// served over HTTP must not: its URLs are to reach the server. Queues
+	// of other accounts (see WithAccount) keep BaseURL URLs, which carry
+	// their account. The engine accepts both forms either way.
+	LocalURLs bool
 	// SenderID is the SenderId system attribute of messages (default: the
 	// account id).
 	SenderID string
@@ -122,6 +133,14 @@ func New(cfg Config) (*Engine, error) {
 		return nil, errors.New("native: BaseURL must be scheme://host[:port], got " + strconv.Quote(cfg.BaseURL))
 	}
 	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
+	if cfg.DataDir != "" {
+		// Absolute, so that file:// queue URLs name the directory.
+		dir, err := filepath.Abs(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("native: DataDir %q: %w", cfg.DataDir, err)
+		}
+		cfg.DataDir = dir
+	}
 	if cfg.SenderID == "" {
 		cfg.SenderID = cfg.AccountID
 	}
@@ -207,7 +226,8 @@ func (e *Engine) errClosed() error {
 }
 
 // parseQueueURL finds the account and name in a queue URL: any
-// scheme://host/ACCOUNT/NAME, mem://NAME, or a bare queue name.
+// scheme://host/ACCOUNT/NAME, mem://NAME, file:///DIR?queue=NAME with the
+// engine's DataDir, or a bare queue name.
 func (e *Engine) parseQueueURL(raw string) (account, name string, err *backend.Error) {
 	bad := func() *backend.Error {
 		return backend.NewError(backend.CodeQueueDoesNotExist, "The specified queue does not exist: %q is not a queue URL of this service.", raw)
@@ -222,8 +242,15 @@ func (e *Engine) parseQueueURL(raw string) (account, name string, err *backend.E
 	if perr != nil {
 		return "", "", bad()
 	}
-	if u.Scheme == "mem" {
+	switch u.Scheme {
+	case "mem":
 		return e.cfg.AccountID, u.Host + strings.TrimSuffix(u.Path, "/"), nil
+	case "file":
+		name := u.Query().Get("queue")
+		if e.cfg.DataDir == "" || name == "" || (u.Host != "" && u.Host != "localhost") || filepath.Clean(u.Path) != e.cfg.DataDir {
+			return "", "", bad()
+		}
+		return e.cfg.AccountID, name, nil
 	}
 	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
 	if len(parts) != 2 || !backend.IsAccountID(parts[0]) || parts[1] == "" {

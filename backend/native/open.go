@@ -26,10 +26,50 @@ var shared struct {
 	err  error
 }
 
-// Shared returns the process-wide engine that serves mem:// URLs.
+// Shared returns the process-wide engine that serves mem:// URLs. Its
+// queues' URLs are mem://NAME (Config.LocalURLs).
 func Shared() (*Engine, error) {
-	shared.once.Do(func() { shared.eng, shared.err = New(Config{}) })
+	shared.once.Do(func() { shared.eng, shared.err = New(Config{LocalURLs: true}) })
 	return shared.eng, shared.err
+}
+
+// OpenEndpoint returns the service of the in-process engine that an
+// endpoint URL names, as backend.Open would use for its queue URLs:
+// mem:// (the shared engine) or file:///DIR (the durable engine in DIR,
+// shared by every opener in the process; ?sync=interval selects
+// SyncInterval when it is opened first). A queue URL of either kind names
+// its engine too. It is for administering queues where there is no queue
+// to open yet (creating one with attributes, listing). The service's
+// queue URLs are mem://NAME and file:///DIR?queue=NAME. Close the service
+// when done: that releases a durable engine, which closes with its last
+// opener; the shared engine stays open.
+func OpenEndpoint(ctx context.Context, rawURL string) (backend.Service, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("native: malformed endpoint %q: %w", rawURL, err)
+	}
+	switch u.Scheme {
+	case "mem":
+		eng, err := Shared()
+		if err != nil {
+			return nil, err
+		}
+		return sharedService{eng}, nil
+	case "file":
+		dir, cfg, err := fileConfig(u)
+		if err != nil {
+			return nil, err
+		}
+		durableEngines.Lock()
+		defer durableEngines.Unlock()
+		sd, err := durableEngine(dir, cfg)
+		if err != nil {
+			return nil, err
+		}
+		sd.refs++
+		return &durableService{Engine: sd.eng, dir: dir}, nil
+	}
+	return nil, fmt.Errorf("native: endpoint %q: want mem:// or file:///DIR", rawURL)
 }
 
 // openMem opens mem://NAME[?Attribute=value...]: the queue NAME on the
@@ -87,36 +127,64 @@ type sharedDurable struct {
 	refs int
 }
 
+// fileConfig checks a file:// URL and returns its directory and the
+// engine configuration it asks for.
+func fileConfig(u *url.URL) (string, Config, error) {
+	if u.Host != "" && u.Host != "localhost" {
+		return "", Config{}, fmt.Errorf("native: file:// URL %q names host %q; use file:///absolute/dir?queue=NAME", u.String(), u.Host)
+	}
+	dir := filepath.Clean(u.Path)
+	if u.Path == "" || !filepath.IsAbs(dir) {
+		return "", Config{}, fmt.Errorf("native: file:// URL %q needs an absolute directory: file:///absolute/dir?queue=NAME", u.String())
+	}
+	cfg := Config{DataDir: dir, LocalURLs: true}
+	if vs, ok := u.Query()["sync"]; ok {
+		switch vs[0] {
+		case "always":
+		case "interval":
+			cfg.Sync = SyncInterval
+		default:
+			return "", Config{}, fmt.Errorf("native: file:// URL %q: sync must be always or interval", u.String())
+		}
+	}
+	return dir, cfg, nil
+}
+
+// durableEngine returns the shared durable engine of dir, opening it with
+// cfg when no opener has it. Callers hold durableEngines and count their
+// reference.
+func durableEngine(dir string, cfg Config) (*sharedDurable, error) {
+	if durableEngines.byDir == nil {
+		durableEngines.byDir = map[string]*sharedDurable{}
+	}
+	sd := durableEngines.byDir[dir]
+	if sd == nil {
+		eng, err := New(cfg)
+		if err != nil {
+			return nil, err
+		}
+		sd = &sharedDurable{eng: eng}
+		durableEngines.byDir[dir] = sd
+	}
+	return sd, nil
+}
+
 // openFile opens file:///DIR?queue=NAME[&Attribute=value...]: the queue
 // NAME of the durable engine in DIR, created on first open with the
 // attributes given. Optional parameters sync=interval selects SyncInterval.
 func openFile(ctx context.Context, u *url.URL) (backend.Queue, backend.Service, error) {
-	if u.Host != "" && u.Host != "localhost" {
-		return nil, nil, fmt.Errorf("native: file:// URL %q names host %q; use file:///absolute/dir?queue=NAME", u.String(), u.Host)
-	}
-	dir := filepath.Clean(u.Path)
-	if u.Path == "" || !filepath.IsAbs(dir) {
-		return nil, nil, fmt.Errorf("native: file:// URL %q needs an absolute directory: file:///absolute/dir?queue=NAME", u.String())
+	dir, cfg, err := fileConfig(u)
+	if err != nil {
+		return nil, nil, err
 	}
 	params := u.Query()
 	name := params.Get("queue")
 	if name == "" {
 		return nil, nil, fmt.Errorf("native: file:// URL %q needs ?queue=NAME", u.String())
 	}
-	cfg := Config{DataDir: dir}
 	attrs := backend.Attributes{}
 	for k, vs := range params {
-		switch k {
-		case "queue":
-			continue
-		case "sync":
-			switch vs[0] {
-			case "always":
-			case "interval":
-				cfg.Sync = SyncInterval
-			default:
-				return nil, nil, fmt.Errorf("native: file:// URL %q: sync must be always or interval", u.String())
-			}
+		if k == "queue" || k == "sync" {
 			continue
 		}
 		if len(vs) != 1 {
@@ -129,17 +197,9 @@ func openFile(ctx context.Context, u *url.URL) (backend.Queue, backend.Service, 
 	}
 	durableEngines.Lock()
 	defer durableEngines.Unlock()
-	if durableEngines.byDir == nil {
-		durableEngines.byDir = map[string]*sharedDurable{}
-	}
-	sd := durableEngines.byDir[dir]
-	if sd == nil {
-		eng, err := New(cfg)
-		if err != nil {
-			return nil, nil, err
-		}
-		sd = &sharedDurable{eng: eng}
-		durableEngines.byDir[dir] = sd
+	sd, err := durableEngine(dir, cfg)
+	if err != nil {
+		return nil, nil, err
 	}
 	qurl, err := sd.eng.QueueURL(ctx, name, "")
 	if err != nil {

@@ -3,6 +3,8 @@ package native
 import (
 	"context"
 	"math"
+	"net/url"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -23,6 +25,7 @@ type queue struct {
 	account string
 	arn     string
 	path    string // "/account/name"
+	rawURL  string // the URL the engine issues for it
 	gen     uint32 // incarnation, carried in receipt handles
 	created int64  // unix seconds
 
@@ -124,6 +127,10 @@ func newQueue(e *Engine, account, name string, cfg queueConfig, now time.Time) *
 		tags:         map[string]string{},
 		nextSeq:      1,
 	}
+	q.rawURL = e.cfg.BaseURL + q.path
+	if e.cfg.LocalURLs && account == e.cfg.AccountID {
+		q.rawURL = localURL(e.cfg.DataDir, name)
+	}
 	if cfg.fifo {
 		q.fifo = newFIFOState()
 	}
@@ -131,7 +138,16 @@ func newQueue(e *Engine, account, name string, cfg queueConfig, now time.Time) *
 	return q
 }
 
-func (q *queue) url() string { return q.eng.cfg.BaseURL + q.path }
+func (q *queue) url() string { return q.rawURL }
+
+// localURL is the URL that names queue name in process: mem://NAME, or
+// file:///DIR?queue=NAME for a durable engine in dir.
+func localURL(dir, name string) string {
+	if dir == "" {
+		return "mem://" + name
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(dir), RawQuery: "queue=" + url.QueryEscape(name)}).String()
+}
 
 // advance makes due messages visible and drops expired ones. Callers hold mu.
 func (q *queue) advance(nowNanos int64) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,28 +39,41 @@ func newBenchCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench QUEUE",
 		Short: "Generate load on a queue and report throughput and latency",
-		Long: `Generate load on any queue (AWS SQS, postbox serve, file://, mem://) and
-report throughput and the latency of each call (p50, p90, p99, max), as a
-table or, with --json, as one JSON object.
+		Long: `Generate load on a queue of any endpoint (AWS SQS, postbox serve, file://,
+mem://) and report throughput and the latency of each call (p50, p90, p99,
+max), as a table or, with --json, as one JSON object.
+
+bench never touches a message it did not send. It works on a scratch queue
+of its own, QUEUE-bench-RANDOM (.fifo for a FIFO queue), created with
+QUEUE's attributes (VisibilityTimeout, DelaySeconds, retention, sizes,
+FIFO and encryption settings; not its RedrivePolicy, which would
+dead-letter bench's messages into a real queue, nor its access policies),
+and deletes it at the end, also when interrupted (SIGINT, SIGTERM). QUEUE
+itself is only read (GetQueueAttributes). The credentials used need
+CreateQueue and DeleteQueue; a bench killed with SIGKILL leaves its scratch
+queue behind (postbox queues list --prefix QUEUE-bench- finds it).
 
 Modes:
   send     send batches of --batch messages of --body-size bytes
-  receive  receive batches of up to --batch messages and delete them; a
-           worker stops when a receive (waiting --wait seconds) returns none,
-           so it drains the queue
+  receive  fill the scratch queue with --messages messages (10000 by
+           default; not timed), then receive batches of up to --batch
+           messages and delete them; a worker stops when a receive
+           (waiting --wait seconds) returns none
   cycle    send a batch, receive up to as many, delete what came: the
            messages column counts messages deleted (a full round trip)
 
 --concurrency workers run at once. The run ends after --duration, or when
 --messages messages have been sent (send, cycle) or received (receive),
 whichever comes first (--messages alone: no time limit). On a terminal a
-live counter shows progress. Interrupting prints the results so far.
+live counter shows progress and the rate over the last few seconds.
+Interrupting prints the results so far.
 
-Latency is per call, measured by the client from call to answer. FIFO
-queues (names ending .fifo) get one message group per worker and a unique
+Latency is per call, measured by the client from call to answer. On FIFO
+queues each worker sends to a message group of its own, with a unique
 deduplication id per message.
 
-` + queueArgHelp,
+` + queueArgHelp + `
+`,
 		Example: `  postbox bench jobs --endpoint http://127.0.0.1:9324 --mode send --messages 100000 --concurrency 16
   postbox bench jobs --mode cycle --duration 30s --batch 10 --body-size 1024
   postbox bench jobs --mode receive --json | jq .throughput
@@ -299,6 +313,7 @@ func (r *benchRun) progress(n int) {
 type benchResult struct {
 	Mode           string         `json:"mode"`
 	Queue          string         `json:"queue"`
+	ScratchQueue   string         `json:"scratchQueue"` // where bench ran, deleted
 	Concurrency    int            `json:"concurrency"`
 	Batch          int            `json:"batch"`
 	BodySize       int            `json:"bodySize"`
@@ -353,32 +368,22 @@ func runBench(cmd *cobra.Command, o benchOptions, arg string) error {
 		return err
 	}
 	defer t.Close()
-	q, err := t.queue()
+	scratch, err := createScratch(ctx, t)
 	if err != nil {
 		return err
 	}
-	total := int64(-1)
-	if o.messages > 0 {
-		total = o.messages
+	res, runErr := benchOn(cmd, o, t, scratch)
+	// Delete the scratch queue whatever happened, also after an interrupt
+	// (which ended ctx).
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), scratchDeleteTimeout)
+	defer cancel()
+	if err := t.svc.DeleteQueue(dctx, scratch); err != nil {
+		return fmt.Errorf("bench: the scratch queue %s could not be deleted (postbox queues delete %s): %w", scratch, scratch, err)
 	}
-	r := &benchRun{o: o, q: q, fifo: backend.IsFIFOName(t.name), body: benchBody(o.bodySize),
-		bar: newProgress(cmd.ErrOrStderr(), total, "bench "+o.mode, "msg")}
-	start := time.Now()
-	if o.duration > 0 {
-		r.until = start.Add(o.duration)
+	if runErr != nil {
+		return runErr
 	}
-	workers := make([]*benchWorker, o.concurrency)
-	var wg sync.WaitGroup
-	for i := range workers {
-		w := &benchWorker{r: r, id: i, stats: map[string]*benchStats{}}
-		workers[i] = w
-		wg.Go(func() { w.run(ctx) })
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	r.bar.Finish()
-
-	res := summarize(o, t.display(), elapsed, workers)
+	res.Queue, res.ScratchQueue = t.url, scratch
 	res.Interrupted = ctx.Err() != nil
 	out := cmd.OutOrStdout()
 	if o.asJSON {
@@ -394,6 +399,112 @@ func runBench(cmd *cobra.Command, o benchOptions, arg string) error {
 	return ctx.Err()
 }
 
+// scratchDeleteTimeout bounds the deletion of the scratch queue once the
+// run is over (or interrupted).
+const scratchDeleteTimeout = 30 * time.Second
+
+// benchCopiedAttrs are the attributes a scratch queue copies from the
+// queue bench is given: the settable ones that shape its behaviour. Not
+// copied: RedrivePolicy (bench's messages would be dead-lettered into a
+// real queue), RedriveAllowPolicy and Policy (access for others).
+var benchCopiedAttrs = []string{
+	"VisibilityTimeout", "MaximumMessageSize", "MessageRetentionPeriod", "DelaySeconds",
+	"ReceiveMessageWaitTimeSeconds", "FifoQueue", "ContentBasedDeduplication", "DeduplicationScope",
+	"FifoThroughputLimit", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled",
+}
+
+// createScratch creates bench's scratch queue next to t's queue, with its
+// attributes, and returns its URL.
+func createScratch(ctx context.Context, t *target) (string, error) {
+	attrs, err := t.svc.GetAttributes(ctx, t.url, []string{"All"})
+	if err != nil {
+		return "", err
+	}
+	copied := backend.Attributes{}
+	for _, k := range benchCopiedAttrs {
+		if v, ok := attrs[k]; ok {
+			copied[k] = v
+		}
+	}
+	name := scratchName(t.name, fmt.Sprintf("%08x", rand.Uint32()))
+	u, err := t.svc.CreateQueue(ctx, name, copied, nil)
+	if err != nil {
+		return "", fmt.Errorf("bench: creating its scratch queue %s: %w", name, err)
+	}
+	return u, nil
+}
+
+// scratchName is the name of a scratch queue for the queue name:
+// NAME-bench-SUFFIX, .fifo for a FIFO queue, NAME shortened to fit SQS's
+// 80 characters.
+func scratchName(name, suffix string) string {
+	base, fifo := strings.CutSuffix(name, ".fifo")
+	tail := "-bench-" + suffix
+	if fifo {
+		tail += ".fifo"
+	}
+	if n := backend.MaxQueueNameLength - len(tail); len(base) > n {
+		base = base[:n]
+	}
+	return base + tail
+}
+
+// benchOn runs the benchmark on the scratch queue and returns its results.
+func benchOn(cmd *cobra.Command, o benchOptions, t *target, scratch string) (benchResult, error) {
+	ctx := cmd.Context()
+	q, err := t.svc.Queue(scratch)
+	if err != nil {
+		return benchResult{}, err
+	}
+	fifo := backend.IsFIFOName(t.name)
+	if o.mode == "receive" {
+		// Fill the queue with the messages to receive: untimed, not counted.
+		fill := o
+		fill.mode, fill.duration = "send", 0
+		if fill.messages == 0 {
+			fill.messages = defaultReceiveMessages
+		}
+		r := &benchRun{o: fill, q: q, fifo: fifo, body: benchBody(o.bodySize),
+			bar: newProgress(cmd.ErrOrStderr(), fill.messages, "bench: filling the scratch queue", "msg")}
+		runWorkers(ctx, r)
+		r.bar.Finish()
+		if ctx.Err() != nil {
+			return summarize(o, 0, nil), nil // interrupted before the run
+		}
+	}
+	total := int64(-1)
+	if o.messages > 0 {
+		total = o.messages
+	}
+	r := &benchRun{o: o, q: q, fifo: fifo, body: benchBody(o.bodySize),
+		bar: newProgress(cmd.ErrOrStderr(), total, "bench "+o.mode, "msg")}
+	start := time.Now()
+	if o.duration > 0 {
+		r.until = start.Add(o.duration)
+	}
+	workers := runWorkers(ctx, r)
+	elapsed := time.Since(start)
+	r.bar.Finish()
+	return summarize(o, elapsed, workers), nil
+}
+
+// defaultReceiveMessages is how many messages receive mode sends first
+// when --messages is not given.
+const defaultReceiveMessages = 10000
+
+// runWorkers runs r's workers until they are done and returns them.
+func runWorkers(ctx context.Context, r *benchRun) []*benchWorker {
+	workers := make([]*benchWorker, r.o.concurrency)
+	var wg sync.WaitGroup
+	for i := range workers {
+		w := &benchWorker{r: r, id: i, stats: map[string]*benchStats{}}
+		workers[i] = w
+		wg.Go(func() { w.run(ctx) })
+	}
+	wg.Wait()
+	return workers
+}
+
 // benchBody returns a printable body of n bytes.
 func benchBody(n int) string {
 	const pattern = "postbox-bench-0123456789-abcdefghijklmnopqrstuvwxyz-"
@@ -401,7 +512,7 @@ func benchBody(n int) string {
 }
 
 // summarize merges the workers' statistics.
-func summarize(o benchOptions, queue string, elapsed time.Duration, workers []*benchWorker) benchResult {
+func summarize(o benchOptions, elapsed time.Duration, workers []*benchWorker) benchResult {
 	merged := map[string]*benchStats{}
 	for _, w := range workers {
 		for name, s := range w.stats {
@@ -412,7 +523,7 @@ func summarize(o benchOptions, queue string, elapsed time.Duration, workers []*b
 		}
 	}
 	secs := elapsed.Seconds()
-	res := benchResult{Mode: o.mode, Queue: queue, Concurrency: o.concurrency, Batch: o.batch, BodySize: o.bodySize,
+	res := benchResult{Mode: o.mode, Concurrency: o.concurrency, Batch: o.batch, BodySize: o.bodySize,
 		ElapsedSeconds: secs}
 	for _, name := range []string{"send", "receive", "delete"} {
 		s := merged[name]
@@ -449,8 +560,8 @@ func rate(n int64, secs float64) float64 {
 // printBench prints the results as a table.
 func printBench(w io.Writer, res benchResult) error {
 	what := map[string]string{"send": "sent", "receive": "received and deleted", "cycle": "sent, received and deleted"}[res.Mode]
-	fmt.Fprintf(w, "postbox bench --mode %s: %s\nconcurrency %d, batch %d, body %d bytes\n",
-		res.Mode, res.Queue, res.Concurrency, res.Batch, res.BodySize)
+	fmt.Fprintf(w, "postbox bench --mode %s: %s\non the scratch queue %s (deleted)\nconcurrency %d, batch %d, body %d bytes\n",
+		res.Mode, res.Queue, res.ScratchQueue, res.Concurrency, res.Batch, res.BodySize)
 	fmt.Fprintf(w, "%d messages %s in %.2fs: %.1f msg/s, %d errors", res.Messages, what, res.ElapsedSeconds, res.Throughput, res.Errors)
 	if res.Interrupted {
 		fmt.Fprint(w, " (interrupted)")

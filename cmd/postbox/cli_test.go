@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"encoding/json"
 	"maps"
 	"os"
@@ -191,6 +192,7 @@ func TestCLI(t *testing.T) {
 	t.Cleanup(func() { svc.Close() })
 	c.svc = svc
 
+	t.Run("version", c.testVersion)
 	t.Run("help", c.testHelp)
 	t.Run("queues", c.testQueues)
 	t.Run("send", c.testSend)
@@ -201,6 +203,31 @@ func TestCLI(t *testing.T) {
 	t.Run("redrive", c.testRedrive)
 	t.Run("bench", c.testBench)
 	t.Run("errors", c.testErrors)
+}
+
+// testVersion checks that postbox version and --version print the
+// binary's own build information: its module version and, when go build
+// stamped them, its commit and whether the checkout was modified.
+func (c *cli) testVersion(t *testing.T) {
+	bi, err := buildinfo.ReadFile(c.bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := versionText(bi, true) + "\n"
+	if out := c.ok(t, "", "version"); out != want {
+		t.Errorf("postbox version = %q, want %q", out, want)
+	}
+	if out := c.ok(t, "", "--version"); out != want {
+		t.Errorf("postbox --version = %q, want %q", out, want)
+	}
+	if !strings.HasPrefix(want, "postbox "+bi.Main.Version+"\n") {
+		t.Errorf("the version line of %q is not the module version %s", want, bi.Main.Version)
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && !strings.Contains(want, "commit "+s.Value) {
+			t.Errorf("%q lacks the commit %s", want, s.Value)
+		}
+	}
 }
 
 func (c *cli) testHelp(t *testing.T) {
@@ -258,12 +285,26 @@ func (c *cli) testQueues(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &attrs); err != nil || attrs["VisibilityTimeout"] != "45" || attrs["QueueArn"] == "" {
 		t.Errorf("attributes get --json = %s (%v)", out, err)
 	}
-	c.ok(t, "", "queues", "attributes", "set", "q-main", "VisibilityTimeout=90", "DelaySeconds=0")
+	// --attr, as queues create takes it; the old positional form still
+	// works, with a note.
+	c.ok(t, "", "queues", "attributes", "set", "q-main", "--attr", "VisibilityTimeout=90", "--attr", "DelaySeconds=0")
 	if out := c.ok(t, "", "queues", "attributes", "get", "q-main", "VisibilityTimeout"); !regexp.MustCompile(`^VisibilityTimeout\s+90\n$`).MatchString(out) {
 		t.Errorf("attributes get VisibilityTimeout = %q", out)
 	}
+	r = c.run(t, "", "queues", "attributes", "set", "q-main", "DelaySeconds=2", "--attr", "MaximumMessageSize=2048")
+	if r.code != 0 || !strings.Contains(r.stderr, "deprecated; use --attr DelaySeconds=2") {
+		t.Errorf("attributes set with a positional pair: %+v", r)
+	}
+	if a, _ := c.svc.GetAttributes(t.Context(), c.queueURL("q-main"), []string{"All"}); a["DelaySeconds"] != "2" || a["MaximumMessageSize"] != "2048" {
+		t.Errorf("after set: %v", a)
+	}
+	for _, args := range [][]string{{"q-main"}, {"q-main", "--attr", "novalue"}, {"q-main", "DelaySeconds=1", "--attr", "DelaySeconds=2"}} {
+		if r := c.run(t, "", append([]string{"queues", "attributes", "set"}, args...)...); r.code != exitUsage {
+			t.Errorf("attributes set %v: %+v", args, r)
+		}
+	}
 	// An invalid attribute changes nothing and names the SQS code.
-	r = c.run(t, "", "queues", "attributes", "set", "q-main", "VisibilityTimeout=1", "DelaySeconds=9999")
+	r = c.run(t, "", "queues", "attributes", "set", "q-main", "--attr", "VisibilityTimeout=1", "--attr", "DelaySeconds=9999")
 	if r.code != exitError || !strings.HasPrefix(r.stderr, "postbox: InvalidAttributeValue") {
 		t.Errorf("bad set: %+v", r)
 	}
@@ -527,9 +568,15 @@ func (c *cli) testPeekFile(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "nowhere")); err == nil {
 		t.Error("peek created a data directory")
 	}
-	r := c.run(t, "", "peek", "file://"+dir+"?queue=nope")
+	// A queue URL opens the queue as backend.Open does: a missing one is
+	// made, empty; a name is looked up, and a missing one is an error.
+	r := c.run(t, "", "peek", "file://"+dir+"?queue=new")
+	if r.code != 0 || r.stdout != "" || r.stderr != "no messages\n" {
+		t.Errorf("peek a new file:// queue: %+v", r)
+	}
+	r = c.run(t, "", "peek", "nope", "--endpoint", "file://"+dir)
 	if r.code != exitError || !strings.HasPrefix(r.stderr, "postbox: AWS.SimpleQueueService.NonExistentQueue: ") {
-		t.Errorf("peek a missing file:// queue: %+v", r)
+		t.Errorf("peek a missing queue by name at a file:// endpoint: %+v", r)
 	}
 }
 
@@ -562,7 +609,7 @@ func (c *cli) testRedrive(t *testing.T) {
 
 	out := c.ok(t, "", "redrive", "start", "d-dlq", "--destination", "d-retry", "--follow", "--interval", "5ms")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 || lines[0] == "" || lines[1] != "COMPLETED: moved 5 messages" {
+	if len(lines) != 2 || !regexp.MustCompile(`^task handle: \S+$`).MatchString(lines[0]) || lines[1] != "COMPLETED: moved 5 messages" {
 		t.Fatalf("redrive start --follow:\n%s", out)
 	}
 	if v, _ := c.depth(t, "d-retry"); v != 5 {
@@ -610,7 +657,10 @@ func (c *cli) testRedrive(t *testing.T) {
 		cmd.Wait()
 		t.Fatalf("reading the task handle: %v", err)
 	}
-	handle = strings.TrimSpace(handle)
+	handle, ok := strings.CutPrefix(strings.TrimSpace(handle), "task handle: ")
+	if !ok {
+		t.Errorf("redrive start printed %q, want task handle: HANDLE", handle)
+	}
 	cmd.Process.Signal(os.Interrupt)
 	err = cmd.Wait()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted || !strings.Contains(stderr.String(), "the task keeps running") {
@@ -622,21 +672,30 @@ func (c *cli) testRedrive(t *testing.T) {
 	if out := c.ok(t, "", "redrive", "cancel", handle); !regexp.MustCompile(`^cancelled; \d+ messages moved\n$`).MatchString(out) {
 		t.Errorf("redrive cancel: %q", out)
 	}
+
+	// Without --follow: the labelled handle, and how to follow and cancel
+	// the task, which work as printed.
+	r := c.run(t, "", "redrive", "start", "d-dlq", "--destination", "d-retry", "--rate", "1")
+	handle, ok = strings.CutPrefix(strings.TrimSpace(r.stdout), "task handle: ")
+	if r.code != 0 || !ok || !strings.Contains(r.stderr, "progress: postbox redrive list d-dlq\n") ||
+		!strings.Contains(r.stderr, "cancel:   postbox redrive cancel "+handle+"\n") {
+		t.Fatalf("redrive start: %+v", r)
+	}
+	c.ok(t, "", "redrive", "cancel", handle)
 }
 
 func (c *cli) testBench(t *testing.T) {
 	c.ok(t, "", "queues", "create", "b-jobs")
+	c.ok(t, "real 1\nreal 2\nreal 3\n", "send", "b-jobs", "--lines", "-")
 	r := c.run(t, "", "bench", "b-jobs", "--messages", "200", "--concurrency", "3", "--body-size", "100")
 	if r.code != 0 || r.stderr != "" {
 		t.Fatalf("bench: %+v", r)
 	}
 	if !regexp.MustCompile(`200 messages sent in [0-9.]+s: [1-9][0-9.]* msg/s, 0 errors`).MatchString(r.stdout) ||
+		!regexp.MustCompile(`(?m)^on the scratch queue \S+/000000000000/b-jobs-bench-[0-9a-f]{8} \(deleted\)$`).MatchString(r.stdout) ||
 		!regexp.MustCompile(`(?m)^\s*OP\s+CALLS\s+MESSAGES\s+ERRORS\s+CALLS/S\s+MSG/S\s+P50 ms\s+P90 ms\s+P99 ms\s+MAX ms\s*$`).MatchString(r.stdout) ||
 		!regexp.MustCompile(`(?m)^\s*send\s+20\s+200\s+0\s`).MatchString(r.stdout) {
 		t.Errorf("bench table:\n%s", r.stdout)
-	}
-	if v, _ := c.depth(t, "b-jobs"); v != 200 {
-		t.Errorf("bench send left %d messages, want 200", v)
 	}
 
 	for _, mode := range []string{"cycle", "receive"} {
@@ -658,14 +717,19 @@ func (c *cli) testBench(t *testing.T) {
 			t.Errorf("bench --mode %s operations = %+v", mode, res.Operations)
 		}
 	}
-	if v, f := c.depth(t, "b-jobs"); v != 100 || f != 0 {
-		t.Errorf("after cycle and a 100-message receive: visible %d, in flight %d; want 100, 0", v, f)
+	// bench worked on scratch queues: b-jobs has its three messages, never
+	// received, and no scratch queue is left.
+	ms := parsePeek(t, c.ok(t, "", "peek", "b-jobs", "--json"))
+	if len(ms) != 3 {
+		t.Errorf("after bench b-jobs holds %d messages, want its 3", len(ms))
 	}
-	// receive drains what is left and stops when the queue is empty.
-	var res benchResult
-	json.Unmarshal([]byte(c.ok(t, "", "bench", "b-jobs", "--mode", "receive", "--json", "--wait", "0", "--duration", "20s")), &res)
-	if res.Messages != 100 {
-		t.Errorf("bench receive drained %d, want 100", res.Messages)
+	for _, m := range ms {
+		if m.State != "visible" || m.Attributes["ApproximateReceiveCount"] != "0" {
+			t.Errorf("after bench: %+v", m)
+		}
+	}
+	if out := c.ok(t, "", "queues", "list", "--prefix", "b-"); strings.TrimSpace(out) != c.queueURL("b-jobs") {
+		t.Errorf("queues after bench:\n%s", out)
 	}
 	for _, args := range [][]string{{"--batch", "11"}, {"--mode", "fly"}, {"--concurrency", "0"}, {"--body-size", "0"}} {
 		if r := c.run(t, "", append([]string{"bench", "b-jobs"}, args...)...); r.code != exitUsage {

@@ -53,7 +53,7 @@ func completeQueues(cmd *cobra.Command, prefix string) ([]cobra.Completion, cobr
 	}
 	ctx, cancel := context.WithTimeout(parent, 3*time.Second)
 	defer cancel()
-	c, _, _, err := connect(ctx, clientFlags{endpoint: endpoint}, "")
+	c, err := connect(ctx, clientFlags{endpoint: endpoint})
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}

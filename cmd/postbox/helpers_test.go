@@ -118,30 +118,40 @@ func TestPercentile(t *testing.T) {
 func TestSplitQueue(t *testing.T) {
 	cases := []struct {
 		arg, endpoint, name, url string
+		attrs                    map[string]string
 		err                      bool
 	}{
 		{arg: "jobs", name: "jobs"},
 		{arg: "http://127.0.0.1:9324/000000000000/jobs", endpoint: "http://127.0.0.1:9324", name: "jobs", url: "http://127.0.0.1:9324/000000000000/jobs"},
 		{arg: "https://sqs.eu-west-1.amazonaws.com/123456789012/a.fifo", endpoint: "https://sqs.eu-west-1.amazonaws.com", name: "a.fifo",
 			url: "https://sqs.eu-west-1.amazonaws.com/123456789012/a.fifo"},
-		{arg: "file:///var/q?queue=jobs&sync=interval", endpoint: "file:///var/q?sync=interval", name: "jobs"},
-		{arg: "mem://jobs", endpoint: "mem://", name: "jobs"},
+		{arg: "file:///var/q?queue=jobs&sync=interval", endpoint: "file:///var/q?sync=interval", name: "jobs", url: "file:///var/q?queue=jobs&sync=interval"},
+		{arg: "file:///var/q?queue=jobs&VisibilityTimeout=60", endpoint: "file:///var/q", name: "jobs",
+			url: "file:///var/q?queue=jobs&VisibilityTimeout=60", attrs: map[string]string{"VisibilityTimeout": "60"}},
+		{arg: "mem://jobs", endpoint: "mem://", name: "jobs", url: "mem://jobs"},
+		{arg: "mem://jobs?DelaySeconds=5", endpoint: "mem://", name: "jobs", url: "mem://jobs?DelaySeconds=5", attrs: map[string]string{"DelaySeconds": "5"}},
 		{arg: "file:///var/q", err: true},
 		{arg: "mem://", err: true},
+		{arg: "mem://jobs?DelaySeconds=5&DelaySeconds=6", err: true},
 		{arg: "http://127.0.0.1:9324/jobs", err: true},
 		{arg: "ftp://x/y", err: true},
 		{arg: "", err: true},
 	}
 	for _, c := range cases {
-		e, n, u, err := splitQueue(c.arg)
+		e, n, u, a, err := splitQueue(c.arg)
 		if c.err {
 			if err == nil {
 				t.Errorf("splitQueue(%q) succeeded", c.arg)
 			}
 			continue
 		}
-		if err != nil || e != c.endpoint || n != c.name || u != c.url {
-			t.Errorf("splitQueue(%q) = %q, %q, %q, %v", c.arg, e, n, u, err)
+		if err != nil || e != c.endpoint || n != c.name || u != c.url || len(a) != len(c.attrs) {
+			t.Errorf("splitQueue(%q) = %q, %q, %q, %v, %v", c.arg, e, n, u, a, err)
+		}
+		for k, v := range c.attrs {
+			if a[k] != v {
+				t.Errorf("splitQueue(%q) attributes = %v, want %v", c.arg, a, c.attrs)
+			}
 		}
 	}
 }

@@ -10,6 +10,7 @@
 //	postbox purge     delete every message of a queue
 //	postbox redrive   start, list and cancel dead-letter move tasks
 //	postbox bench     generate load and report throughput and latency
+//	postbox version   print the version and commit (also postbox --version)
 //
 // Run "postbox help <command>" for a command's flags; docs/cli.md describes
 // them all, with the exit codes.
@@ -84,11 +85,13 @@ func newRootCmd() *cobra.Command {
   postbox bench jobs --mode cycle --duration 10s`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       buildVersion(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServeCmd())
 	root.AddCommand(newQueuesCmd(), newSendCmd(), newReceiveCmd(), newPeekCmd(), newPurgeCmd(),
-		newRedriveCmd(), newBenchCmd(), newGenDocsCmd())
+		newRedriveCmd(), newBenchCmd(), newVersionCmd(), newGenDocsCmd())
 	addQueueCompletion(root)
 	return root
 }

@@ -99,8 +99,12 @@ func runPeek(cmd *cobra.Command, o peekOptions, arg string) error {
 	var page func(ctx context.Context, max int, after string) ([]peeked, error)
 	switch {
 	case t.kind == kindEngine:
+		eng, ok := t.svc.(enginePeeker)
+		if !ok {
+			return fmt.Errorf("peek: %s is served by no engine that can peek", t.url)
+		}
 		page = func(ctx context.Context, max int, after string) ([]peeked, error) {
-			ms, err := t.engine.Peek(ctx, t.url, native.PeekRequest{Max: max, After: after})
+			ms, err := eng.Peek(ctx, t.url, native.PeekRequest{Max: max, After: after})
 			if err != nil {
 				return nil, err
 			}

@@ -30,9 +30,9 @@ code 2. AWS SQS allows one purge per queue every 60 seconds
 			return withTarget(ctx, flags, args[0], func(t *target) error {
 				if !yes {
 					if !isTerminal(cmd.InOrStdin()) {
-						return usageErrorf("refusing to purge %s without confirmation: pass --yes", t.display())
+						return usageErrorf("refusing to purge %s without confirmation: pass --yes", t.url)
 					}
-					fmt.Fprintf(cmd.ErrOrStderr(), "Delete every message of %s? [y/N] ", t.display())
+					fmt.Fprintf(cmd.ErrOrStderr(), "Delete every message of %s? [y/N] ", t.url)
 					line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
 					if err != nil && line == "" {
 						return errors.New("purge cancelled")
@@ -44,7 +44,7 @@ code 2. AWS SQS allows one purge per queue every 60 seconds
 				if err := t.svc.Purge(ctx, t.url); err != nil {
 					return err
 				}
-				fmt.Fprintln(cmd.OutOrStdout(), "purged", t.display())
+				fmt.Fprintln(cmd.OutOrStdout(), "purged", t.url)
 				return nil
 			})
 		},

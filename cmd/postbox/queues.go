@@ -56,7 +56,10 @@ func withTarget(ctx context.Context, flags clientFlags, arg string, fn func(*tar
 
 const queueArgHelp = `QUEUE is a queue URL (http(s)://HOST/ACCOUNT/NAME, file:///DIR?queue=NAME,
 mem://NAME) or a queue name, looked up at --endpoint (or $AWS_ENDPOINT_URL_SQS,
-$AWS_ENDPOINT_URL, else AWS SQS in $AWS_REGION).`
+$AWS_ENDPOINT_URL, else AWS SQS in $AWS_REGION). A mem:// or file:// URL
+opens the queue as backend.Open does in a program: a missing queue is
+created, with the attributes the URL gives (mem://jobs?VisibilityTimeout=60);
+a file:// directory must exist, except for send and queues create.`
 
 func newQueuesCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -71,7 +74,7 @@ against AWS SQS or any SQS endpoint such as postbox serve.
   postbox queues create jobs --attr VisibilityTimeout=60 --tag team=payments
   postbox queues create events.fifo --attr ContentBasedDeduplication=true
   postbox queues attributes get jobs ApproximateNumberOfMessages
-  postbox queues attributes set jobs DelaySeconds=5
+  postbox queues attributes set jobs --attr DelaySeconds=5
   postbox queues tags add jobs env=prod
   postbox queues delete jobs`,
 		Args: exactArgs(0, "a subcommand"),
@@ -94,7 +97,7 @@ service returns them; --prefix keeps those whose name starts with it.`,
   AWS_REGION=eu-west-1 postbox queues list`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, _, _, err := connect(cmd.Context(), flags, "")
+			c, err := connect(cmd.Context(), flags)
 			if err != nil {
 				return err
 			}
@@ -107,7 +110,7 @@ service returns them; --prefix keeps those whose name starts with it.`,
 					return err
 				}
 				for _, u := range page.QueueURLs {
-					fmt.Fprintln(out, c.displayURL(u))
+					fmt.Fprintln(out, u)
 				}
 				if page.NextToken == "" {
 					return nil
@@ -133,7 +136,9 @@ SQS, creating a queue that exists with the same attributes succeeds and
 prints its URL; with different attributes it fails with QueueAlreadyExists.
 A name ending in .fifo makes a FIFO queue (--fifo says so explicitly).
 
-NAME may also be a queue URL, which names the endpoint and the queue.`,
+NAME may also be a queue URL, which names the endpoint and the queue; the
+attributes a mem:// or file:// URL gives as query parameters are added to
+--attr's, and a file:// directory is created when missing.`,
 		Example: `  postbox queues create jobs --endpoint http://127.0.0.1:9324
   postbox queues create jobs --attr VisibilityTimeout=60 --attr MessageRetentionPeriod=86400
   postbox queues create jobs --attr 'RedrivePolicy={"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:jobs-dlq","maxReceiveCount":5}'
@@ -148,7 +153,7 @@ NAME may also be a queue URL, which names the endpoint and the queue.`,
 			if err != nil {
 				return err
 			}
-			c, name, _, err := connectFor(cmd.Context(), flags, args[0], true)
+			c, name, err := connectCreate(cmd.Context(), flags, args[0], a)
 			if err != nil {
 				return err
 			}
@@ -169,7 +174,7 @@ NAME may also be a queue URL, which names the endpoint and the queue.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), c.displayURL(u))
+			fmt.Fprintln(cmd.OutOrStdout(), u)
 			return nil
 		},
 	}
@@ -197,7 +202,7 @@ func newQueuesDeleteCmd() *cobra.Command {
 				if err := t.svc.DeleteQueue(cmd.Context(), t.url); err != nil {
 					return err
 				}
-				fmt.Fprintln(cmd.OutOrStdout(), "deleted", t.display())
+				fmt.Fprintln(cmd.OutOrStdout(), "deleted", t.url)
 				return nil
 			})
 		},
@@ -214,7 +219,7 @@ func newQueuesAttributesCmd() *cobra.Command {
 		Long: `Get or set queue attributes by their SQS names (VisibilityTimeout,
 DelaySeconds, RedrivePolicy, ApproximateNumberOfMessages, ...).`,
 		Example: `  postbox queues attributes get jobs
-  postbox queues attributes set jobs VisibilityTimeout=120`,
+  postbox queues attributes set jobs --attr VisibilityTimeout=120`,
 		Args: exactArgs(0, "a subcommand"),
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
@@ -250,26 +255,36 @@ one NAME VALUE line each, sorted by name; --json prints one JSON object.
 	get.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 
 	var setFlags clientFlags
+	var setAttrs []string
 	set := &cobra.Command{
-		Use:   "set QUEUE NAME=VALUE...",
+		Use:   "set QUEUE --attr NAME=VALUE...",
 		Short: "Change queue attributes",
-		Long: `Change queue attributes. Either every attribute given is set, or, when one
-is invalid, none is.
+		Long: `Change queue attributes, each given with --attr NAME=VALUE as to queues
+create. Either every attribute given is set, or, when one is invalid, none
+is. (The older form, NAME=VALUE arguments after QUEUE, still works and
+prints a note; it will go.)
 
 ` + queueArgHelp,
-		Example: `  postbox queues attributes set jobs VisibilityTimeout=120 DelaySeconds=0
-  postbox queues attributes set jobs 'RedrivePolicy={"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:jobs-dlq","maxReceiveCount":3}'`,
-		Args: minArgs(2, "a QUEUE and NAME=VALUE pairs"),
+		Example: `  postbox queues attributes set jobs --attr VisibilityTimeout=120 --attr DelaySeconds=0
+  postbox queues attributes set jobs --attr 'RedrivePolicy={"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:jobs-dlq","maxReceiveCount":3}'`,
+		Args: minArgs(1, "a QUEUE and --attr NAME=VALUE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			attrs, err := parsePairs("attribute", args[1:])
+			if len(args) > 1 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "postbox: note: NAME=VALUE arguments are deprecated; use --attr %s\n", strings.Join(args[1:], " --attr "))
+			}
+			attrs, err := parsePairs("--attr", append(setAttrs, args[1:]...))
 			if err != nil {
 				return err
+			}
+			if len(attrs) == 0 {
+				return usageErrorf("no attribute to set: give --attr NAME=VALUE")
 			}
 			return withTarget(cmd.Context(), setFlags, args[0], func(t *target) error {
 				return t.svc.SetAttributes(cmd.Context(), t.url, backend.Attributes(attrs))
 			})
 		},
 	}
+	set.Flags().StringArrayVar(&setAttrs, "attr", nil, "queue attribute NAME=VALUE (repeatable), e.g. VisibilityTimeout=60")
 	setFlags.add(set)
 	cmd.AddCommand(get, set)
 	return cmd

@@ -42,7 +42,7 @@ $AWS_ENDPOINT_URL, else AWS SQS in $AWS_REGION).`,
 // the queue's ARN.
 func connectARN(ctx context.Context, flags clientFlags, arg string) (*conn, string, error) {
 	if strings.HasPrefix(arg, "arn:") {
-		c, _, _, err := connect(ctx, flags, "")
+		c, err := connect(ctx, flags)
 		return c, arg, err
 	}
 	t, err := openTarget(ctx, flags, arg)
@@ -63,7 +63,7 @@ func arnOn(ctx context.Context, c *conn, arg string) (string, error) {
 	if strings.HasPrefix(arg, "arn:") {
 		return arg, nil
 	}
-	_, name, queueURL, err := splitQueue(arg)
+	_, name, queueURL, _, err := splitQueue(arg)
 	if err != nil {
 		return "", err
 	}
@@ -86,7 +86,8 @@ func newRedriveStartCmd() *cobra.Command {
 		Short: "Start moving a dead-letter queue's messages",
 		Long: `Start a message move task from a dead-letter queue (the DLQ argument or
 --source) to the queues its messages came from, or to --destination, and
-print the task handle. --rate limits it to N messages per second (1-500;
+print its handle ("task handle: HANDLE" on stdout; on stderr, the commands
+that list its progress and cancel it). --rate limits it to N messages per second (1-500;
 default as fast as possible). With --follow it shows the task's progress
 (a bar on a terminal) until the task completes, fails or is cancelled, and
 prints the outcome; interrupting --follow leaves the task running.`,
@@ -126,8 +127,14 @@ prints the outcome; interrupting --follow leaves the task running.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), handle)
+			fmt.Fprintln(cmd.OutOrStdout(), "task handle:", handle)
 			if !follow {
+				endpoint := ""
+				if flags.endpoint != "" {
+					endpoint = " --endpoint " + flags.endpoint
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "progress: postbox redrive list %s%s\ncancel:   postbox redrive cancel %s%s\n",
+					source, endpoint, handle, endpoint)
 				return nil
 			}
 			return followTask(ctx, cmd, c, srcARN, handle, interval)
@@ -293,7 +300,7 @@ $AWS_ENDPOINT_URL_SQS, $AWS_ENDPOINT_URL, else AWS SQS in $AWS_REGION).`,
 		Args:    exactArgs(1, "a task HANDLE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			c, _, _, err := connect(ctx, flags, "")
+			c, err := connect(ctx, flags)
 			if err != nil {
 				return err
 			}

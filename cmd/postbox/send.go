@@ -116,7 +116,7 @@ func runSend(cmd *cobra.Command, o sendOptions, args []string) error {
 		return e
 	}
 
-	t, err := openTarget(ctx, o.flags, args[0])
+	t, err := openTargetIn(ctx, o.flags, args[0], true) // sending may make a file:// directory
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func runSend(cmd *cobra.Command, o sendOptions, args []string) error {
 		fmt.Fprintf(cmd.ErrOrStderr(), "postbox: %d messages sent before the error\n", sent)
 		return err
 	}
-	fmt.Fprintf(out, "sent %d messages to %s\n", sent, t.display())
+	fmt.Fprintf(out, "sent %d messages to %s\n", sent, t.url)
 	if failed > 0 {
 		return partialError{failed: failed, total: sent + failed, what: "messages"}
 	}

@@ -43,6 +43,7 @@ type serveOptions struct {
 	tlsCert         string
 	tlsKey          string
 	uiToken         string
+	corsOrigins     []string
 	getenv          func(string) string                              // nil: os.Getenv
 	listen          func(network, addr string) (net.Listener, error) // nil: net.Listen
 }
@@ -107,7 +108,16 @@ come from the config file, --credentials-file, or the environment:
 (accountId defaults to --account-id). Without credentials the server is
 anonymous: it checks no signature. It then serves only on a loopback
 address unless --allow-anonymous is given. --tls-cert and --tls-key serve
-HTTPS. See docs/security.md.`,
+HTTPS.
+
+Browsers: a request that a browser sends for a web page of another origin
+(an Origin header that is not the server's, Sec-Fetch-Site cross-site or
+same-site) is refused with AccessDenied and changes nothing, so that a web
+page cannot drive a local server. --cors-allow-origin lets the pages of an
+origin in (for the AWS SDK for JavaScript in a browser) and answers their
+CORS preflights. SDKs, the AWS CLI and curl send no such headers and are
+not affected. A browser that opens the server's address is sent to the
+dashboard. See docs/security.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.configFile != "" {
@@ -143,6 +153,7 @@ HTTPS. See docs/security.md.`,
 	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS (with --tls-key)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
 	f.StringVar(&o.uiToken, "ui-token", "", "with credentials: a token that opens the dashboard to non-loopback clients (Authorization: Bearer TOKEN or cookie postbox_ui_token)")
+	f.StringSliceVar(&o.corsOrigins, "cors-allow-origin", nil, "let web pages of this origin (scheme://host[:port], or * for any) use the SQS API from a browser (repeatable or comma-separated; default: none, cross-site browser requests are refused)")
 	return cmd
 }
 
@@ -271,7 +282,8 @@ func runServe(ctx context.Context, o serveOptions, logOut io.Writer, ready func(
 			return fmt.Errorf("%s: %w", o.configFile, err)
 		}
 	}
-	srv, err := server.New(server.Config{Service: eng, Host: o.host, MaxRequestBytes: o.maxRequestBytes, MaxLongPolls: o.maxLongPolls, MaxLongPollsPerConn: o.maxPollsPerConn, Logger: log, Credentials: creds})
+	srv, err := server.New(server.Config{Service: eng, Host: o.host, MaxRequestBytes: o.maxRequestBytes, MaxLongPolls: o.maxLongPolls,
+		MaxLongPollsPerConn: o.maxPollsPerConn, Logger: log, Credentials: creds, CORSAllowOrigins: o.corsOrigins})
 	if err != nil {
 		return err
 	}

@@ -37,52 +37,32 @@ const (
 	kindEngine                     // an in-process engine (mem://, file://)
 )
 
-// conn is an open connection to an endpoint: the service, and for an
-// in-process engine the engine itself.
+// conn is an open connection to an endpoint.
 type conn struct {
 	svc      backend.Service
 	kind     endpointKind
-	endpoint string         // http(s)://host[:port], or the mem:// / file:// spec
-	aws      bool           // the endpoint is AWS SQS
-	engine   *native.Engine // kindEngine only
-	dataDir  string         // file:// only
-	close    func() error
+	endpoint string // http(s)://host[:port], or the mem:// / file:// spec
+	aws      bool   // the endpoint is AWS SQS
 }
 
 // Close releases the connection.
-func (c *conn) Close() error {
-	if c.close == nil {
-		return nil
-	}
-	return c.close()
-}
+func (c *conn) Close() error { return c.svc.Close() }
 
-// displayURL is how a queue URL of this connection is shown to users: as
-// the service issued it, except that an in-process engine's queues are
-// shown as the mem:// or file:// URLs that name them again.
-func (c *conn) displayURL(queueURL string) string {
-	if c.kind != kindEngine {
-		return queueURL
-	}
-	name := queueURL[strings.LastIndexByte(queueURL, '/')+1:]
-	if c.dataDir == "" {
-		return "mem://" + name
-	}
-	return (&url.URL{Scheme: "file", Path: c.dataDir, RawQuery: "queue=" + url.QueryEscape(name)}).String()
+// enginePeeker is what an in-process engine's service offers peek (the
+// services of backend.Open and native.OpenEndpoint are engines).
+type enginePeeker interface {
+	Peek(ctx context.Context, queueURL string, req native.PeekRequest) ([]native.PeekedMessage, error)
 }
 
 // target is one queue of a connection.
 type target struct {
 	*conn
-	url  string // the queue URL the service knows
+	url  string // the queue URL the service knows, and shown to users
 	name string
 }
 
 // queue returns the queue's message operations.
 func (t *target) queue() (backend.Queue, error) { return t.svc.Queue(t.url) }
-
-// display is the queue URL shown to users.
-func (t *target) display() string { return t.displayURL(t.url) }
 
 // resolveEndpoint returns the endpoint a bare queue name is looked up at:
 // the flag, then AWS_ENDPOINT_URL_SQS, then AWS_ENDPOINT_URL, then AWS SQS
@@ -115,8 +95,9 @@ func resolveEndpoint(ctx context.Context, flag string) (string, error) {
 }
 
 // dial opens the endpoint spec: http(s)://HOST[:PORT] (the AWS adapter),
-// file:///DIR (a durable engine in DIR) or mem:// (this process's engine).
-// A file:// directory must exist unless mayCreate.
+// file:///DIR (the durable engine in DIR) or mem:// (this process's
+// engine); the in-process engines are those backend.Open uses. A file://
+// directory must exist unless mayCreate.
 func dial(ctx context.Context, endpoint string, mayCreate bool) (*conn, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Scheme == "" {
@@ -128,33 +109,16 @@ func dial(ctx context.Context, endpoint string, mayCreate bool) (*conn, error) {
 		if err != nil {
 			return nil, usageError{err}
 		}
-		return &conn{svc: svc, kind: kindHTTP, endpoint: u.Scheme + "://" + u.Host, aws: isAWSHost(u.Hostname()), close: svc.Close}, nil
-	case "file":
-		if u.Host != "" && u.Host != "localhost" {
-			return nil, usageErrorf("endpoint %q names host %q; want file:///absolute/dir", endpoint, u.Host)
-		}
-		dir := filepath.Clean(u.Path)
-		if u.Path == "" || !filepath.IsAbs(dir) {
-			return nil, usageErrorf("endpoint %q: want file:///absolute/dir", endpoint)
-		}
-		if _, err := os.Stat(dir); err != nil && !mayCreate {
-			return nil, fmt.Errorf("no postbox data directory at %s: %w", dir, errors.Unwrap(err))
-		}
-		cfg := native.Config{DataDir: dir}
-		if u.Query().Get("sync") == "interval" {
-			cfg.Sync = native.SyncInterval
-		}
-		eng, err := native.New(cfg)
-		if err != nil {
+		return &conn{svc: svc, kind: kindHTTP, endpoint: u.Scheme + "://" + u.Host, aws: isAWSHost(u.Hostname())}, nil
+	case "file", "mem":
+		if err := checkDataDir(u, mayCreate); err != nil {
 			return nil, err
 		}
-		return &conn{svc: eng, kind: kindEngine, endpoint: endpoint, engine: eng, dataDir: dir, close: eng.Close}, nil
-	case "mem":
-		eng, err := native.Shared()
+		svc, err := native.OpenEndpoint(ctx, endpoint)
 		if err != nil {
-			return nil, err
+			return nil, usageError{err}
 		}
-		return &conn{svc: eng, kind: kindEngine, endpoint: "mem://", engine: eng}, nil
+		return &conn{svc: svc, kind: kindEngine, endpoint: endpoint}, nil
 	}
 	// Let backend.Open word the error for schemes it does not know.
 	_, _, err = backend.Open(ctx, endpoint)
@@ -164,105 +128,141 @@ func dial(ctx context.Context, endpoint string, mayCreate bool) (*conn, error) {
 	return nil, usageError{err}
 }
 
+// checkDataDir refuses a file:// URL whose directory does not exist,
+// unless mayCreate: a mistyped path should not leave a new data directory
+// behind.
+func checkDataDir(u *url.URL, mayCreate bool) error {
+	if u.Scheme != "file" || mayCreate || u.Path == "" {
+		return nil // other mistakes are worded by native
+	}
+	dir := filepath.Clean(u.Path)
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("no postbox data directory at %s: %w (postbox queues create makes one)", dir, errors.Unwrap(err))
+	}
+	return nil
+}
+
 // splitQueue splits a queue argument into the endpoint spec it names (""
-// when it is a bare name) and the queue name; queueURL is set for an
-// http(s) queue URL, which is used as it is.
-func splitQueue(arg string) (endpoint, name, queueURL string, err error) {
+// when it is a bare name) and the queue name; queueURL is set for a queue
+// URL (any scheme). attrs are the attributes a mem:// or file:// URL gives
+// as query parameters, with which backend.Open creates a missing queue.
+func splitQueue(arg string) (endpoint, name, queueURL string, attrs map[string]string, err error) {
 	if !strings.Contains(arg, "://") {
 		if arg == "" {
-			return "", "", "", usageErrorf("empty queue name")
+			return "", "", "", nil, usageErrorf("empty queue name")
 		}
-		return "", arg, "", nil
+		return "", arg, "", nil, nil
 	}
 	u, perr := url.Parse(arg)
 	if perr != nil {
-		return "", "", "", usageErrorf("queue URL %q: %v", arg, perr)
+		return "", "", "", nil, usageErrorf("queue URL %q: %v", arg, perr)
+	}
+	// localAttrs are the query parameters that are queue attributes.
+	localAttrs := func(q url.Values) (map[string]string, error) {
+		out := map[string]string{}
+		for k, vs := range q {
+			if k == "queue" || k == "sync" {
+				continue
+			}
+			if len(vs) != 1 {
+				return nil, usageErrorf("queue URL %q gives attribute %s %d times", arg, k, len(vs))
+			}
+			out[k] = vs[0]
+		}
+		return out, nil
 	}
 	switch u.Scheme {
 	case "http", "https":
 		info, err := awssqs.ParseQueueURL(arg)
 		if err != nil {
-			return "", "", "", usageError{err}
+			return "", "", "", nil, usageError{err}
 		}
-		return info.Endpoint, info.Name, info.URL, nil
+		return info.Endpoint, info.Name, info.URL, nil, nil
 	case "file":
-		name := u.Query().Get("queue")
-		if name == "" {
-			return "", "", "", usageErrorf("queue URL %q needs ?queue=NAME", arg)
-		}
 		q := u.Query()
-		q.Del("queue")
+		name := q.Get("queue")
+		if name == "" {
+			return "", "", "", nil, usageErrorf("queue URL %q needs ?queue=NAME", arg)
+		}
+		attrs, err := localAttrs(q)
+		if err != nil {
+			return "", "", "", nil, err
+		}
 		e := *u
-		e.RawQuery = q.Encode()
-		return e.String(), name, "", nil
+		e.RawQuery = ""
+		if s := q.Get("sync"); s != "" {
+			e.RawQuery = "sync=" + url.QueryEscape(s)
+		}
+		return e.String(), name, arg, attrs, nil
 	case "mem":
 		name := u.Host + strings.TrimSuffix(u.Path, "/")
 		if name == "" || strings.Contains(name, "/") {
-			return "", "", "", usageErrorf("queue URL %q: want mem://NAME", arg)
+			return "", "", "", nil, usageErrorf("queue URL %q: want mem://NAME", arg)
 		}
-		return "mem://", name, "", nil
+		attrs, err := localAttrs(u.Query())
+		if err != nil {
+			return "", "", "", nil, err
+		}
+		return "mem://", name, arg, attrs, nil
 	}
 	_, _, err = backend.Open(context.Background(), arg)
 	if err == nil {
 		err = fmt.Errorf("queue URL %q: want http(s)://HOST/ACCOUNT/NAME, file:///DIR?queue=NAME or mem://NAME", arg)
 	}
-	return "", "", "", usageError{err}
+	return "", "", "", nil, usageError{err}
 }
 
-// connect opens the endpoint for a queue argument (or, with arg "", the
-// endpoint alone) and returns the connection, the queue name and, for an
-// http(s) queue URL, the URL.
-func connect(ctx context.Context, flags clientFlags, arg string) (*conn, string, string, error) {
-	return connectFor(ctx, flags, arg, false)
-}
-
-// connectFor is connect; mayCreate lets a file:// endpoint's directory be
-// created (by queues create).
-func connectFor(ctx context.Context, flags clientFlags, arg string, mayCreate bool) (*conn, string, string, error) {
-	endpoint, name, queueURL := "", "", ""
-	if arg != "" {
-		var err error
-		if endpoint, name, queueURL, err = splitQueue(arg); err != nil {
-			return nil, "", "", err
-		}
-	}
-	if queueURL != "" {
-		// An http(s) queue URL carries its endpoint: open it as
-		// backend.Open opens any queue URL.
-		_, svc, err := backend.Open(ctx, queueURL)
-		if err != nil {
-			return nil, "", "", usageError{err}
-		}
-		info, _ := awssqs.ParseQueueURL(queueURL)
-		return &conn{svc: svc, kind: kindHTTP, endpoint: info.Endpoint, aws: info.AWS, close: svc.Close}, name, queueURL, nil
-	}
-	if endpoint == "" {
-		var err error
-		if endpoint, err = resolveEndpoint(ctx, flags.endpoint); err != nil {
-			return nil, "", "", err
-		}
-	}
-	c, err := dial(ctx, endpoint, mayCreate)
+// connect opens the endpoint where queue names are looked up: --endpoint,
+// else the environment's.
+func connect(ctx context.Context, flags clientFlags) (*conn, error) {
+	endpoint, err := resolveEndpoint(ctx, flags.endpoint)
 	if err != nil {
-		return nil, "", "", err
+		return nil, err
 	}
-	return c, name, "", nil
+	return dial(ctx, endpoint, false)
 }
 
-// openTarget opens the existing queue that arg names: a queue URL, or a
-// name looked up with GetQueueUrl at the endpoint.
+// openTarget opens the queue that arg names. A queue URL is opened as
+// backend.Open opens it, so that the command and a program given the same
+// URL agree: a mem:// or file:// queue is created when missing, with the
+// URL's attributes (but a file:// directory must exist unless
+// mayCreateDir). A name is looked up with GetQueueUrl at the endpoint.
 func openTarget(ctx context.Context, flags clientFlags, arg string) (*target, error) {
-	c, name, queueURL, err := connect(ctx, flags, arg)
+	return openTargetIn(ctx, flags, arg, false)
+}
+
+func openTargetIn(ctx context.Context, flags clientFlags, arg string, mayCreateDir bool) (*target, error) {
+	endpoint, name, queueURL, _, err := splitQueue(arg)
 	if err != nil {
 		return nil, err
 	}
 	if queueURL == "" {
+		c, err := connect(ctx, flags)
+		if err != nil {
+			return nil, err
+		}
 		if queueURL, err = c.svc.QueueURL(ctx, name, ""); err != nil {
 			c.Close()
 			return nil, err
 		}
+		return &target{conn: c, url: queueURL, name: name}, nil
 	}
-	return &target{conn: c, url: queueURL, name: name}, nil
+	u, _ := url.Parse(queueURL)
+	if err := checkDataDir(u, mayCreateDir); err != nil {
+		return nil, err
+	}
+	q, svc, err := backend.Open(ctx, queueURL)
+	if err != nil {
+		if backend.Code(err) != "" {
+			return nil, err // the service refused
+		}
+		return nil, usageError{err}
+	}
+	c := &conn{svc: svc, kind: kindEngine, endpoint: endpoint}
+	if u.Scheme == "http" || u.Scheme == "https" {
+		c.kind, c.aws = kindHTTP, isAWSHost(u.Hostname())
+	}
+	return &target{conn: c, url: q.URL(), name: name}, nil
 }
 
 // queueARN returns the ARN of a queue argument: an ARN as it is, or the
@@ -284,4 +284,32 @@ func isAWSHost(host string) bool {
 		}
 	}
 	return false
+}
+
+// connectCreate opens the endpoint where queues create makes the queue arg
+// names (a name at --endpoint, or a queue URL's endpoint, whose file://
+// directory it may create) and returns the queue's name. The attributes a
+// mem:// or file:// URL gives as query parameters, as backend.Open takes
+// them, are added to attrs.
+func connectCreate(ctx context.Context, flags clientFlags, arg string, attrs map[string]string) (*conn, string, error) {
+	endpoint, name, _, urlAttrs, err := splitQueue(arg)
+	if err != nil {
+		return nil, "", err
+	}
+	for k, v := range urlAttrs {
+		if _, dup := attrs[k]; dup {
+			return nil, "", usageErrorf("attribute %s is given by the queue URL and by --attr", k)
+		}
+		attrs[k] = v
+	}
+	if endpoint == "" {
+		if endpoint, err = resolveEndpoint(ctx, flags.endpoint); err != nil {
+			return nil, "", err
+		}
+	}
+	c, err := dial(ctx, endpoint, true)
+	if err != nil {
+		return nil, "", err
+	}
+	return c, name, nil
 }

@@ -148,16 +148,45 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Wrap returns a handler that serves the dashboard for paths under Prefix
-// (and /_postbox itself) and passes every other request to next unchanged
-// (unlike an http.ServeMux, it never cleans or redirects next's paths).
+// (and /_postbox itself), redirects a browser that opens any other page
+// to the dashboard (see opensPage), and passes every other request to
+// next unchanged (unlike an http.ServeMux, it never cleans or redirects
+// next's paths).
 func (h *Handler) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := r.URL.Path; strings.HasPrefix(p, Prefix) || p == strings.TrimSuffix(Prefix, "/") {
 			h.ServeHTTP(w, r)
 			return
 		}
+		if opensPage(r) {
+			http.Redirect(w, r, Prefix, http.StatusFound)
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// opensPage reports whether r is a browser opening a page, such as
+// http://127.0.0.1:9324/ typed into its address bar, rather than an SQS
+// request: a GET or HEAD whose Accept header names text/html, without an
+// Action parameter or an X-Amz-Target header. SQS would answer it with a
+// MissingAction error; the dashboard is what such a visitor is after.
+func opensPage(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	if r.Header.Get("X-Amz-Target") != "" || r.URL.Query().Has("Action") {
+		return false
+	}
+	for _, v := range r.Header.Values("Accept") {
+		for mt := range strings.SplitSeq(v, ",") {
+			mt, _, _ = strings.Cut(mt, ";")
+			if strings.EqualFold(strings.TrimSpace(mt), "text/html") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Close ends the open event streams; later ones end at once. It is

@@ -429,6 +429,8 @@ func TestBadInput(t *testing.T) {
 		{"two objects", "POST", "/_postbox/api/queues/q/messages", `{"body":"x"}{}`, nil, 400, "SerializationException"},
 		{"form post", "POST", "/_postbox/api/queues/q/purge", `{}`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 400, "InvalidParameterValue"},
 		{"cross origin", "POST", "/_postbox/api/queues/q/purge", `{}`, []string{"Origin", "http://evil.example"}, 403, "AccessDenied"},
+		{"cross site, fetch metadata", "POST", "/_postbox/api/queues/q/purge", `{}`, []string{"Sec-Fetch-Site", "cross-site"}, 403, "AccessDenied"},
+		{"same site, another port", "POST", "/_postbox/api/queues/q/purge", `{}`, []string{"Origin", "http://example.com:3000", "Sec-Fetch-Site", "same-site"}, 403, "AccessDenied"},
 		{"empty body", "POST", "/_postbox/api/queues/q/messages", `{"body":""}`, nil, 400, ""},
 		{"delay too long", "POST", "/_postbox/api/queues/q/messages", `{"body":"x","delaySeconds":901}`, nil, 400, "InvalidParameterValue"},
 		{"dedup id on standard", "POST", "/_postbox/api/queues/q/messages", `{"body":"x","messageDeduplicationId":"d"}`, nil, 400, "InvalidParameterValue"},
@@ -528,6 +530,38 @@ func TestPageAndWrap(t *testing.T) {
 		h.ServeHTTP(w, r)
 		if w.Code != tc.status || !strings.Contains(w.Body.String(), tc.want) {
 			t.Errorf("%s: %d %.80q", tc.path, w.Code, w.Body.String())
+		}
+	}
+	// A browser opening a page other than the dashboard's is sent there;
+	// SQS requests are not.
+	html := "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+	for _, tc := range []struct {
+		method, target, accept, amzTarget string
+		redirect                          bool
+	}{
+		{"GET", "/", html, "", true},
+		{"HEAD", "/", html, "", true},
+		{"GET", "/000000000000/jobs", "TEXT/HTML", "", true},
+		{"GET", "/", "application/json", "", false},
+		{"GET", "/", "*/*", "", false},
+		{"GET", "/", "", "", false},
+		{"GET", "/?Action=ListQueues", html, "", false},
+		{"GET", "/", html, "AmazonSQS.ListQueues", false},
+		{"POST", "/", html, "", false},
+	} {
+		r := httptest.NewRequest(tc.method, "http://x"+tc.target, nil)
+		if tc.accept != "" {
+			r.Header.Set("Accept", tc.accept)
+		}
+		if tc.amzTarget != "" {
+			r.Header.Set("X-Amz-Target", tc.amzTarget)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		redirected := w.Code == http.StatusFound && w.Header().Get("Location") == Prefix
+		if redirected != tc.redirect || (!tc.redirect && !strings.HasPrefix(w.Body.String(), "sqs ")) {
+			t.Errorf("%s %s (Accept %q, X-Amz-Target %q): %d Location %q, want redirect %v",
+				tc.method, tc.target, tc.accept, tc.amzTarget, w.Code, w.Header().Get("Location"), tc.redirect)
 		}
 	}
 	r := httptest.NewRequest("GET", "/_postbox/", nil)

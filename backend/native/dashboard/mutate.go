@@ -6,9 +6,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 
 	"github.com/postbox-go/postbox/backend"
+	"github.com/postbox-go/postbox/internal/crosssite"
 )
 
 // maxBodyBytes bounds a mutation's JSON body: a largest message, base64
@@ -59,15 +59,14 @@ type CancelResponseJSON struct {
 
 // readJSON checks that a mutation comes from the dashboard's own origin as
 // JSON, then decodes its body strictly into v (an empty body decodes as
-// {}). Requiring application/json keeps other sites' HTML forms out: a
-// cross-origin fetch with that type needs a CORS preflight, which the
-// dashboard never grants.
+// {}). A request a browser marks as made for another origin's page is
+// refused (crosssite.Foreign, the rule of the SQS API too; the dashboard
+// allows no other origin). Requiring application/json keeps other sites'
+// HTML forms out as well: a cross-origin fetch with that type needs a
+// CORS preflight, which the dashboard never grants.
 func readJSON(r *http.Request, v any) error {
-	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		if err != nil || u.Host != r.Host {
-			return backend.NewError(backend.CodeAccessDenied, "Cross-origin requests are not allowed (Origin %s).", o)
-		}
+	if crosssite.Foreign(r) {
+		return backend.NewError(backend.CodeAccessDenied, "%s", crosssite.Refused(r, ""))
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "application/json" {

@@ -19,6 +19,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/postbox-go/postbox/backend"
+	"github.com/postbox-go/postbox/internal/crosssite"
 )
 
 // DefaultMaxRequestBytes is the default limit on a request body. SQS takes
@@ -74,6 +75,17 @@ type Config struct {
 	// Clock is the time signatures are checked against and answers' Date
 	// header is taken from; nil means the real clock.
 	Clock clockwork.Clock
+
+	// CORSAllowOrigins are the origins (scheme://host[:port], or "*" for
+	// every one) whose web pages may use the server from a browser. A
+	// request that a browser marks as made for a page of another origin
+	// (an Origin header that is not the server's, or Sec-Fetch-Site other
+	// than same-origin or none) is refused with AccessDenied, changing
+	// nothing, unless its origin is here; then CORS preflights are
+	// answered and answers carry the CORS headers. Empty: no page of
+	// another origin may use the server. Requests of SDKs, the AWS CLI and
+	// other programs carry no such headers and are never refused by it.
+	CORSAllowOrigins []string
 }
 
 // Server is an http.Handler that speaks the SQS JSON 1.0 and query
@@ -92,6 +104,7 @@ type Server struct {
 	bodies bodyBudget
 
 	creds    map[string]Credential // by access key id; nil: anonymous
+	origins  crosssite.Origins     // CORS: pages of other origins allowed
 	clock    clockwork.Clock
 	sigKeys  sync.Map // signing keys by "key/date/region/service": *signingKeyEntry
 	nSigKeys atomic.Int64
@@ -120,8 +133,13 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	origins, err := crosssite.ParseOrigins(cfg.CORSAllowOrigins)
+	if err != nil {
+		return nil, fmt.Errorf("server: Config.CORSAllowOrigins: %w", err)
+	}
 	s := &Server{
 		creds:    creds,
+		origins:  origins,
 		clock:    cfg.Clock,
 		svc:      cfg.Service,
 		host:     cfg.Host,
@@ -382,6 +400,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
+	if answered, st, cd := s.browserRequest(w, r, buf, isJSON, rid); answered {
+		status, code = st, cd
+		return
+	}
 	if s.creds != nil {
 		if err := s.authenticate(r, c, now); err != nil {
 			status, code = writeError(w, buf, err, isJSON, rid)
