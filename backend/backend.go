@@ -144,8 +144,13 @@ type Queue interface {
 	Delete(ctx context.Context, entries []DeleteEntry) ([]EntryResult, error)
 
 	// ChangeVisibility sets each message's visibility timeout, counted from
-	// now. 0 makes a message visible at once. An entry for a message that is
-	// not in flight fails with MessageNotInflight.
+	// now. 0 makes a message visible at once. As in SQS, a message whose
+	// visibility timeout ran out and that was not received since is hidden
+	// again for the new timeout, and on a standard queue the handle of an
+	// earlier receive changes the message as the latest one does; the
+	// total stays within 12 hours of the message's latest receive
+	// (InvalidParameterValue otherwise). A handle of a message that is gone
+	// fails its entry with ReceiptHandleIsInvalid.
 	ChangeVisibility(ctx context.Context, entries []VisibilityEntry) ([]EntryResult, error)
 
 	// URL returns the queue's URL.

@@ -481,11 +481,11 @@ func (q *queue) peekVisible(nowNanos int64) *message {
 		for r.len() > 0 {
 			m := r.front()
 			if m.state != stateReady {
-				r.pop() // a tombstone
+				popSlot(r) // a tombstone
 				continue
 			}
 			if q.expired(m, nowNanos) {
-				r.pop()
+				popSlot(r)
 				q.nReady--
 				q.drop(m)
 				continue

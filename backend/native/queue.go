@@ -193,7 +193,10 @@ func (q *queue) makeReady(m *message) {
 	if m.group() != nil {
 		q.tenantEnter(m)
 	}
-	q.ready.push(m)
+	if !m.inRing {
+		m.inRing = true
+		q.ready.push(m)
+	}
 }
 
 // markInflight makes a message invisible for visibility nanoseconds after a
@@ -214,6 +217,24 @@ func (q *queue) markInflight(m *message, visibility, nowNanos, nowMs int64) {
 		}
 		g.inflight++
 	}
+}
+
+// hide makes a visible message invisible until visibleAt without a
+// receive: its receive count and handles stay as they are. A standard
+// queue's ring slot for it stays behind as a tombstone (see
+// message.inRing). Callers hold mu.
+func (q *queue) hide(m *message, visibleAt int64) {
+	q.nReady--
+	if g := m.group(); g != nil {
+		if q.fifo == nil {
+			q.tenantLeave(g)
+		}
+		g.inflight++
+	}
+	m.state = stateInflight
+	m.visibleAt = visibleAt
+	q.pending.push(m)
+	q.nInflight++
 }
 
 // leaveInflight updates the counts of a message leaving the in-flight state
@@ -765,14 +786,25 @@ func (q *queue) changeVisibility(entries []backend.VisibilityEntry) ([]backend.E
 			res[i].Err = err
 			continue
 		}
-		if m == nil || h.receiveCount < m.receiveCount {
+		if m == nil {
 			err := backend.NewError(backend.CodeReceiptHandleIsInvalid,
 				"Value %s for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.", e.ReceiptHandle)
 			err.SingleCode = backend.CodeInvalidParameterValue
 			res[i].Err = err
 			continue
 		}
-		if m.state != stateInflight {
+		if q.fifo != nil && h.receiveCount < m.receiveCount {
+			// A FIFO queue takes only the handle of the message's latest
+			// receive, as for a delete: the group may have moved on. (A
+			// standard queue applies a change made with an older handle,
+			// as SQS does.)
+			err := backend.NewError(backend.CodeReceiptHandleIsInvalid,
+				"Value %s for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", e.ReceiptHandle)
+			err.SingleCode = backend.CodeInvalidParameterValue
+			res[i].Err = err
+			continue
+		}
+		if m.state != stateInflight && m.state != stateReady {
 			res[i].Err = backend.NewError(backend.CodeMessageNotInflight, "The message referred to is not in flight.")
 			continue
 		}
@@ -780,6 +812,16 @@ func (q *queue) changeVisibility(entries []backend.VisibilityEntry) ([]backend.E
 		if now+t > m.receivedAt+maxVisibilityNanos {
 			res[i].Err = backend.NewError(backend.CodeInvalidParameterValue,
 				"Value %d for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds].", e.VisibilityTimeout)
+			continue
+		}
+		if m.state == stateReady {
+			// Its visibility timeout ran out and it was not received
+			// since: SQS applies the change, hiding it again (0 leaves
+			// it visible).
+			if t > 0 {
+				q.hide(m, now+t)
+				changed = append(changed, m)
+			}
 			continue
 		}
 		changed = append(changed, m)
@@ -877,9 +919,11 @@ func (q *queue) sweep(nowNanos int64) {
 	}
 	keep := func(m *message) bool {
 		if m.state != stateReady {
+			m.inRing = false
 			return false
 		}
 		if q.expired(m, nowNanos) {
+			m.inRing = false
 			q.nReady--
 			q.drop(m)
 			return false
