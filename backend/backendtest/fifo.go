@@ -31,6 +31,7 @@ func fifoScenarios() []scenario {
 		{name: "ContentBasedDeduplication", needs: capFIFO, run: testContentBasedDeduplication},
 		{name: "ExplicitDeduplicationID", needs: capFIFO, run: testExplicitDeduplicationID},
 		{name: "DeduplicationWindow", needs: capFIFO, run: testDeduplicationWindow},
+		{name: "PurgeClearsDeduplication", needs: capFIFO, run: testPurgeClearsDeduplication},
 		{name: "MessageGroupIDRequired", needs: capFIFO, run: testMessageGroupIDRequired},
 		{name: "SequenceNumber", needs: capFIFO, run: testSequenceNumber},
 		{name: "OrderWithinGroup", needs: capFIFO, run: testOrderWithinGroup},
@@ -370,6 +371,37 @@ func mustSeq(e *env, s string) *big.Int {
 		e.Fatalf("SequenceNumber %q is not a decimal of at most 128 bits", s)
 	}
 	return n
+}
+
+func testPurgeClearsDeduplication(e *env) {
+	url := e.createFIFO("q.fifo", "ContentBasedDeduplication", "true")
+	first := e.sendBatch(url, gm("a", "g", "before", "d1"), gm("b", "g", "by content", ""))
+	e.wantCounts(url, counts{Visible: 2})
+	if err := e.svc().Purge(e.ctx, url); err != nil {
+		e.Fatalf("Purge: %v", err)
+	}
+	e.reopen()
+	// PurgeQueue clears the deduplication history too: real SQS delivered
+	// a send with the same deduplication id right after a purge (recorded
+	// for issue 19), with a new message id.
+	after := e.sendBatch(url, gm("a", "g", "after", "d1"), gm("b", "g", "by content", ""))
+	for i, r := range after {
+		if r.Err != nil {
+			e.Fatalf("send %s after the purge: %v", r.ID, r.Err)
+		}
+		if r.MessageID == first[i].MessageID {
+			e.Errorf("send %s after the purge was deduplicated against the purged message %s", r.ID, r.MessageID)
+		}
+	}
+	got := e.drain(url, backend.ReceiveRequest{})
+	if b := bodiesInOrder(got); !slices.Equal(b, []string{"after", "by content"}) {
+		e.Fatalf("queue delivered %v, want [after, by content]", b)
+	}
+	// The new sends are remembered as usual.
+	if r := e.sendBatch(url, gm("a", "g", "again", "d1"))[0]; r.Err != nil || r.MessageID != after[0].MessageID {
+		e.Fatalf("duplicate of a send after the purge: %+v, want message %s", r, after[0].MessageID)
+	}
+	e.wantCounts(url, counts{})
 }
 
 func testMessageGroupIDRequired(e *env) {

@@ -849,7 +849,8 @@ func (q *queue) changeVisibility(entries []backend.VisibilityEntry) ([]backend.E
 	return res, nil
 }
 
-// purge deletes every message. Callers hold mu.
+// purgeLocked deletes every message and, as SQS's PurgeQueue does, a FIFO
+// queue's deduplication history and receive attempts. Callers hold mu.
 func (q *queue) purgeLocked() {
 	q.msgs.each(func(m *message) { m.state = stateGone })
 	q.msgs.reset()
@@ -861,6 +862,10 @@ func (q *queue) purgeLocked() {
 	if q.fifo != nil {
 		q.fifo.groups = make(map[string]*group)
 		q.fifo.avail = ring[*group]{}
+		clear(q.fifo.dedup)
+		q.fifo.dedupOrder = ring[dedupRec]{}
+		clear(q.fifo.attempts)
+		q.fifo.attemptOrder = ring[attemptRec]{}
 	}
 	q.nReady, q.nInflight, q.nDelayed = 0, 0, 0
 }
