@@ -554,31 +554,13 @@ func isKnownSystemAttributeName(name string) bool {
 	return false
 }
 
-// ValidateMessageAttributeNamePattern checks one entry of a receive's
-// MessageAttributeNames: "All", ".*", "prefix.*", or a valid attribute
-// name. A bad one is InvalidParameterValue.
-func ValidateMessageAttributeNamePattern(name string) *Error {
-	if name == "All" || name == ".*" {
-		return nil
-	}
-	n := name
-	if prefix, ok := strings.CutSuffix(name, ".*"); ok {
-		n = prefix
-	}
-	if err := validateAttributeName(n, "(user)"); err != nil {
-		err.Message = "Value " + name + " for parameter MessageAttributeName is invalid. Reason: " + err.Message
-		return err
-	}
-	return nil
-}
-
 // ValidateReceiveRequest checks a receive: MaxMessages 0 (meaning 1) or
 // 1-10, WaitTimeSeconds 0-20 and VisibilityTimeout 0-43,200 when set
 // (InvalidParameterValue otherwise); ReceiveRequestAttemptId of at most 128
 // alphanumerics and punctuation when set (InvalidParameterValue);
-// SystemAttributeNames each a known name (InvalidAttributeName otherwise);
-// MessageAttributeNames each "All", ".*", "prefix.*" or a valid attribute
-// name (InvalidParameterValue).
+// SystemAttributeNames each a known name (InvalidAttributeName otherwise).
+// MessageAttributeNames are not checked: as in SQS, a name that no
+// attribute can have selects nothing (see SelectMessageAttributes).
 func ValidateReceiveRequest(req *ReceiveRequest) *Error {
 	if req.MaxMessages < 0 || req.MaxMessages > MaxReceiveMessages {
 		return NewError(CodeInvalidParameterValue,
@@ -604,11 +586,6 @@ func ValidateReceiveRequest(req *ReceiveRequest) *Error {
 	for _, name := range req.SystemAttributeNames {
 		if !isKnownSystemAttributeName(name) {
 			return NewError(CodeInvalidAttributeName, "Unknown Attribute %s.", name)
-		}
-	}
-	for _, name := range req.MessageAttributeNames {
-		if err := ValidateMessageAttributeNamePattern(name); err != nil {
-			return err
 		}
 	}
 	return nil
