@@ -42,6 +42,12 @@ type SendEntry struct {
 	MessageGroupID string
 	// MessageDeduplicationID is the FIFO deduplication id (1-128 characters).
 	MessageDeduplicationID string
+	// MessageGroupIDSet and MessageDeduplicationIDSet say that the
+	// caller gave the id even though it is empty: SQS rejects an empty id
+	// as invalid (InvalidParameterValue), on standard queues too, while an
+	// id not given is no error on a standard queue. A non-empty id counts
+	// as given whatever they say.
+	MessageGroupIDSet, MessageDeduplicationIDSet bool
 }
 
 // SendResult is the outcome of one SendEntry.
@@ -126,7 +132,11 @@ type EntryResult struct {
 type Queue interface {
 	// Send enqueues entries. An entry whose message is invalid fails alone
 	// with InvalidParameterValue, InvalidMessageContents or
-	// InvalidAttributeValue-class codes; the others are sent.
+	// InvalidAttributeValue-class codes; the others are sent. On a FIFO
+	// queue, as in SQS, an entry without a MessageGroupId
+	// (MissingParameter), or without a MessageDeduplicationId when the
+	// queue does not deduplicate by content (InvalidParameterValue),
+	// fails the whole request.
 	Send(ctx context.Context, entries []SendEntry) ([]SendResult, error)
 
 	// Receive returns up to req.MaxMessages messages, making them invisible

@@ -436,7 +436,7 @@ func validateToken(param, v string, maxLen int) *Error {
 		return NewError(CodeInvalidParameterValue,
 			"Value %s for parameter %s is invalid. Reason: %s can be at most %d characters long.", v, param, param, maxLen)
 	}
-	if !validCharsetID(v) {
+	if v == "" || !validCharsetID(v) {
 		return NewError(CodeInvalidParameterValue,
 			"Value %s for parameter %s is invalid. Reason: %s can only include alphanumeric and punctuation characters. 1 to %d in length.", v, param, param, maxLen)
 	}
@@ -447,8 +447,8 @@ func validateToken(param, v string, maxLen int) *Error {
 // the message attributes, the system attributes, the size (body plus
 // message attributes, at most maxMessageSize bytes; 0 means MaxMessageSize),
 // DelaySeconds (0-900 when set), and MessageGroupId and
-// MessageDeduplicationId when set (1-128 characters of alphanumerics and
-// punctuation). It does not apply the FIFO rules (group id required, no
+// MessageDeduplicationId when given (1-128 characters of alphanumerics and
+// punctuation: given but empty is InvalidParameterValue, on any queue). It does not apply the FIFO rules (group id required, no
 // per-message delay); the queue does.
 func ValidateSendEntry(e *SendEntry, maxMessageSize int) *Error {
 	if maxMessageSize <= 0 {
@@ -477,12 +477,12 @@ func ValidateSendEntry(e *SendEntry, maxMessageSize int) *Error {
 				"Value %d for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= %d.", d, MaxDelaySeconds)
 		}
 	}
-	if e.MessageGroupID != "" {
+	if e.MessageGroupID != "" || e.MessageGroupIDSet {
 		if err := validateToken("MessageGroupId", e.MessageGroupID, MaxGroupIDLength); err != nil {
 			return err
 		}
 	}
-	if e.MessageDeduplicationID != "" {
+	if e.MessageDeduplicationID != "" || e.MessageDeduplicationIDSet {
 		if err := validateToken("MessageDeduplicationId", e.MessageDeduplicationID, MaxDeduplicationIDLength); err != nil {
 			return err
 		}

@@ -275,6 +275,14 @@ func testExplicitDeduplicationID(e *env) {
 	err := e.sendOneCode(url, gm("x", "g", "no id", ""))
 	e.checkErr("Send without MessageDeduplicationId", err, backend.CodeInvalidParameterValue)
 	e.wantCounts(url, counts{})
+	// In a batch, one such entry fails the whole request and nothing is
+	// stored (real SQS: 400, recorded for issue 19).
+	res, batchErr := e.q(url).Send(e.ctx, []backend.SendEntry{gm("a", "g", "with id", "d0"), gm("b", "g", "without", "")})
+	e.checkErr("batch with an entry without MessageDeduplicationId", batchErr, backend.CodeInvalidParameterValue)
+	if res != nil {
+		e.Errorf("a rejected Send returned results %+v", res)
+	}
+	e.wantCounts(url, counts{})
 
 	first := e.sendBatch(url, gm("a", "g1", "one", "d1"))[0]
 	if first.Err != nil {
@@ -295,7 +303,7 @@ func testExplicitDeduplicationID(e *env) {
 	}
 	// A duplicate within one batch: the second entry returns the first's
 	// id.
-	res := e.sendBatch(url, gm("p", "g3", "four", "d4"), gm("q", "g3", "four again", "d4"))
+	res = e.sendBatch(url, gm("p", "g3", "four", "d4"), gm("q", "g3", "four again", "d4"))
 	if res[0].Err != nil || res[1].Err != nil || res[0].MessageID != res[1].MessageID {
 		e.Errorf("duplicate within a batch: %+v", res)
 	}
@@ -425,19 +433,19 @@ func testMessageGroupIDRequired(e *env) {
 		e.checkErr(fmt.Sprintf("MessageGroupId %q", bad), err, backend.CodeInvalidParameterValue)
 	}
 	e.wantCounts(url, counts{})
-	// In a batch the entry without a group fails alone; its neighbours are
-	// sent (the contract, backend.Queue).
-	res := e.sendBatch(url,
-		backend.SendEntry{ID: "a", Body: "before", MessageGroupID: "g"},
-		backend.SendEntry{ID: "b", Body: "groupless"},
+	// In a batch an entry without a group fails the whole request and
+	// nothing is stored (real SQS: 400, recorded for issue 19).
+	res, batchErr := e.q(url).Send(e.ctx, []backend.SendEntry{
+		{ID: "a", Body: "before", MessageGroupID: "g"},
+		{ID: "b", Body: "groupless"},
+		{ID: "c", Body: "after", MessageGroupID: "g"}})
+	e.checkErr("batch with an entry without MessageGroupId", batchErr, backend.CodeMissingParameter)
+	if res != nil {
+		e.Errorf("a rejected Send returned results %+v", res)
+	}
+	e.wantCounts(url, counts{})
+	e.sendOK(url, backend.SendEntry{ID: "a", Body: "before", MessageGroupID: "g"},
 		backend.SendEntry{ID: "c", Body: "after", MessageGroupID: "g"})
-	if res[1].Err == nil {
-		e.Fatal("entry without MessageGroupId succeeded")
-	}
-	e.checkErr("batch entry without MessageGroupId", res[1].Err, backend.CodeMissingParameter, backend.CodeInvalidParameterValue)
-	if res[0].Err != nil || res[2].Err != nil {
-		e.Fatalf("neighbours of an entry without MessageGroupId failed: %v, %v", res[0].Err, res[2].Err)
-	}
 	long := strings.Repeat("g", backend.MaxGroupIDLength)
 	e.sendOK(url, backend.SendEntry{ID: "l", Body: "long group", MessageGroupID: long},
 		backend.SendEntry{ID: "p", Body: "punct group", MessageGroupID: "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"})

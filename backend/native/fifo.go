@@ -257,23 +257,40 @@ func (q *queue) enqueueFIFO(m *message) {
 	g.push(m)
 }
 
-// checkFIFOEntry applies the FIFO rules to one send entry and fills in the
+// checkFIFOBatch applies the FIFO rules that fail a send as a whole, as
+// SQS's SendMessageBatch does: every entry needs a MessageGroupId, and a
+// MessageDeduplicationId unless the queue deduplicates by content. An
+// entry that sets either to the empty string fails alone (see
+// backend.ValidateSendEntry).
+func checkFIFOBatch(entries []backend.SendEntry, contentDedup bool) *backend.Error {
+	for i := range entries {
+		if e := &entries[i]; e.MessageGroupID == "" && !e.MessageGroupIDSet {
+			return backend.NewError(backend.CodeMissingParameter,
+				"The request must contain the parameter MessageGroupId.")
+		}
+	}
+	if contentDedup {
+		return nil
+	}
+	for i := range entries {
+		if e := &entries[i]; e.MessageDeduplicationID == "" && !e.MessageDeduplicationIDSet {
+			return backend.NewError(backend.CodeInvalidParameterValue,
+				"The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+		}
+	}
+	return nil
+}
+
+// checkFIFOEntry applies the FIFO rules to one send entry (that passed
+// checkFIFOBatch and backend.ValidateSendEntry) and fills in the
 // content-based deduplication id.
 func checkFIFOEntry(e *backend.SendEntry, contentDedup bool) (dedupID string, err *backend.Error) {
-	if e.MessageGroupID == "" {
-		return "", backend.NewError(backend.CodeMissingParameter,
-			"The request must contain the parameter MessageGroupId.")
-	}
 	if e.DelaySeconds != nil && *e.DelaySeconds != 0 {
 		return "", backend.NewError(backend.CodeInvalidParameterValue,
 			"Value %d for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.", *e.DelaySeconds)
 	}
 	if e.MessageDeduplicationID != "" {
 		return e.MessageDeduplicationID, nil
-	}
-	if !contentDedup {
-		return "", backend.NewError(backend.CodeInvalidParameterValue,
-			"The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
 	}
 	sum := sha256.Sum256([]byte(e.Body))
 	return hex.EncodeToString(sum[:]), nil

@@ -356,6 +356,11 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 	contentDedup := q.cfg.contentDedup
 	perGroupDedup := q.cfg.dedupScope == "messageGroup"
 	q.mu.Unlock()
+	if fifo {
+		if err := checkFIFOBatch(entries, contentDedup); err != nil {
+			return nil, err
+		}
+	}
 
 	// Build the messages outside the lock: ids, MD5s and validation are the
 	// expensive part of a send.

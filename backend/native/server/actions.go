@@ -79,8 +79,8 @@ type sendMessageInput struct {
 	DelaySeconds            *int                 `json:"DelaySeconds"`
 	MessageAttributes       map[string]attrValue `json:"MessageAttributes"`
 	MessageSystemAttributes map[string]attrValue `json:"MessageSystemAttributes"`
-	MessageDeduplicationID  string               `json:"MessageDeduplicationId"`
-	MessageGroupID          string               `json:"MessageGroupId"`
+	MessageDeduplicationID  *string              `json:"MessageDeduplicationId"`
+	MessageGroupID          *string              `json:"MessageGroupId"`
 }
 
 type sendMessageOutput struct {
@@ -97,8 +97,8 @@ type sendBatchEntry struct {
 	DelaySeconds            *int                 `json:"DelaySeconds"`
 	MessageAttributes       map[string]attrValue `json:"MessageAttributes"`
 	MessageSystemAttributes map[string]attrValue `json:"MessageSystemAttributes"`
-	MessageDeduplicationID  string               `json:"MessageDeduplicationId"`
-	MessageGroupID          string               `json:"MessageGroupId"`
+	MessageDeduplicationID  *string              `json:"MessageDeduplicationId"`
+	MessageGroupID          *string              `json:"MessageGroupId"`
 }
 
 type sendMessageBatchInput struct {
@@ -370,6 +370,17 @@ func messageAttributes(in map[string]attrValue) map[string]backend.MessageAttrib
 	return out
 }
 
+// setIDs copies the MessageGroupId and MessageDeduplicationId parameters
+// into e, keeping whether they were given: SQS rejects an empty id.
+func setIDs(e *backend.SendEntry, group, dedup *string) {
+	if group != nil {
+		e.MessageGroupID, e.MessageGroupIDSet = *group, true
+	}
+	if dedup != nil {
+		e.MessageDeduplicationID, e.MessageDeduplicationIDSet = *dedup, true
+	}
+}
+
 func (s *Server) queue(c *call, p *string) (backend.Queue, error) {
 	u, err := c.queueURL(p)
 	if err != nil {
@@ -395,9 +406,8 @@ func (s *Server) sendMessage(c *call, in *sendMessageInput) (*sendMessageOutput,
 		DelaySeconds:            in.DelaySeconds,
 		MessageAttributes:       messageAttributes(in.MessageAttributes),
 		MessageSystemAttributes: messageAttributes(in.MessageSystemAttributes),
-		MessageGroupID:          in.MessageGroupID,
-		MessageDeduplicationID:  in.MessageDeduplicationID,
 	}}
+	setIDs(&entries[0], in.MessageGroupID, in.MessageDeduplicationID)
 	res, err := q.Send(c.ctx, entries[:])
 	if err != nil {
 		if backend.Code(err) == backend.CodeBatchRequestTooLong {
@@ -465,9 +475,8 @@ func (s *Server) sendMessageBatch(c *call, in *sendMessageBatchInput) (*sendMess
 			DelaySeconds:            e.DelaySeconds,
 			MessageAttributes:       messageAttributes(e.MessageAttributes),
 			MessageSystemAttributes: messageAttributes(e.MessageSystemAttributes),
-			MessageGroupID:          e.MessageGroupID,
-			MessageDeduplicationID:  e.MessageDeduplicationID,
 		}
+		setIDs(&entries[i], e.MessageGroupID, e.MessageDeduplicationID)
 	}
 	res, err := q.Send(c.ctx, entries)
 	if err != nil {

@@ -261,10 +261,12 @@ func (in *sendMessageBatchInput) decodeFast(l *lexer) bool {
 						e.MessageSystemAttributes, ok = l.attrs()
 						return 16, ok
 					case "MessageDeduplicationId":
-						e.MessageDeduplicationID, ok = l.str()
+						s, ok := l.str()
+						e.MessageDeduplicationID = &s
 						return 32, ok
 					case "MessageGroupId":
-						e.MessageGroupID, ok = l.str()
+						s, ok := l.str()
+						e.MessageGroupID = &s
 						return 64, ok
 					}
 					return 0, false
@@ -297,10 +299,12 @@ func (in *sendMessageInput) decodeFast(l *lexer) bool {
 			in.MessageSystemAttributes, ok = l.attrs()
 			return 16, ok
 		case "MessageDeduplicationId":
-			in.MessageDeduplicationID, ok = l.str()
+			s, ok := l.str()
+			in.MessageDeduplicationID = &s
 			return 32, ok
 		case "MessageGroupId":
-			in.MessageGroupID, ok = l.str()
+			s, ok := l.str()
+			in.MessageGroupID = &s
 			return 64, ok
 		}
 		return 0, false

@@ -323,8 +323,8 @@ func formSendMessage(f form, in *sendMessageInput) (err error) {
 	if in.MessageSystemAttributes, err = f.messageAttrs("MessageSystemAttribute"); err != nil {
 		return err
 	}
-	in.MessageDeduplicationID = f.str("MessageDeduplicationId")
-	in.MessageGroupID = f.str("MessageGroupId")
+	in.MessageDeduplicationID = f.ptr("MessageDeduplicationId")
+	in.MessageGroupID = f.ptr("MessageGroupId")
 	return nil
 }
 
@@ -345,8 +345,8 @@ func formSendMessageBatch(f form, in *sendMessageBatchInput) (err error) {
 		if e.MessageSystemAttributes, err = m.messageAttrs("MessageSystemAttribute"); err != nil {
 			return err
 		}
-		e.MessageDeduplicationID = m.str("MessageDeduplicationId")
-		e.MessageGroupID = m.str("MessageGroupId")
+		e.MessageDeduplicationID = m.ptr("MessageDeduplicationId")
+		e.MessageGroupID = m.ptr("MessageGroupId")
 	}
 	return nil
 }
