@@ -31,7 +31,8 @@ type SendEntry struct {
 	// allows.
 	Body string
 	// DelaySeconds (0-900) overrides the queue's DelaySeconds for this
-	// message when not nil. FIFO queues accept only 0.
+	// message when not nil. FIFO queues accept only 0, which leaves the
+	// queue's DelaySeconds in force.
 	DelaySeconds *int
 	// MessageAttributes are the message's user attributes (at most 10).
 	MessageAttributes map[string]MessageAttributeValue

@@ -940,6 +940,22 @@ func testFIFOQueueDelay(e *env) {
 	if got := bodiesInOrder(e.receiveFIFO(url, 10)); !slices.Equal(got, []string{"a3"}) {
 		e.Fatalf("receive returned %v, want [a3]", got)
 	}
+
+	// A message's DelaySeconds of 0 does not override a FIFO queue's
+	// delay: real SQS applied the queue's 2 s to SendMessage with
+	// DelaySeconds=0 (recorded for issue 19).
+	url = e.createFIFO("two.fifo", "DelaySeconds", "2")
+	zero := gm("z", "B", "b1", "b1")
+	zero.DelaySeconds = new(0)
+	e.sendOK(url, zero)
+	e.wantCounts(url, counts{Delayed: 1})
+	e.wantNone(url)
+	e.advance(time.Second)
+	e.wantNone(url)
+	e.advance(time.Second)
+	if got := bodiesInOrder(e.receiveFIFO(url, 10)); !slices.Equal(got, []string{"b1"}) {
+		e.Fatalf("receive returned %v, want [b1]", got)
+	}
 }
 
 func testHighThroughputAttributes(e *env) {

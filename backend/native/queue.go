@@ -448,7 +448,9 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 		q.nextSeq++
 		m.sentAt = nowNanos / 1e6
 		delay := q.cfg.delay
-		if d := entries[i].DelaySeconds; d != nil {
+		if d := entries[i].DelaySeconds; d != nil && !fifo {
+			// A FIFO queue takes no per-message delay: a message's 0
+			// leaves the queue's delay in force, as in SQS.
 			delay = *d
 		}
 		q.enqueue(m, delay, nowNanos)
