@@ -408,6 +408,7 @@ func (s *Server) sendMessage(c *call, in *sendMessageInput) (*sendMessageOutput,
 		MessageSystemAttributes: messageAttributes(in.MessageSystemAttributes),
 	}}
 	setIDs(&entries[0], in.MessageGroupID, in.MessageDeduplicationID)
+	traced := c.addTraceHeader(&entries[0])
 	res, err := q.Send(c.ctx, entries[:])
 	if err != nil {
 		if backend.Code(err) == backend.CodeBatchRequestTooLong {
@@ -424,6 +425,9 @@ func (s *Server) sendMessage(c *call, in *sendMessageInput) (*sendMessageOutput,
 	r := res[0]
 	if r.Err != nil {
 		return nil, singleError(r.Err)
+	}
+	if traced {
+		r.MD5OfMessageSystemAttributes = ""
 	}
 	return &sendMessageOutput{
 		MD5OfMessageBody:             r.MD5OfMessageBody,
@@ -467,6 +471,7 @@ func (s *Server) sendMessageBatch(c *call, in *sendMessageBatchInput) (*sendMess
 		return nil, err
 	}
 	entries := make([]backend.SendEntry, len(in.Entries))
+	traced := make([]bool, len(in.Entries))
 	for i := range in.Entries {
 		e := &in.Entries[i]
 		entries[i] = backend.SendEntry{
@@ -477,6 +482,7 @@ func (s *Server) sendMessageBatch(c *call, in *sendMessageBatchInput) (*sendMess
 			MessageSystemAttributes: messageAttributes(e.MessageSystemAttributes),
 		}
 		setIDs(&entries[i], e.MessageGroupID, e.MessageDeduplicationID)
+		traced[i] = c.addTraceHeader(&entries[i])
 	}
 	res, err := q.Send(c.ctx, entries)
 	if err != nil {
@@ -491,6 +497,9 @@ func (s *Server) sendMessageBatch(c *call, in *sendMessageBatchInput) (*sendMess
 		if r.Err != nil {
 			out.Failed = append(out.Failed, batchError(entries[i].ID, r.Err))
 			continue
+		}
+		if traced[i] {
+			r.MD5OfMessageSystemAttributes = ""
 		}
 		out.Successful = append(out.Successful, sendBatchResultEntry{
 			ID:                           entries[i].ID,
