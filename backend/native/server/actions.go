@@ -122,9 +122,11 @@ type batchErrorEntry struct {
 	Message     string `json:"Message,omitempty"`
 }
 
+// Batch outputs leave an empty list out, as SQS's JSON answers do (a batch
+// without failures has no "Failed" key).
 type sendMessageBatchOutput struct {
-	Successful []sendBatchResultEntry `json:"Successful"`
-	Failed     []batchErrorEntry      `json:"Failed"`
+	Successful []sendBatchResultEntry `json:"Successful,omitempty"`
+	Failed     []batchErrorEntry      `json:"Failed,omitempty"`
 }
 
 type receiveMessageInput struct {
@@ -172,8 +174,8 @@ type idEntry struct {
 }
 
 type batchOutput struct {
-	Successful []idEntry         `json:"Successful"`
-	Failed     []batchErrorEntry `json:"Failed"`
+	Successful []idEntry         `json:"Successful,omitempty"`
+	Failed     []batchErrorEntry `json:"Failed,omitempty"`
 }
 
 type changeVisibilityInput struct {
@@ -214,7 +216,7 @@ type listDLQSourcesInput struct {
 }
 
 type listDLQSourcesOutput struct {
-	QueueURLs []string `json:"queueUrls"`
+	QueueURLs []string `json:"queueUrls,omitempty"`
 	NextToken string   `json:"NextToken,omitempty"`
 }
 
@@ -728,11 +730,7 @@ func (s *Server) listDeadLetterSourceQueues(c *call, in *listDLQSourcesInput) (*
 	if err != nil {
 		return nil, err
 	}
-	urls := c.publicURLs(res.QueueURLs)
-	if urls == nil {
-		urls = []string{}
-	}
-	return &listDLQSourcesOutput{QueueURLs: urls, NextToken: res.NextToken}, nil
+	return &listDLQSourcesOutput{QueueURLs: c.publicURLs(res.QueueURLs), NextToken: res.NextToken}, nil
 }
 
 func (s *Server) startMessageMoveTask(c *call, in *startMoveTaskInput) (*startMoveTaskOutput, error) {

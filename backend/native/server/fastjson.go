@@ -514,7 +514,15 @@ func appendField(b []byte, first bool, name, value string) []byte {
 	return appendString(b, value)
 }
 
-func appendBatchErrors(b []byte, failed []batchErrorEntry) []byte {
+// appendBatchErrors appends ,"Failed":[...] (or "Failed":[...] first) when
+// there are failures; SQS leaves an empty list out.
+func appendBatchErrors(b []byte, first bool, failed []batchErrorEntry) []byte {
+	if len(failed) == 0 {
+		return b
+	}
+	if !first {
+		b = append(b, ',')
+	}
 	b = append(b, `"Failed":[`...)
 	for i, f := range failed {
 		if i > 0 {
@@ -533,40 +541,46 @@ func appendBatchErrors(b []byte, failed []batchErrorEntry) []byte {
 }
 
 func (o *sendMessageBatchOutput) appendJSON(b []byte) []byte {
-	b = append(b, `{"Successful":[`...)
-	for i := range o.Successful {
-		e := &o.Successful[i]
-		if i > 0 {
-			b = append(b, ',')
+	b = append(b, '{')
+	if len(o.Successful) > 0 {
+		b = append(b, `"Successful":[`...)
+		for i := range o.Successful {
+			e := &o.Successful[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendField(append(b, '{'), true, "Id", e.ID)
+			b = appendField(b, false, "MessageId", e.MessageID)
+			b = appendField(b, false, "MD5OfMessageBody", e.MD5OfMessageBody)
+			if e.MD5OfMessageAttributes != "" {
+				b = appendField(b, false, "MD5OfMessageAttributes", e.MD5OfMessageAttributes)
+			}
+			if e.MD5OfMessageSystemAttributes != "" {
+				b = appendField(b, false, "MD5OfMessageSystemAttributes", e.MD5OfMessageSystemAttributes)
+			}
+			if e.SequenceNumber != "" {
+				b = appendField(b, false, "SequenceNumber", e.SequenceNumber)
+			}
+			b = append(b, '}')
 		}
-		b = appendField(append(b, '{'), true, "Id", e.ID)
-		b = appendField(b, false, "MessageId", e.MessageID)
-		b = appendField(b, false, "MD5OfMessageBody", e.MD5OfMessageBody)
-		if e.MD5OfMessageAttributes != "" {
-			b = appendField(b, false, "MD5OfMessageAttributes", e.MD5OfMessageAttributes)
-		}
-		if e.MD5OfMessageSystemAttributes != "" {
-			b = appendField(b, false, "MD5OfMessageSystemAttributes", e.MD5OfMessageSystemAttributes)
-		}
-		if e.SequenceNumber != "" {
-			b = appendField(b, false, "SequenceNumber", e.SequenceNumber)
-		}
-		b = append(b, '}')
+		b = append(b, ']')
 	}
-	b = append(b, "],"...)
-	return append(appendBatchErrors(b, o.Failed), '}')
+	return append(appendBatchErrors(b, len(o.Successful) == 0, o.Failed), '}')
 }
 
 func (o *batchOutput) appendJSON(b []byte) []byte {
-	b = append(b, `{"Successful":[`...)
-	for i, e := range o.Successful {
-		if i > 0 {
-			b = append(b, ',')
+	b = append(b, '{')
+	if len(o.Successful) > 0 {
+		b = append(b, `"Successful":[`...)
+		for i, e := range o.Successful {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendField(append(b, '{'), true, "Id", e.ID), '}')
 		}
-		b = append(appendField(append(b, '{'), true, "Id", e.ID), '}')
+		b = append(b, ']')
 	}
-	b = append(b, "],"...)
-	return append(appendBatchErrors(b, o.Failed), '}')
+	return append(appendBatchErrors(b, len(o.Successful) == 0, o.Failed), '}')
 }
 
 func (o *sendMessageOutput) appendJSON(b []byte) []byte {
