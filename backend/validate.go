@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -133,14 +134,24 @@ func ValidateBody(body string) *Error {
 	return nil
 }
 
-// validAttributeNameChars reports whether name is made only of A-Z, a-z,
-// 0-9, '_', '-' and '.'.
+// validAttributeNameChars reports whether name is made only of letters
+// and digits (SQS takes non-ASCII ones too: "attr.1øßä"), '_', '-' and
+// '.', in valid UTF-8.
 func validAttributeNameChars(name string) bool {
-	for i := 0; i < len(name); i++ {
+	for i := 0; i < len(name); {
 		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+		if c < utf8.RuneSelf {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(name[i:])
+		if r == utf8.RuneError && n <= 1 || !unicode.IsLetter(r) && !unicode.IsDigit(r) {
 			return false
 		}
+		i += n
 	}
 	return true
 }
@@ -157,9 +168,9 @@ func validateAttributeName(name, kind string) *Error {
 	switch {
 	case name == "":
 		return NewError(CodeInvalidParameterValue, "The request must contain non-empty message %s attribute names.", kind)
-	case len(name) > MaxAttributeNameLength:
+	case utf8.RuneCountInString(name) > MaxAttributeNameLength:
 		return NewError(CodeInvalidParameterValue,
-			"Message %s attribute name '%s' is %d characters long; it must be at most %d.", kind, name, len(name), MaxAttributeNameLength)
+			"Message %s attribute name '%s' is %d characters long; it must be at most %d.", kind, name, utf8.RuneCountInString(name), MaxAttributeNameLength)
 	case !validAttributeNameChars(name):
 		return NewError(CodeInvalidParameterValue,
 			"Message %s attribute name '%s' is invalid: it can contain only alphanumeric characters, hyphens (-), underscores (_) and periods (.).", kind, name)

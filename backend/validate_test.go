@@ -176,7 +176,12 @@ func TestValidateMessageAttributes(t *testing.T) {
 		{"name space", map[string]MessageAttributeValue{"a b": ok}, CodeInvalidParameterValue, "'a b'"},
 		{"name slash", map[string]MessageAttributeValue{"a/b": ok}, CodeInvalidParameterValue, ""},
 		{"name colon", map[string]MessageAttributeValue{"a:b": ok}, CodeInvalidParameterValue, ""},
-		{"name non-ASCII", map[string]MessageAttributeValue{"é": ok}, CodeInvalidParameterValue, ""},
+		// Real SQS takes non-ASCII letters (recorded for issue 19).
+		{"name non-ASCII letters", map[string]MessageAttributeValue{"attr.1øßä": ok}, "", ""},
+		{"name 256 non-ASCII letters", map[string]MessageAttributeValue{strings.Repeat("ø", 256): ok}, "", ""},
+		{"name 257 non-ASCII letters", map[string]MessageAttributeValue{strings.Repeat("ø", 257): ok}, CodeInvalidParameterValue, "257"},
+		{"name non-ASCII symbol", map[string]MessageAttributeValue{"a€": ok}, CodeInvalidParameterValue, ""},
+		{"name not UTF-8", map[string]MessageAttributeValue{"a\xff": ok}, CodeInvalidParameterValue, ""},
 		{"AWS.", map[string]MessageAttributeValue{"AWS.x": ok}, CodeInvalidParameterValue, "reserved"},
 		{"aws.", map[string]MessageAttributeValue{"aws.x": ok}, CodeInvalidParameterValue, "reserved"},
 		{"aWs.", map[string]MessageAttributeValue{"aWs.x": ok}, CodeInvalidParameterValue, "reserved"},

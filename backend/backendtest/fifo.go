@@ -31,6 +31,7 @@ func fifoScenarios() []scenario {
 		{name: "ContentBasedDeduplication", needs: capFIFO, run: testContentBasedDeduplication},
 		{name: "ExplicitDeduplicationID", needs: capFIFO, run: testExplicitDeduplicationID},
 		{name: "DeduplicationWindow", needs: capFIFO, run: testDeduplicationWindow},
+		{name: "EmptyDeduplicationID", needs: capFIFO, run: testEmptyDeduplicationID},
 		{name: "PurgeClearsDeduplication", needs: capFIFO, run: testPurgeClearsDeduplication},
 		{name: "MessageGroupIDRequired", needs: capFIFO, run: testMessageGroupIDRequired},
 		{name: "SequenceNumber", needs: capFIFO, run: testSequenceNumber},
@@ -379,6 +380,33 @@ func mustSeq(e *env, s string) *big.Int {
 		e.Fatalf("SequenceNumber %q is not a decimal of at most 128 bits", s)
 	}
 	return n
+}
+
+func testEmptyDeduplicationID(e *env) {
+	// An empty MessageDeduplicationId is invalid even where content-based
+	// deduplication would supply one; real SQS's message, recorded for
+	// issue 19, has two spaces after "Value". An empty MessageGroupId
+	// likewise. Each fails its entry alone.
+	for _, contentDedup := range []string{"false", "true"} {
+		url := e.createFIFO("q"+contentDedup+".fifo", "ContentBasedDeduplication", contentDedup)
+		empty := gm("x", "g", "empty id", "")
+		empty.MessageDeduplicationIDSet = true
+		err := e.sendOneCode(url, empty)
+		e.checkErr("Send with MessageDeduplicationId \"\"", err, backend.CodeInvalidParameterValue)
+		e.wantMessage("Send with MessageDeduplicationId \"\"", err,
+			"Value  for parameter MessageDeduplicationId is invalid. Reason: MessageDeduplicationId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
+		noGroup := gm("y", "", "empty group", "d")
+		noGroup.MessageGroupIDSet = true
+		err = e.sendOneCode(url, noGroup)
+		e.checkErr("Send with MessageGroupId \"\"", err, backend.CodeInvalidParameterValue)
+		res := e.sendBatch(url, gm("a", "g", "fine", "d1"), empty, noGroup)
+		if res[0].Err != nil {
+			e.Fatalf("valid entry next to empty ids: %v", res[0].Err)
+		}
+		e.wantEntryErr("batch entry with MessageDeduplicationId \"\"", res[1].Err, backend.CodeInvalidParameterValue)
+		e.wantEntryErr("batch entry with MessageGroupId \"\"", res[2].Err, backend.CodeInvalidParameterValue)
+		e.wantCounts(url, counts{Visible: 1})
+	}
 }
 
 func testPurgeClearsDeduplication(e *env) {

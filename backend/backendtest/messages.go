@@ -23,6 +23,8 @@ func messageScenarios() []scenario {
 		{name: "BodyRoundTrip", run: testBodyRoundTrip},
 		{name: "InvalidMessageAttributes", run: testInvalidMessageAttributes},
 		{name: "MessageAttributesRoundTrip", run: testMessageAttributesRoundTrip},
+		{name: "MessageAttributeNameNonASCII", run: testMessageAttributeNameNonASCII},
+		{name: "EmptyGroupIDOnStandard", run: testEmptyGroupIDOnStandard},
 		{name: "MaximumMessageSize", run: testMaximumMessageSize},
 		{name: "DelayQueue", run: testDelayQueue},
 		{name: "DelayPerMessage", run: testDelayPerMessage},
@@ -375,6 +377,45 @@ func testInvalidMessageAttributes(e *env) {
 		}
 		e.wantBodies(url, "before", "after")
 	}
+}
+
+func testMessageAttributeNameNonASCII(e *env) {
+	url := e.create("q", nil)
+	// Real SQS takes attribute names with non-ASCII letters (recorded for
+	// issue 19), though the Developer Guide lists only A-Z and a-z.
+	attrs := map[string]backend.MessageAttributeValue{
+		"attr.1øßä": {DataType: "String", StringValue: "v"},
+		"Ωmega":     {DataType: "Number", StringValue: "1"},
+	}
+	res := e.sendBatch(url, backend.SendEntry{ID: "m", Body: "letters", MessageAttributes: attrs})
+	if res[0].Err != nil {
+		e.Fatalf("Send with attribute names %v: %v", slices.Sorted(maps.Keys(attrs)), res[0].Err)
+	}
+	e.reopen()
+	msgs := e.receive(url, backend.ReceiveRequest{WaitTimeSeconds: new(0), MessageAttributeNames: []string{"attr.*", "Ωmega"}})
+	if len(msgs) != 1 || !maps.EqualFunc(msgs[0].MessageAttributes, attrs, attrEqual) {
+		e.Fatalf("received %v, want one message with %v", msgs, attrs)
+	}
+	if msgs[0].MD5OfMessageAttributes != res[0].MD5OfMessageAttributes {
+		e.Errorf("MD5OfMessageAttributes %s on receive, %s on send", msgs[0].MD5OfMessageAttributes, res[0].MD5OfMessageAttributes)
+	}
+}
+
+func testEmptyGroupIDOnStandard(e *env) {
+	url := e.create("q", nil)
+	// A MessageGroupId given as "" is invalid on a standard queue too
+	// (real SQS, recorded for issue 19), while one not given is no error.
+	empty := backend.SendEntry{ID: "empty", Body: "empty group", MessageGroupIDSet: true}
+	err := e.sendOneCode(url, empty)
+	e.checkErr("Send with MessageGroupId \"\"", err, backend.CodeInvalidParameterValue)
+	e.wantMessage("Send with MessageGroupId \"\"", err,
+		"Value  for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
+	res := e.sendBatch(url, backend.SendEntry{ID: "none", Body: "no group"}, empty)
+	if res[0].Err != nil {
+		e.Fatalf("Send without MessageGroupId: %v", res[0].Err)
+	}
+	e.wantEntryErr("batch entry with MessageGroupId \"\"", res[1].Err, backend.CodeInvalidParameterValue)
+	e.wantBodies(url, "no group")
 }
 
 func testMessageAttributesRoundTrip(e *env) {

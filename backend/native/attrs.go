@@ -59,24 +59,23 @@ var settableAttrs = map[string]bool{
 
 // queueConfig is a queue's parsed, validated settable attributes.
 type queueConfig struct {
-	visibility    int // seconds
-	maxSize       int
-	retention     int // seconds
-	delay         int // seconds
-	waitTime      int // seconds
-	fifo          bool
-	contentDedup  bool
-	dedupScope    string // "queue" | "messageGroup"
-	throughput    string // "perQueue" | "perMessageGroupId"
-	policy        string
-	redrive       *redrivePolicy
-	redriveRaw    string
-	allow         *redriveAllowPolicy
-	allowRaw      string
-	kmsKey        string
-	kmsReuse      int
-	sseEnabled    bool
-	sseEnabledSet bool
+	visibility   int // seconds
+	maxSize      int
+	retention    int // seconds
+	delay        int // seconds
+	waitTime     int // seconds
+	fifo         bool
+	contentDedup bool
+	dedupScope   string // "queue" | "messageGroup"
+	throughput   string // "perQueue" | "perMessageGroupId"
+	policy       string
+	redrive      *redrivePolicy
+	redriveRaw   string
+	allow        *redriveAllowPolicy
+	allowRaw     string
+	kmsKey       string
+	kmsReuse     int
+	sseEnabled   bool // reported always; a KMS key turns it off for good
 }
 
 type redrivePolicy struct {
@@ -155,8 +154,9 @@ func applyAttrs(c queueConfig, attrs backend.Attributes, creating bool) (queueCo
 			c.kmsReuse, err = parseIntAttr(name, v, 60, 86400)
 		case attrFifoQueue:
 			if !creating {
-				return c, backend.NewError(backend.CodeInvalidAttributeName,
-					"Unknown Attribute FifoQueue. FifoQueue can only be set when the queue is created.")
+				// SQS's exact answer: FifoQueue is known only to
+				// CreateQueue.
+				return c, backend.NewError(backend.CodeInvalidAttributeName, "Unknown Attribute FifoQueue.")
 			}
 			var b bool
 			b, err = parseBoolAttr(name, v)
@@ -168,7 +168,6 @@ func applyAttrs(c queueConfig, attrs backend.Attributes, creating bool) (queueCo
 			c.contentDedup, err = parseBoolAttr(name, v)
 		case attrSqsManagedSseEnabled:
 			c.sseEnabled, err = parseBoolAttr(name, v)
-			c.sseEnabledSet = true
 		case attrDeduplicationScope:
 			if v != "queue" && v != "messageGroup" {
 				err = invalidValue(name, v, "must be queue or messageGroup")
@@ -208,11 +207,30 @@ func applyAttrs(c queueConfig, attrs backend.Attributes, creating bool) (queueCo
 			return c, err
 		}
 	}
+	if attrs[attrKmsMasterKeyID] != "" {
+		// SSE-KMS replaces SSE-SQS: SqsManagedSseEnabled turns false and
+		// stays false when the key is removed again, as in SQS.
+		c.sseEnabled = false
+	}
 	if c.fifo && c.throughput == "perMessageGroupId" && c.dedupScope != "messageGroup" {
 		return c, invalidValue(attrFifoThroughputLimit, c.throughput,
 			"perMessageGroupId is allowed only when DeduplicationScope is messageGroup")
 	}
 	return c, nil
+}
+
+// checkSSE refuses a request that turns on both kinds of server-side
+// encryption: a KMS key and SqsManagedSseEnabled=true are mutually
+// exclusive in SQS.
+func checkSSE(attrs backend.Attributes) *backend.Error {
+	if attrs[attrKmsMasterKeyID] == "" {
+		return nil
+	}
+	if v, ok := attrs[attrSqsManagedSseEnabled]; ok && strings.EqualFold(strings.TrimSpace(v), "true") {
+		return backend.NewError(backend.CodeInvalidAttributeValue,
+			"Invalid value for the parameter KmsMasterKeyId. Reason: You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or SQS SSE.")
+	}
+	return nil
 }
 
 // invalidPolicy is SQS's answer to a malformed or unusable RedrivePolicy:
@@ -314,7 +332,7 @@ func (c *queueConfig) value(name string) (string, bool) {
 	case attrReceiveMessageWaitTime:
 		return strconv.Itoa(c.waitTime), true
 	case attrSqsManagedSseEnabled:
-		return strconv.FormatBool(c.sseEnabled), c.kmsKey == ""
+		return strconv.FormatBool(c.sseEnabled), true
 	case attrKmsMasterKeyID:
 		return c.kmsKey, c.kmsKey != ""
 	case attrKmsDataKeyReusePeriodSeconds:

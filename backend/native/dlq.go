@@ -12,10 +12,11 @@ import (
 )
 
 // mustDeadLetter reports whether receiving m once more would exceed its
-// queue's maxReceiveCount while the dead-letter queue exists. Callers hold mu.
+// queue's maxReceiveCount while the dead-letter queue exists. A queue that
+// is its own dead-letter queue keeps its messages. Callers hold mu.
 func (q *queue) mustDeadLetter(m *message) bool {
 	rp := q.cfg.redrive
-	return rp != nil && int(m.receiveCount) >= rp.MaxReceiveCount && q.dlq != nil && !q.dlq.deleted.Load()
+	return rp != nil && int(m.receiveCount) >= rp.MaxReceiveCount && q.dlq != nil && q.dlq != q && !q.dlq.deleted.Load()
 }
 
 // deadLetter takes a visible message out of q for the dead-letter queue;

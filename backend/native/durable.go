@@ -225,9 +225,6 @@ func (c *queueConfig) settings() map[string]string {
 			out[name] = v
 		}
 	}
-	if c.kmsKey == "" && !c.sseEnabledSet {
-		delete(out, attrSqsManagedSseEnabled)
-	}
 	return out
 }
 

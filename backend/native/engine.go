@@ -305,6 +305,11 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Att
 		if err != nil {
 			return "", err
 		}
+		if !b && !fifo {
+			// SQS knows FifoQueue only as true: a standard queue may
+			// not name it at all.
+			return "", backend.NewError(backend.CodeInvalidAttributeName, "Unknown Attribute FifoQueue.")
+		}
 		if b != fifo {
 			return "", backend.NewError(backend.CodeInvalidParameterValue,
 				"The name of a FIFO queue must end with the .fifo suffix, and only a queue whose FifoQueue attribute is true may have it (queue %q, FifoQueue=%s).", name, v)
@@ -315,6 +320,9 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Att
 	}
 	cfg, err := applyAttrs(defaultConfig(fifo), attrs, true)
 	if err != nil {
+		return "", err
+	}
+	if err := checkSSE(attrs); err != nil {
 		return "", err
 	}
 	if err := checkPolicy(attrs); err != nil {
@@ -360,6 +368,9 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Att
 		q := newQueue(e, account, name, cfg, now)
 		if cfg.redrive != nil {
 			q.dlq = e.lookupARNLocked(cfg.redrive.DeadLetterTargetArn)
+			if cfg.redrive.DeadLetterTargetArn == q.arn {
+				q.dlq = q
+			}
 		}
 		for k, v := range tags {
 			q.tags[k] = v
@@ -401,12 +412,14 @@ func (e *Engine) checkRedrive(p *redrivePolicy, account, name string, fifo bool)
 	if parts[4] != account {
 		return bad("the dead-letter queue must be in the same account as its source queue")
 	}
+	if p.DeadLetterTargetArn == e.arnOf(account, name) {
+		// SQS takes a queue as its own dead-letter queue (even at
+		// creation); its messages then stay where they are.
+		return nil
+	}
 	t := e.lookupARN(p.DeadLetterTargetArn)
 	if t == nil {
 		return bad("the dead-letter target queue does not exist")
-	}
-	if t.name == name && t.account == account {
-		return bad("a queue cannot be its own dead-letter queue")
 	}
 	t.mu.Lock()
 	tfifo, allow := t.cfg.fifo, t.cfg.allow
@@ -415,7 +428,7 @@ func (e *Engine) checkRedrive(p *redrivePolicy, account, name string, fifo bool)
 		return bad("the dead-letter queue of a FIFO queue must be a FIFO queue, and of a standard queue a standard queue")
 	}
 	if allow != nil {
-		srcArn := "arn:aws:sqs:" + e.cfg.Region + ":" + account + ":" + name
+		srcArn := e.arnOf(account, name)
 		switch allow.RedrivePermission {
 		case "denyAll":
 			return bad("the dead-letter queue's RedriveAllowPolicy denies all source queues")
@@ -426,6 +439,11 @@ func (e *Engine) checkRedrive(p *redrivePolicy, account, name string, fifo bool)
 		}
 	}
 	return nil
+}
+
+// arnOf is the ARN of the queue account/name.
+func (e *Engine) arnOf(account, name string) string {
+	return "arn:aws:sqs:" + e.cfg.Region + ":" + account + ":" + name
 }
 
 // DeleteQueue deletes a queue and its messages; parked receives on it end.
@@ -608,6 +626,9 @@ func (e *Engine) SetAttributes(ctx context.Context, rawURL string, attrs backend
 	cfg, aerr := applyAttrs(cur, attrs, false)
 	if aerr != nil {
 		return aerr
+	}
+	if err := checkSSE(attrs); err != nil {
+		return err
 	}
 	if err := checkPolicy(attrs); err != nil {
 		return err
