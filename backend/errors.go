@@ -114,9 +114,12 @@ func init() {
 		{CodeInternalFailure, "InternalFailure", 500, false, false, ""},
 		{CodeInvalidAction, "InvalidAction", 400, true, false, ""},
 		{CodeInvalidClientTokenID, "InvalidClientTokenId", 403, true, false, ""},
-		{CodeInvalidParameterValue, "InvalidParameterValue", 400, true, false, ""},
+		// SQS's JSON answers name these two as exceptions (recorded for
+		// issue 19); the x-amzn-query-error header and the query
+		// protocol keep the common codes.
+		{CodeInvalidParameterValue, "InvalidParameterValue", 400, true, false, "com.amazonaws.sqs#InvalidParameterValueException"},
 		{CodeMissingAuthenticationToken, "MissingAuthenticationToken", 403, true, false, ""},
-		{CodeMissingParameter, "MissingParameter", 400, true, false, ""},
+		{CodeMissingParameter, "MissingParameter", 400, true, false, "com.amazonaws.sqs#MissingRequiredParameterException"},
 		{CodeServiceUnavailable, "ServiceUnavailable", 503, false, false, ""},
 		{CodeSignatureDoesNotMatch, "SignatureDoesNotMatch", 403, true, false, ""},
 		{CodeValidationError, "ValidationError", 400, true, false, ""},

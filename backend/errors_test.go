@@ -74,10 +74,16 @@ func TestErrorTableMatchesModel(t *testing.T) {
 			t.Errorf("%s: got %+v, want query %s, status %d, modeled %v", m.code, info, m.query, m.status, m.modeled)
 		}
 		wantType := m.code
-		if m.modeled {
+		switch {
+		case m.modeled:
 			wantType = "com.amazonaws.sqs#" + m.code
-		} else if m.code == CodeSerializationException {
+		case m.code == CodeSerializationException:
 			wantType = "com.amazon.coral.service#SerializationException"
+		// Real SQS's JSON answers (recorded for issue 19).
+		case m.code == CodeInvalidParameterValue:
+			wantType = "com.amazonaws.sqs#InvalidParameterValueException"
+		case m.code == CodeMissingParameter:
+			wantType = "com.amazonaws.sqs#MissingRequiredParameterException"
 		}
 		if info.JSONType != wantType {
 			t.Errorf("%s: JSONType %q, want %q", m.code, info.JSONType, wantType)

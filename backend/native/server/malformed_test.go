@@ -25,19 +25,21 @@ import (
 // awsQueryError trait of each error shape, and the "com.amazonaws.sqs#"
 // namespace of modeled shapes) and the API Reference's Common Errors page
 // for the unmodeled ones (MissingParameter, InvalidParameterValue,
-// MissingAction, InvalidAction, MalformedQueryString); written out here,
+// MissingAction, InvalidAction, MalformedQueryString), whose JSON types
+// for the first two were recorded from real SQS; written out here,
 // not looked up in backend's table, so that this test checks that table
 // too.
 var sqsWire = map[string]struct {
 	jsonType, queryCode string
 	status              int
 }{
-	"MissingAction":                {"MissingAction", "MissingAction", 400},
-	"InvalidAction":                {"InvalidAction", "InvalidAction", 400},
-	"MalformedQueryString":         {"MalformedQueryString", "MalformedQueryString", 404},
-	"SerializationException":       {"com.amazon.coral.service#SerializationException", "SerializationException", 400},
-	"MissingParameter":             {"MissingParameter", "MissingParameter", 400},
-	"InvalidParameterValue":        {"InvalidParameterValue", "InvalidParameterValue", 400},
+	"MissingAction":          {"MissingAction", "MissingAction", 400},
+	"InvalidAction":          {"InvalidAction", "InvalidAction", 400},
+	"MalformedQueryString":   {"MalformedQueryString", "MalformedQueryString", 404},
+	"SerializationException": {"com.amazon.coral.service#SerializationException", "SerializationException", 400},
+	// Real SQS's JSON answers (recorded for issue 19).
+	"MissingParameter":             {"com.amazonaws.sqs#MissingRequiredParameterException", "MissingParameter", 400},
+	"InvalidParameterValue":        {"com.amazonaws.sqs#InvalidParameterValueException", "InvalidParameterValue", 400},
 	"QueueDoesNotExist":            {"com.amazonaws.sqs#QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", 400},
 	"QueueNameExists":              {"com.amazonaws.sqs#QueueNameExists", "QueueAlreadyExists", 400},
 	"EmptyBatchRequest":            {"com.amazonaws.sqs#EmptyBatchRequest", "AWS.SimpleQueueService.EmptyBatchRequest", 400},
