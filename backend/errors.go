@@ -193,6 +193,12 @@ type Error struct {
 	// ChangeMessageVisibilityBatch but InvalidParameterValue in
 	// ChangeMessageVisibility.
 	SingleCode string
+	// SingleMessage, when set, is the message a single-message action
+	// (SendMessage) reports for this failure, where SQS words it
+	// differently from a batch entry: a message over the size limit
+	// "cannot be validated" in SendMessageBatch but "is invalid" in
+	// SendMessage.
+	SingleMessage string
 }
 
 // NewError returns an Error with code and a formatted message; its
@@ -229,13 +235,19 @@ func (e *Error) HTTPStatus() int {
 // AsSingle returns the error that a single-message action reports for a
 // failed batch entry e.
 func (e *Error) AsSingle() *Error {
-	if e.SingleCode == "" || e.SingleCode == e.Code {
+	if (e.SingleCode == "" || e.SingleCode == e.Code) && e.SingleMessage == "" {
 		return e
 	}
 	c := *e
-	c.Code, c.SingleCode = e.SingleCode, ""
-	info, _ := LookupError(c.Code)
-	c.SenderFault = info.SenderFault
+	if e.SingleCode != "" {
+		c.Code = e.SingleCode
+		info, _ := LookupError(c.Code)
+		c.SenderFault = info.SenderFault
+	}
+	if e.SingleMessage != "" {
+		c.Message = e.SingleMessage
+	}
+	c.SingleCode, c.SingleMessage = "", ""
 	return &c
 }
 

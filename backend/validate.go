@@ -2,6 +2,7 @@ package backend
 
 import (
 	"encoding/binary"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -479,8 +480,11 @@ func ValidateSendEntry(e *SendEntry, maxMessageSize int) *Error {
 		}
 	}
 	if size := MessageSize(e.Body, e.MessageAttributes); size > maxMessageSize {
-		return NewError(CodeInvalidParameterValue,
-			"One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", maxMessageSize)
+		// SQS's words for a batch entry; SendMessage says "are invalid".
+		err := NewError(CodeInvalidParameterValue,
+			"One or more parameters cannot be validated. Reason: Message must be shorter than %d bytes.", maxMessageSize)
+		err.SingleMessage = fmt.Sprintf("One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", maxMessageSize)
+		return err
 	}
 	if e.DelaySeconds != nil {
 		if d := *e.DelaySeconds; d < 0 || d > MaxDelaySeconds {
@@ -517,7 +521,7 @@ func ValidateBatchIDs(ids []string) *Error {
 	for _, id := range ids {
 		if id == "" || len(id) > MaxBatchEntryIDLength || !isIDString(id) {
 			return NewError(CodeInvalidBatchEntryID,
-				"A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most %d letters long. Id %q is invalid.", MaxBatchEntryIDLength, id)
+				"A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most %d letters long.", MaxBatchEntryIDLength)
 		}
 	}
 	for i := 1; i < len(ids); i++ {

@@ -365,10 +365,14 @@ func TestValidateSendEntry(t *testing.T) {
 			wantCode(t, "ValidateSendEntry", err, tc.code)
 		})
 	}
-	// SQS's wording for a too-long message.
+	// SQS's wording for a too-long message: as a batch entry (recorded
+	// for issue 19), and from SendMessage.
 	err := ValidateSendEntry(&SendEntry{Body: strings.Repeat("x", 2000)}, 1024)
-	if err == nil || err.Message != "One or more parameters are invalid. Reason: Message must be shorter than 1024 bytes." {
+	if err == nil || err.Message != "One or more parameters cannot be validated. Reason: Message must be shorter than 1024 bytes." {
 		t.Errorf("got %v", err)
+	}
+	if s := err.AsSingle(); s.Code != CodeInvalidParameterValue || s.Message != "One or more parameters are invalid. Reason: Message must be shorter than 1024 bytes." {
+		t.Errorf("AsSingle() = %v", s)
 	}
 }
 

@@ -1,6 +1,7 @@
 package backendtest
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -25,6 +26,7 @@ func messageScenarios() []scenario {
 		{name: "MessageAttributesRoundTrip", run: testMessageAttributesRoundTrip},
 		{name: "MessageAttributeNameNonASCII", run: testMessageAttributeNameNonASCII},
 		{name: "EmptyGroupIDOnStandard", run: testEmptyGroupIDOnStandard},
+		{name: "MessageTexts", run: testMessageTexts},
 		{name: "MaximumMessageSize", run: testMaximumMessageSize},
 		{name: "DelayQueue", run: testDelayQueue},
 		{name: "DelayPerMessage", run: testDelayPerMessage},
@@ -416,6 +418,43 @@ func testEmptyGroupIDOnStandard(e *env) {
 	}
 	e.wantEntryErr("batch entry with MessageGroupId \"\"", res[1].Err, backend.CodeInvalidParameterValue)
 	e.wantBodies(url, "no group")
+}
+
+func testMessageTexts(e *env) {
+	// Real SQS's exact words for these answers (recorded for issue 19).
+	url := e.create("q", backend.Attributes{"MaximumMessageSize": "1024", "VisibilityTimeout": "30"})
+	_, err := e.svc().CreateQueue(e.ctx, "q", backend.Attributes{"VisibilityTimeout": "30", "DelaySeconds": "5"}, nil)
+	e.wantErr("CreateQueue with another DelaySeconds", err, backend.ErrQueueNameExists)
+	e.wantMessage("CreateQueue with another DelaySeconds", err,
+		"A queue already exists with the same name and a different value for attribute DelaySeconds")
+
+	_, err = e.q(url).Send(e.ctx, []backend.SendEntry{{ID: "bad id", Body: "x"}})
+	e.wantErr("Send with entry id \"bad id\"", err, backend.ErrInvalidBatchEntryID)
+	e.wantMessage("Send with entry id \"bad id\"", err,
+		"A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.")
+
+	// The limit named is the queue's MaximumMessageSize.
+	res := e.sendBatch(url, backend.SendEntry{ID: "big", Body: strings.Repeat("x", 1025)}, backend.SendEntry{ID: "ok", Body: "fits"})
+	be := e.wantEntryErr("batch entry over MaximumMessageSize", res[0].Err, backend.CodeInvalidParameterValue)
+	if be.Message != "One or more parameters cannot be validated. Reason: Message must be shorter than 1024 bytes." {
+		e.Errorf("batch entry over MaximumMessageSize: message %q", be.Message)
+	}
+	if res[1].Err != nil {
+		e.Fatalf("entry next to an oversized one failed: %v", res[1].Err)
+	}
+
+	// A queue that does not exist; the query protocol words it "for this
+	// wsdl version".
+	if err := e.svc().DeleteQueue(e.ctx, url); err != nil {
+		e.Fatalf("DeleteQueue: %v", err)
+	}
+	_, err = e.svc().GetAttributes(e.ctx, url, []string{"All"})
+	e.wantErr("GetAttributes of a deleted queue", err, backend.ErrQueueDoesNotExist)
+	var dne *backend.Error
+	if errors.As(err, &dne); dne.Message != "The specified queue does not exist." &&
+		dne.Message != "The specified queue does not exist for this wsdl version." {
+		e.Errorf("GetAttributes of a deleted queue: message %q", dne.Message)
+	}
 }
 
 func testMessageAttributesRoundTrip(e *env) {

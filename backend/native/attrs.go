@@ -3,6 +3,8 @@ package native
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -355,23 +357,21 @@ func (c *queueConfig) value(name string) (string, bool) {
 	return "", false
 }
 
-// matches reports whether every attribute in attrs, normalised, equals the
-// queue's current value: CreateQueue on an existing name is idempotent only
+// differs returns the first attribute (in name order) of attrs whose
+// value, normalised, differs from the queue's current value, or "" when
+// every one matches: CreateQueue on an existing name is idempotent only
 // then.
-func (c *queueConfig) matches(attrs backend.Attributes) bool {
-	probe, err := applyAttrs(defaultConfig(c.fifo), attrs, true)
-	if err != nil {
-		return false
-	}
-	for name := range attrs {
-		want, _ := probe.value(name)
-		have, _ := c.value(name)
+func (c *queueConfig) differs(attrs backend.Attributes) string {
+	probe, _ := applyAttrs(defaultConfig(c.fifo), attrs, true) // attrs passed applyAttrs already
+	for _, name := range slices.Sorted(maps.Keys(attrs)) {
 		if name == attrFifoQueue {
 			continue // already checked against the name
 		}
+		want, _ := probe.value(name)
+		have, _ := c.value(name)
 		if want != have {
-			return false
+			return name
 		}
 	}
-	return true
+	return ""
 }

@@ -209,9 +209,7 @@ func (e *Engine) errClosed() error {
 // parseQueueURL finds the account and name in a queue URL: any
 // scheme://host/ACCOUNT/NAME, mem://NAME, or a bare queue name.
 func (e *Engine) parseQueueURL(raw string) (account, name string, err *backend.Error) {
-	bad := func() *backend.Error {
-		return backend.NewError(backend.CodeQueueDoesNotExist, "The specified queue does not exist: %q is not a queue URL of this service.", raw)
-	}
+	bad := errNoQueue
 	if raw == "" {
 		return "", "", backend.NewError(backend.CodeMissingParameter, "The request must contain the parameter QueueUrl.")
 	}
@@ -244,7 +242,7 @@ func (e *Engine) lookupURL(raw string) (*queue, error) {
 	q := e.queues[account+"/"+name]
 	e.mu.RUnlock()
 	if q == nil {
-		return nil, errNoQueue(name)
+		return nil, errNoQueue()
 	}
 	return q, nil
 }
@@ -346,7 +344,7 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Att
 		existing := e.queues[key]
 		e.mu.RUnlock()
 		if existing != nil {
-			return e.existingQueue(existing, attrs, name)
+			return e.existingQueue(existing, attrs)
 		}
 		e.mu.Lock()
 		if e.queues[key] != nil {
@@ -387,13 +385,14 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Att
 	}
 }
 
-func (e *Engine) existingQueue(q *queue, attrs backend.Attributes, name string) (string, error) {
+func (e *Engine) existingQueue(q *queue, attrs backend.Attributes) (string, error) {
 	q.mu.Lock()
-	same := q.cfg.matches(attrs)
+	differs := q.cfg.differs(attrs)
 	q.mu.Unlock()
-	if !same {
+	if differs != "" {
+		// SQS's exact words, naming the attribute.
 		return "", backend.NewError(backend.CodeQueueNameExists,
-			"A queue already exists with the same name and a different value for attribute(s) given in the request: %s.", name)
+			"A queue already exists with the same name and a different value for attribute %s", differs)
 	}
 	return q.url(), nil
 }
@@ -459,7 +458,7 @@ func (e *Engine) DeleteQueue(ctx context.Context, rawURL string) error {
 	key := q.account + "/" + q.name
 	if e.queues[key] != q {
 		e.mu.Unlock()
-		return errNoQueue(q.name)
+		return errNoQueue()
 	}
 	now := e.clock.Now()
 	delete(e.queues, key)
@@ -491,7 +490,7 @@ func (e *Engine) QueueURL(ctx context.Context, name, ownerAccountID string) (str
 	q := e.queues[account+"/"+name]
 	e.mu.RUnlock()
 	if q == nil {
-		return "", errNoQueue(name)
+		return "", errNoQueue()
 	}
 	return q.url(), nil
 }

@@ -432,7 +432,7 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 	q.mu.Lock()
 	if q.deleted.Load() {
 		q.mu.Unlock()
-		return nil, errNoQueue(q.name)
+		return nil, errNoQueue()
 	}
 	q.advance(nowNanos)
 	if q.fifo != nil {
@@ -493,7 +493,7 @@ func (q *queue) receive(ctx context.Context, req *backend.ReceiveRequest) ([]*ba
 	q.mu.Lock()
 	if q.deleted.Load() {
 		q.unlock()
-		return nil, errNoQueue(q.name)
+		return nil, errNoQueue()
 	}
 	vis := int64(q.cfg.visibility) * int64(time.Second)
 	if req.VisibilityTimeout != nil {
@@ -683,8 +683,10 @@ func errBadHandle(rh string) *backend.Error {
 		"The input receipt handle %q is not a valid receipt handle.", rh)
 }
 
-func errNoQueue(name string) *backend.Error {
-	return backend.NewError(backend.CodeQueueDoesNotExist, "The specified queue %s does not exist.", name)
+// errNoQueue is SQS's answer for a queue that does not exist, in its JSON
+// protocol's words (the query protocol adds "for this wsdl version").
+func errNoQueue() *backend.Error {
+	return backend.NewError(backend.CodeQueueDoesNotExist, "The specified queue does not exist.")
 }
 
 func (q *queue) remove(m *message) {
@@ -715,7 +717,7 @@ func (q *queue) delete(entries []backend.DeleteEntry) ([]backend.EntryResult, er
 	q.mu.Lock()
 	if q.deleted.Load() {
 		q.mu.Unlock()
-		return nil, errNoQueue(q.name)
+		return nil, errNoQueue()
 	}
 	q.advance(now)
 	for i := range entries {
@@ -777,7 +779,7 @@ func (q *queue) changeVisibility(entries []backend.VisibilityEntry) ([]backend.E
 	q.mu.Lock()
 	if q.deleted.Load() {
 		q.mu.Unlock()
-		return nil, errNoQueue(q.name)
+		return nil, errNoQueue()
 	}
 	q.advance(now)
 	released := false

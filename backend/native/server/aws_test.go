@@ -3,6 +3,8 @@ package server_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -77,4 +79,36 @@ func decodeObject(t *testing.T, b string) map[string]any {
 		t.Fatalf("answer %q is not a JSON object: %v", b, err)
 	}
 	return m
+}
+
+// TestMessageTextsByProtocol: SQS words a missing queue differently in its
+// two protocols, and a message over the size limit differently in
+// SendMessage and SendMessageBatch.
+func TestMessageTextsByProtocol(t *testing.T) {
+	e := newEnv(t)
+	missing := e.hs.URL + "/000000000000/missing"
+	resp, b := rawPost(t, e.hs.URL+"/", map[string]string{
+		"X-Amz-Target": "AmazonSQS.GetQueueAttributes", "Content-Type": "application/x-amz-json-1.0",
+	}, `{"QueueUrl":"`+missing+`"}`)
+	if m := decodeObject(t, b); resp.StatusCode != 400 || m["message"] != "The specified queue does not exist." {
+		t.Errorf("JSON: %d %s", resp.StatusCode, b)
+	}
+	_, _, er := queryCall(t, e, "/", url.Values{"Action": {"GetQueueAttributes"}, "QueueUrl": {missing}})
+	if er == nil || er.Code != "AWS.SimpleQueueService.NonExistentQueue" || er.Message != "The specified queue does not exist for this wsdl version." {
+		t.Errorf("query: %+v", er)
+	}
+
+	q := e.createQueue(t, "small", map[string]string{"MaximumMessageSize": "1024"})
+	big := strings.Repeat("x", 1025)
+	resp, b = rawPost(t, e.hs.URL+"/", map[string]string{
+		"X-Amz-Target": "AmazonSQS.SendMessage", "Content-Type": "application/x-amz-json-1.0",
+	}, `{"QueueUrl":"`+q+`","MessageBody":"`+big+`"}`)
+	if m := decodeObject(t, b); resp.StatusCode != 400 || m["message"] != "One or more parameters are invalid. Reason: Message must be shorter than 1024 bytes." {
+		t.Errorf("SendMessage over MaximumMessageSize: %d %s", resp.StatusCode, b)
+	}
+	_, m := jsonCall(t, e, "SendMessageBatch", `{"QueueUrl":"`+q+`","Entries":[{"Id":"a","MessageBody":"`+big+`"}]}`)
+	failed, _ := m["Failed"].([]any)
+	if len(failed) != 1 || failed[0].(map[string]any)["Message"] != "One or more parameters cannot be validated. Reason: Message must be shorter than 1024 bytes." {
+		t.Errorf("SendMessageBatch over MaximumMessageSize: %v", m)
+	}
 }
