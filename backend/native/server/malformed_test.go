@@ -270,7 +270,7 @@ func malformedCases() []malformed {
 		// dead-letter queue, is ResourceNotFoundException.
 		{"json move from a non-ARN", "StartMessageMoveTask", `{"SourceArn":"not-an-arn"}`, "ResourceNotFoundException"},
 		{"json move from missing queue", "StartMessageMoveTask", `{"SourceArn":"{missingarn}"}`, "ResourceNotFoundException"},
-		{"json move from a queue that is no DLQ", "StartMessageMoveTask", `{"SourceArn":"{stdarn}"}`, "ResourceNotFoundException"},
+		{"json move from a queue that is no DLQ", "StartMessageMoveTask", `{"SourceArn":"{stdarn}"}`, "InvalidParameterValue"},
 		{"json move rate 501", "StartMessageMoveTask", `{"SourceArn":"{dlqarn}","MaxNumberOfMessagesPerSecond":501}`, "InvalidParameterValue"},
 		{"json move to a non-ARN", "StartMessageMoveTask", `{"SourceArn":"{dlqarn}","DestinationArn":"queue"}`, "ResourceNotFoundException"},
 		// A handle that does not decode is a bad parameter value.
