@@ -821,6 +821,23 @@ func testPermissions(e *env) {
 	// for you": the queue's Policy holds a statement whose Sid is the
 	// label.
 	e.wantPolicySids(url, arn, "AliceSend")
+	// The policy real SQS writes (recorded for issue 19): version
+	// 2008-10-17, a single principal or action as a string.
+	e.wantSameJSON("Policy written by AddPermission", e.attrs(url, "Policy")["Policy"],
+		`{"Version":"2008-10-17","Id":"`+arn+`/SQSDefaultPolicy","Statement":[{"Sid":"AliceSend","Effect":"Allow",`+
+			`"Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"SQS:SendMessage","Resource":"`+arn+`"}]}`)
+	if err := e.svc().AddPermission(e.ctx, backend.PermissionRequest{QueueURL: url, Label: "Many",
+		AccountIDs: []string{"111122223333", "444455556666"}, Actions: []string{"SendMessage", "ReceiveMessage"}}); err != nil {
+		e.Fatalf("AddPermission of two accounts and actions: %v", err)
+	}
+	e.wantSameJSON("Policy after a second AddPermission", e.attrs(url, "Policy")["Policy"],
+		`{"Version":"2008-10-17","Id":"`+arn+`/SQSDefaultPolicy","Statement":[{"Sid":"AliceSend","Effect":"Allow",`+
+			`"Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"SQS:SendMessage","Resource":"`+arn+`"},`+
+			`{"Sid":"Many","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:root","arn:aws:iam::444455556666:root"]},`+
+			`"Action":["SQS:SendMessage","SQS:ReceiveMessage"],"Resource":"`+arn+`"}]}`)
+	if err := e.svc().RemovePermission(e.ctx, url, "Many"); err != nil {
+		e.Fatalf("RemovePermission(Many): %v", err)
+	}
 	// Real SQS: "Value AliceSend for parameter Label is invalid. Reason:
 	// Already exists." (InvalidParameterValue).
 	e.wantErr("AddPermission with a label in use", add("AliceSend"), backend.ErrInvalidParameterValue)

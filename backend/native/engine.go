@@ -814,8 +814,8 @@ func (e *Engine) AddPermission(ctx context.Context, req backend.PermissionReques
 		pol.Statement = append(pol.Statement, map[string]any{
 			"Sid":       req.Label,
 			"Effect":    "Allow",
-			"Principal": map[string]any{"AWS": principals},
-			"Action":    actions,
+			"Principal": map[string]any{"AWS": oneOrList(principals)},
+			"Action":    oneOrList(actions),
 			"Resource":  q.arn,
 		})
 		b, _ := json.Marshal(pol)
@@ -831,6 +831,15 @@ func (e *Engine) AddPermission(ctx context.Context, req backend.PermissionReques
 		q.lastModified = now.Unix()
 		return q.logSetAttrs(backend.Attributes{attrPolicy: q.cfg.policy}), nil
 	})
+}
+
+// oneOrList is a policy value as SQS writes it: a single string for one
+// element, a list for more.
+func oneOrList(s []string) any {
+	if len(s) == 1 {
+		return s[0]
+	}
+	return s
 }
 
 // permissionActions are the actions AddPermission may grant.
@@ -861,7 +870,8 @@ type policyDoc struct {
 
 func parsePolicy(raw, arn string) (*policyDoc, *backend.Error) {
 	if raw == "" {
-		return &policyDoc{Version: "2012-10-17", ID: arn + "/SQSDefaultPolicy"}, nil
+		// The policy language version AddPermission writes, as SQS does.
+		return &policyDoc{Version: "2008-10-17", ID: arn + "/SQSDefaultPolicy"}, nil
 	}
 	var p policyDoc
 	if err := json.Unmarshal([]byte(raw), &p); err != nil {
