@@ -48,6 +48,7 @@ const (
 	CodeServiceUnavailable           = "ServiceUnavailable"
 	CodeSignatureDoesNotMatch        = "SignatureDoesNotMatch"
 	CodeTooManyEntriesInBatchRequest = "TooManyEntriesInBatchRequest"
+	CodeUnknownOperation             = "UnknownOperationException"
 	CodeUnsupportedOperation         = "UnsupportedOperation"
 	CodeValidationError              = "ValidationError"
 )
@@ -127,6 +128,9 @@ func init() {
 		// decode, a JSON body that does not decode (the last in the
 		// service framework's namespace).
 		{CodeMissingAction, "MissingAction", 400, true, false, ""},
+		// A query protocol request that names no action (real SQS,
+		// recorded for issue 19).
+		{CodeUnknownOperation, "UnknownOperationException", 404, true, false, "com.amazon.coral.service#UnknownOperationException"},
 		{CodeMalformedQueryString, "MalformedQueryString", 404, true, false, ""},
 		{CodeSerializationException, "SerializationException", 400, true, false, "com.amazon.coral.service#SerializationException"},
 	} {

@@ -56,6 +56,7 @@ var modelErrors = []struct {
 	{CodeSignatureDoesNotMatch, "SignatureDoesNotMatch", 403, false},
 	{CodeValidationError, "ValidationError", 400, false},
 	{CodeMissingAction, "MissingAction", 400, false},
+	{CodeUnknownOperation, "UnknownOperationException", 404, false},
 	{CodeMalformedQueryString, "MalformedQueryString", 404, false},
 	{CodeSerializationException, "SerializationException", 400, false},
 }
@@ -77,8 +78,8 @@ func TestErrorTableMatchesModel(t *testing.T) {
 		switch {
 		case m.modeled:
 			wantType = "com.amazonaws.sqs#" + m.code
-		case m.code == CodeSerializationException:
-			wantType = "com.amazon.coral.service#SerializationException"
+		case m.code == CodeSerializationException || m.code == CodeUnknownOperation:
+			wantType = "com.amazon.coral.service#" + m.code
 		// Real SQS's JSON answers (recorded for issue 19).
 		case m.code == CodeInvalidParameterValue:
 			wantType = "com.amazonaws.sqs#InvalidParameterValueException"

@@ -66,8 +66,11 @@ func TestBadInput(t *testing.T) {
 		{"json invalid queue name", "POST", "/", "AmazonSQS.CreateQueue", jsonCT, `{"QueueName":"no spaces"}`, true, 400, "com.amazonaws.sqs#InvalidParameterValueException", "InvalidParameterValue;Sender"},
 
 		// Query protocol.
-		{"query no action", "POST", "/", "", formCT, `QueueName=x`, false, 400, "MissingAction", "MissingAction;Sender"},
-		{"query empty", "GET", "/", "", "", ``, false, 400, "MissingAction", "MissingAction;Sender"},
+		// Real SQS: 404 UnknownOperationException (recorded for issue 19).
+		{"query no action", "POST", "/", "", formCT, `QueueName=x`, false, 404, "UnknownOperationException", "UnknownOperationException;Sender"},
+		{"query empty", "GET", "/", "", "", ``, false, 404, "UnknownOperationException", "UnknownOperationException;Sender"},
+		{"query CreateQueue to a queue URL", "POST", "/000000000000/x", "", formCT, `Action=CreateQueue&QueueName=y`, false, 400, "InvalidAction", "InvalidAction;Sender"},
+		{"query ListQueues to a queue URL", "GET", "/000000000000/x?Action=ListQueues", "", "", ``, false, 400, "InvalidAction", "InvalidAction;Sender"},
 		{"query unknown action", "POST", "/", "", formCT, `Action=Frobnicate`, false, 400, "InvalidAction", "InvalidAction;Sender"},
 		{"query malformed form", "POST", "/", "", formCT, `Action=ListQueues&x=%zz`, false, 404, "MalformedQueryString", "MalformedQueryString;Sender"},
 		{"query malformed query string", "GET", "/?Action=ListQueues&%", "", "", ``, false, 404, "MalformedQueryString", "MalformedQueryString;Sender"},

@@ -34,6 +34,7 @@ var sqsWire = map[string]struct {
 	status              int
 }{
 	"MissingAction":          {"MissingAction", "MissingAction", 400},
+	"UnknownOperation":       {"com.amazon.coral.service#UnknownOperationException", "UnknownOperationException", 404},
 	"InvalidAction":          {"InvalidAction", "InvalidAction", 400},
 	"MalformedQueryString":   {"MalformedQueryString", "MalformedQueryString", 404},
 	"SerializationException": {"com.amazon.coral.service#SerializationException", "SerializationException", 400},
@@ -281,7 +282,7 @@ func malformedCases() []malformed {
 		{"json RemovePermission unknown label", "RemovePermission", `{` + q + `,"Label":"nope"}`, "InvalidParameterValue"},
 
 		// Query protocol: forms that do not parse, actions.
-		{"query no Action", "", `QueueName=x`, "MissingAction"},
+		{"query no Action", "", `QueueName=x`, "UnknownOperation"},
 		{"query unknown Action", "", `Action=Frobnicate`, "InvalidAction"},
 		{"query JSON action name", "", `Action=AmazonSQS.ListQueues`, "InvalidAction"},
 		{"query bad percent escape", "", `Action=ListQueues&x=%zz`, "MalformedQueryString"},

@@ -248,6 +248,7 @@ func (c *call) queueURL(p *string) (string, error) {
 type endpoint interface {
 	serveJSON(s *Server, c *call, body []byte) (any, error)
 	serveQuery(s *Server, c *call, f form) (func(*xmlWriter), error)
+	serveQueryJSON(s *Server, c *call, f form) (any, error) // queryjson.go
 }
 
 // op implements endpoint for an action with input I and output O.

@@ -79,7 +79,6 @@ var codeAliases = map[string]string{
 	"MissingRequiredParameterException": backend.CodeMissingParameter,
 	"InvalidParameterValueException":    backend.CodeInvalidParameterValue,
 	"ValidationException":               backend.CodeValidationError,
-	"UnknownOperationException":         backend.CodeInvalidAction,
 }
 
 // normalizeCode turns a code as a service sent it (a JSON "__type" with or
