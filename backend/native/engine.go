@@ -298,6 +298,7 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Att
 		return "", err
 	}
 	fifo := backend.IsFIFOName(name)
+	fifoAttr := false
 	if v, ok := attrs[attrFifoQueue]; ok {
 		b, err := parseBoolAttr(attrFifoQueue, v)
 		if err != nil {
@@ -308,13 +309,17 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Att
 			// not name it at all.
 			return "", backend.NewError(backend.CodeInvalidAttributeName, "Unknown Attribute FifoQueue.")
 		}
-		if b != fifo {
+		if b && !fifo {
 			return "", backend.NewError(backend.CodeInvalidParameterValue,
-				"The name of a FIFO queue must end with the .fifo suffix, and only a queue whose FifoQueue attribute is true may have it (queue %q, FifoQueue=%s).", name, v)
+				"The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.")
 		}
-	} else if fifo {
+		fifoAttr = b
+	}
+	if fifo && !fifoAttr {
+		// SQS's words for a .fifo name without FifoQueue=true
+		// (boto/botocore#3058).
 		return "", backend.NewError(backend.CodeInvalidParameterValue,
-			"Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length: a queue named .fifo must set the FifoQueue attribute to true (queue %q).", name)
+			"Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
 	}
 	cfg, err := applyAttrs(defaultConfig(fifo), attrs, true)
 	if err != nil {
@@ -355,7 +360,7 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Att
 			if now.Sub(at) < deletedRecently {
 				e.mu.Unlock()
 				return "", backend.NewError(backend.CodeQueueDeletedRecently,
-					"You must wait 60 seconds after deleting a queue before you can create another with the same name (%s).", name)
+					"You must wait 60 seconds after deleting a queue before you can create another with the same name.")
 			}
 			delete(e.deleted, key)
 		}

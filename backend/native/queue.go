@@ -389,7 +389,7 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 			}
 		} else if e.MessageDeduplicationID != "" {
 			results[i].Err = backend.NewError(backend.CodeInvalidParameterValue,
-				"The request includes a parameter that is not valid for this queue type: MessageDeduplicationId is only for FIFO queues.")
+				"Value %s for parameter MessageDeduplicationId is invalid. Reason: The request include parameter that is not valid for this queue type.", e.MessageDeduplicationID)
 			continue
 		}
 		m := &block[i]
