@@ -31,7 +31,8 @@ type SendEntry struct {
 	// allows.
 	Body string
 	// DelaySeconds (0-900) overrides the queue's DelaySeconds for this
-	// message when not nil. FIFO queues accept only 0.
+	// message when not nil. FIFO queues accept only 0, which leaves the
+	// queue's DelaySeconds in force.
 	DelaySeconds *int
 	// MessageAttributes are the message's user attributes (at most 10).
 	MessageAttributes map[string]MessageAttributeValue
@@ -42,6 +43,12 @@ type SendEntry struct {
 	MessageGroupID string
 	// MessageDeduplicationID is the FIFO deduplication id (1-128 characters).
 	MessageDeduplicationID string
+	// MessageGroupIDSet and MessageDeduplicationIDSet say that the
+	// caller gave the id even though it is empty: SQS rejects an empty id
+	// as invalid (InvalidParameterValue), on standard queues too, while an
+	// id not given is no error on a standard queue. A non-empty id counts
+	// as given whatever they say.
+	MessageGroupIDSet, MessageDeduplicationIDSet bool
 }
 
 // SendResult is the outcome of one SendEntry.
@@ -126,7 +133,11 @@ type EntryResult struct {
 type Queue interface {
 	// Send enqueues entries. An entry whose message is invalid fails alone
 	// with InvalidParameterValue, InvalidMessageContents or
-	// InvalidAttributeValue-class codes; the others are sent.
+	// InvalidAttributeValue-class codes; the others are sent. On a FIFO
+	// queue, as in SQS, an entry without a MessageGroupId
+	// (MissingParameter), or without a MessageDeduplicationId when the
+	// queue does not deduplicate by content (InvalidParameterValue),
+	// fails the whole request.
 	Send(ctx context.Context, entries []SendEntry) ([]SendResult, error)
 
 	// Receive returns up to req.MaxMessages messages, making them invisible
@@ -144,8 +155,13 @@ type Queue interface {
 	Delete(ctx context.Context, entries []DeleteEntry) ([]EntryResult, error)
 
 	// ChangeVisibility sets each message's visibility timeout, counted from
-	// now. 0 makes a message visible at once. An entry for a message that is
-	// not in flight fails with MessageNotInflight.
+	// now. 0 makes a message visible at once. As in SQS, a message whose
+	// visibility timeout ran out and that was not received since is hidden
+	// again for the new timeout, and on a standard queue the handle of an
+	// earlier receive changes the message as the latest one does; the
+	// total stays within 12 hours of the message's latest receive
+	// (InvalidParameterValue otherwise). A handle of a message that is gone
+	// fails its entry with ReceiptHandleIsInvalid.
 	ChangeVisibility(ctx context.Context, entries []VisibilityEntry) ([]EntryResult, error)
 
 	// URL returns the queue's URL.

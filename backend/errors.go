@@ -48,6 +48,7 @@ const (
 	CodeServiceUnavailable           = "ServiceUnavailable"
 	CodeSignatureDoesNotMatch        = "SignatureDoesNotMatch"
 	CodeTooManyEntriesInBatchRequest = "TooManyEntriesInBatchRequest"
+	CodeUnknownOperation             = "UnknownOperationException"
 	CodeUnsupportedOperation         = "UnsupportedOperation"
 	CodeValidationError              = "ValidationError"
 )
@@ -114,9 +115,12 @@ func init() {
 		{CodeInternalFailure, "InternalFailure", 500, false, false, ""},
 		{CodeInvalidAction, "InvalidAction", 400, true, false, ""},
 		{CodeInvalidClientTokenID, "InvalidClientTokenId", 403, true, false, ""},
-		{CodeInvalidParameterValue, "InvalidParameterValue", 400, true, false, ""},
+		// SQS's JSON answers name these two as exceptions (recorded for
+		// issue 19); the x-amzn-query-error header and the query
+		// protocol keep the common codes.
+		{CodeInvalidParameterValue, "InvalidParameterValue", 400, true, false, "com.amazonaws.sqs#InvalidParameterValueException"},
 		{CodeMissingAuthenticationToken, "MissingAuthenticationToken", 403, true, false, ""},
-		{CodeMissingParameter, "MissingParameter", 400, true, false, ""},
+		{CodeMissingParameter, "MissingParameter", 400, true, false, "com.amazonaws.sqs#MissingRequiredParameterException"},
 		{CodeServiceUnavailable, "ServiceUnavailable", 503, false, false, ""},
 		{CodeSignatureDoesNotMatch, "SignatureDoesNotMatch", 403, true, false, ""},
 		{CodeValidationError, "ValidationError", 400, true, false, ""},
@@ -124,6 +128,9 @@ func init() {
 		// decode, a JSON body that does not decode (the last in the
 		// service framework's namespace).
 		{CodeMissingAction, "MissingAction", 400, true, false, ""},
+		// A query protocol request that names no action (real SQS,
+		// recorded for issue 19).
+		{CodeUnknownOperation, "UnknownOperationException", 404, true, false, "com.amazon.coral.service#UnknownOperationException"},
 		{CodeMalformedQueryString, "MalformedQueryString", 404, true, false, ""},
 		{CodeSerializationException, "SerializationException", 400, true, false, "com.amazon.coral.service#SerializationException"},
 	} {
@@ -190,6 +197,12 @@ type Error struct {
 	// ChangeMessageVisibilityBatch but InvalidParameterValue in
 	// ChangeMessageVisibility.
 	SingleCode string
+	// SingleMessage, when set, is the message a single-message action
+	// (SendMessage) reports for this failure, where SQS words it
+	// differently from a batch entry: a message over the size limit
+	// "cannot be validated" in SendMessageBatch but "is invalid" in
+	// SendMessage.
+	SingleMessage string
 }
 
 // NewError returns an Error with code and a formatted message; its
@@ -226,13 +239,19 @@ func (e *Error) HTTPStatus() int {
 // AsSingle returns the error that a single-message action reports for a
 // failed batch entry e.
 func (e *Error) AsSingle() *Error {
-	if e.SingleCode == "" || e.SingleCode == e.Code {
+	if (e.SingleCode == "" || e.SingleCode == e.Code) && e.SingleMessage == "" {
 		return e
 	}
 	c := *e
-	c.Code, c.SingleCode = e.SingleCode, ""
-	info, _ := LookupError(c.Code)
-	c.SenderFault = info.SenderFault
+	if e.SingleCode != "" {
+		c.Code = e.SingleCode
+		info, _ := LookupError(c.Code)
+		c.SenderFault = info.SenderFault
+	}
+	if e.SingleMessage != "" {
+		c.Message = e.SingleMessage
+	}
+	c.SingleCode, c.SingleMessage = "", ""
 	return &c
 }
 

@@ -56,6 +56,7 @@ var modelErrors = []struct {
 	{CodeSignatureDoesNotMatch, "SignatureDoesNotMatch", 403, false},
 	{CodeValidationError, "ValidationError", 400, false},
 	{CodeMissingAction, "MissingAction", 400, false},
+	{CodeUnknownOperation, "UnknownOperationException", 404, false},
 	{CodeMalformedQueryString, "MalformedQueryString", 404, false},
 	{CodeSerializationException, "SerializationException", 400, false},
 }
@@ -74,10 +75,16 @@ func TestErrorTableMatchesModel(t *testing.T) {
 			t.Errorf("%s: got %+v, want query %s, status %d, modeled %v", m.code, info, m.query, m.status, m.modeled)
 		}
 		wantType := m.code
-		if m.modeled {
+		switch {
+		case m.modeled:
 			wantType = "com.amazonaws.sqs#" + m.code
-		} else if m.code == CodeSerializationException {
-			wantType = "com.amazon.coral.service#SerializationException"
+		case m.code == CodeSerializationException || m.code == CodeUnknownOperation:
+			wantType = "com.amazon.coral.service#" + m.code
+		// Real SQS's JSON answers (recorded for issue 19).
+		case m.code == CodeInvalidParameterValue:
+			wantType = "com.amazonaws.sqs#InvalidParameterValueException"
+		case m.code == CodeMissingParameter:
+			wantType = "com.amazonaws.sqs#MissingRequiredParameterException"
 		}
 		if info.JSONType != wantType {
 			t.Errorf("%s: JSONType %q, want %q", m.code, info.JSONType, wantType)

@@ -223,11 +223,11 @@ func refSelect(attrs map[string]MessageAttributeValue, names []string) map[strin
 	for name, v := range attrs {
 		for _, n := range names {
 			switch {
-			case n == "All" || n == ".*":
+			case n == "All" || n == "*" || n == ".*":
 				out[name] = v
 			case n == name:
 				out[name] = v
-			case len(n) >= 2 && n[len(n)-2:] == ".*" && strings.HasPrefix(name, n[:len(n)-1]):
+			case len(n) >= 2 && n[len(n)-2:] == ".*" && strings.HasPrefix(name, n[:len(n)-2]):
 				out[name] = v
 			}
 		}

@@ -33,9 +33,11 @@ func WantsSystemAttribute(names []string, name string) bool {
 }
 
 // SelectMessageAttributes returns the attributes of attrs that a receive
-// listing names asks for: all of them for "All" or ".*"; for "prefix.*",
-// those whose names begin with "prefix."; and those named exactly. Names
-// are case-sensitive. The result is a new map, never attrs itself, so the
+// listing names asks for, as SQS selects them: all of them for "All", "*"
+// or ".*"; for "prefix.*", those whose names begin with prefix ("Hel.*"
+// selects "Hello" and "Help.Me"); and those named exactly. Names are
+// case-sensitive, and a name no attribute can have ("AWS.x", "..foo")
+// selects nothing. The result is a new map, never attrs itself, so the
 // caller may hand it out; it is nil when nothing is selected, and nothing
 // is allocated when attrs is empty.
 func SelectMessageAttributes(attrs map[string]MessageAttributeValue, names []string) map[string]MessageAttributeValue {
@@ -43,7 +45,7 @@ func SelectMessageAttributes(attrs map[string]MessageAttributeValue, names []str
 		return nil
 	}
 	for _, n := range names {
-		if n == "All" || n == ".*" {
+		if n == "All" || n == "*" || n == ".*" {
 			return maps.Clone(attrs)
 		}
 	}
@@ -66,7 +68,7 @@ func selected(name string, names []string) bool {
 		if n == name {
 			return true
 		}
-		if prefix, ok := strings.CutSuffix(n, "*"); ok && strings.HasSuffix(prefix, ".") && strings.HasPrefix(name, prefix) {
+		if prefix, ok := strings.CutSuffix(n, ".*"); ok && strings.HasPrefix(name, prefix) {
 			return true
 		}
 	}

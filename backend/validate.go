@@ -2,8 +2,10 @@ package backend
 
 import (
 	"encoding/binary"
+	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -133,14 +135,24 @@ func ValidateBody(body string) *Error {
 	return nil
 }
 
-// validAttributeNameChars reports whether name is made only of A-Z, a-z,
-// 0-9, '_', '-' and '.'.
+// validAttributeNameChars reports whether name is made only of letters
+// and digits (SQS takes non-ASCII ones too: "attr.1øßä"), '_', '-' and
+// '.', in valid UTF-8.
 func validAttributeNameChars(name string) bool {
-	for i := 0; i < len(name); i++ {
+	for i := 0; i < len(name); {
 		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+		if c < utf8.RuneSelf {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(name[i:])
+		if r == utf8.RuneError && n <= 1 || !unicode.IsLetter(r) && !unicode.IsDigit(r) {
 			return false
 		}
+		i += n
 	}
 	return true
 }
@@ -157,9 +169,9 @@ func validateAttributeName(name, kind string) *Error {
 	switch {
 	case name == "":
 		return NewError(CodeInvalidParameterValue, "The request must contain non-empty message %s attribute names.", kind)
-	case len(name) > MaxAttributeNameLength:
+	case utf8.RuneCountInString(name) > MaxAttributeNameLength:
 		return NewError(CodeInvalidParameterValue,
-			"Message %s attribute name '%s' is %d characters long; it must be at most %d.", kind, name, len(name), MaxAttributeNameLength)
+			"Message %s attribute name '%s' is %d characters long; it must be at most %d.", kind, name, utf8.RuneCountInString(name), MaxAttributeNameLength)
 	case !validAttributeNameChars(name):
 		return NewError(CodeInvalidParameterValue,
 			"Message %s attribute name '%s' is invalid: it can contain only alphanumeric characters, hyphens (-), underscores (_) and periods (.).", kind, name)
@@ -436,7 +448,7 @@ func validateToken(param, v string, maxLen int) *Error {
 		return NewError(CodeInvalidParameterValue,
 			"Value %s for parameter %s is invalid. Reason: %s can be at most %d characters long.", v, param, param, maxLen)
 	}
-	if !validCharsetID(v) {
+	if v == "" || !validCharsetID(v) {
 		return NewError(CodeInvalidParameterValue,
 			"Value %s for parameter %s is invalid. Reason: %s can only include alphanumeric and punctuation characters. 1 to %d in length.", v, param, param, maxLen)
 	}
@@ -447,8 +459,8 @@ func validateToken(param, v string, maxLen int) *Error {
 // the message attributes, the system attributes, the size (body plus
 // message attributes, at most maxMessageSize bytes; 0 means MaxMessageSize),
 // DelaySeconds (0-900 when set), and MessageGroupId and
-// MessageDeduplicationId when set (1-128 characters of alphanumerics and
-// punctuation). It does not apply the FIFO rules (group id required, no
+// MessageDeduplicationId when given (1-128 characters of alphanumerics and
+// punctuation: given but empty is InvalidParameterValue, on any queue). It does not apply the FIFO rules (group id required, no
 // per-message delay); the queue does.
 func ValidateSendEntry(e *SendEntry, maxMessageSize int) *Error {
 	if maxMessageSize <= 0 {
@@ -468,8 +480,11 @@ func ValidateSendEntry(e *SendEntry, maxMessageSize int) *Error {
 		}
 	}
 	if size := MessageSize(e.Body, e.MessageAttributes); size > maxMessageSize {
-		return NewError(CodeInvalidParameterValue,
-			"One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", maxMessageSize)
+		// SQS's words for a batch entry; SendMessage says "are invalid".
+		err := NewError(CodeInvalidParameterValue,
+			"One or more parameters cannot be validated. Reason: Message must be shorter than %d bytes.", maxMessageSize)
+		err.SingleMessage = fmt.Sprintf("One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", maxMessageSize)
+		return err
 	}
 	if e.DelaySeconds != nil {
 		if d := *e.DelaySeconds; d < 0 || d > MaxDelaySeconds {
@@ -477,12 +492,12 @@ func ValidateSendEntry(e *SendEntry, maxMessageSize int) *Error {
 				"Value %d for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= %d.", d, MaxDelaySeconds)
 		}
 	}
-	if e.MessageGroupID != "" {
+	if e.MessageGroupID != "" || e.MessageGroupIDSet {
 		if err := validateToken("MessageGroupId", e.MessageGroupID, MaxGroupIDLength); err != nil {
 			return err
 		}
 	}
-	if e.MessageDeduplicationID != "" {
+	if e.MessageDeduplicationID != "" || e.MessageDeduplicationIDSet {
 		if err := validateToken("MessageDeduplicationId", e.MessageDeduplicationID, MaxDeduplicationIDLength); err != nil {
 			return err
 		}
@@ -506,7 +521,7 @@ func ValidateBatchIDs(ids []string) *Error {
 	for _, id := range ids {
 		if id == "" || len(id) > MaxBatchEntryIDLength || !isIDString(id) {
 			return NewError(CodeInvalidBatchEntryID,
-				"A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most %d letters long. Id %q is invalid.", MaxBatchEntryIDLength, id)
+				"A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most %d letters long.", MaxBatchEntryIDLength)
 		}
 	}
 	for i := 1; i < len(ids); i++ {
@@ -554,31 +569,13 @@ func isKnownSystemAttributeName(name string) bool {
 	return false
 }
 
-// ValidateMessageAttributeNamePattern checks one entry of a receive's
-// MessageAttributeNames: "All", ".*", "prefix.*", or a valid attribute
-// name. A bad one is InvalidParameterValue.
-func ValidateMessageAttributeNamePattern(name string) *Error {
-	if name == "All" || name == ".*" {
-		return nil
-	}
-	n := name
-	if prefix, ok := strings.CutSuffix(name, ".*"); ok {
-		n = prefix
-	}
-	if err := validateAttributeName(n, "(user)"); err != nil {
-		err.Message = "Value " + name + " for parameter MessageAttributeName is invalid. Reason: " + err.Message
-		return err
-	}
-	return nil
-}
-
 // ValidateReceiveRequest checks a receive: MaxMessages 0 (meaning 1) or
 // 1-10, WaitTimeSeconds 0-20 and VisibilityTimeout 0-43,200 when set
 // (InvalidParameterValue otherwise); ReceiveRequestAttemptId of at most 128
 // alphanumerics and punctuation when set (InvalidParameterValue);
-// SystemAttributeNames each a known name (InvalidAttributeName otherwise);
-// MessageAttributeNames each "All", ".*", "prefix.*" or a valid attribute
-// name (InvalidParameterValue).
+// SystemAttributeNames each a known name (InvalidAttributeName otherwise).
+// MessageAttributeNames are not checked: as in SQS, a name that no
+// attribute can have selects nothing (see SelectMessageAttributes).
 func ValidateReceiveRequest(req *ReceiveRequest) *Error {
 	if req.MaxMessages < 0 || req.MaxMessages > MaxReceiveMessages {
 		return NewError(CodeInvalidParameterValue,
@@ -604,11 +601,6 @@ func ValidateReceiveRequest(req *ReceiveRequest) *Error {
 	for _, name := range req.SystemAttributeNames {
 		if !isKnownSystemAttributeName(name) {
 			return NewError(CodeInvalidAttributeName, "Unknown Attribute %s.", name)
-		}
-	}
-	for _, name := range req.MessageAttributeNames {
-		if err := ValidateMessageAttributeNamePattern(name); err != nil {
-			return err
 		}
 	}
 	return nil

@@ -85,18 +85,20 @@ func modeledCode(err error) (string, bool) {
 // for errors the error table knows under another name. Codes in the error
 // table, by JSON or by legacy query name, need no entry here.
 var codeAliases = map[string]string{
-	"AccessDeniedException":          backend.CodeAccessDenied,
-	"InternalError":                  backend.CodeInternalFailure,
-	"InternalServerError":            backend.CodeInternalFailure,
-	"InternalFailureException":       backend.CodeInternalFailure,
-	"ServiceUnavailableException":    backend.CodeServiceUnavailable,
-	"Throttling":                     backend.CodeRequestThrottled,
-	"ThrottlingException":            backend.CodeRequestThrottled,
-	"UnrecognizedClientException":    backend.CodeInvalidClientTokenID,
-	"MissingParameterException":      backend.CodeMissingParameter,
-	"InvalidParameterValueException": backend.CodeInvalidParameterValue,
-	"ValidationException":            backend.CodeValidationError,
-	"UnknownOperationException":      backend.CodeInvalidAction,
+	"AccessDeniedException":       backend.CodeAccessDenied,
+	"InternalError":               backend.CodeInternalFailure,
+	"InternalServerError":         backend.CodeInternalFailure,
+	"InternalFailureException":    backend.CodeInternalFailure,
+	"ServiceUnavailableException": backend.CodeServiceUnavailable,
+	"Throttling":                  backend.CodeRequestThrottled,
+	"ThrottlingException":         backend.CodeRequestThrottled,
+	"UnrecognizedClientException": backend.CodeInvalidClientTokenID,
+	"MissingParameterException":   backend.CodeMissingParameter,
+	// SQS's JSON "__type" for MissingParameter (the x-amzn-query-error
+	// header, which the SDK reads first, says MissingParameter).
+	"MissingRequiredParameterException": backend.CodeMissingParameter,
+	"InvalidParameterValueException":    backend.CodeInvalidParameterValue,
+	"ValidationException":               backend.CodeValidationError,
 }
 
 // normalizeCode turns a code as a service sent it (a JSON "__type" with or

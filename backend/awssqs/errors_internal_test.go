@@ -59,6 +59,8 @@ func TestNormalizeCode(t *testing.T) {
 		{"AWS.SimpleQueueService.MessageNotInflight", backend.CodeMessageNotInflight, true},
 		{"KMS.ThrottlingException", backend.CodeKmsThrottled, true},
 		{"InvalidParameterValue", backend.CodeInvalidParameterValue, true},
+		{"com.amazonaws.sqs#InvalidParameterValueException", backend.CodeInvalidParameterValue, true},
+		{"com.amazonaws.sqs#MissingRequiredParameterException", backend.CodeMissingParameter, true},
 		{"ReceiptHandleIsInvalid:http://internal.amazon.com/coral/com.amazonaws.sqs/", backend.CodeReceiptHandleIsInvalid, true},
 		{"com.amazonaws.coral.availability#ThrottlingException", backend.CodeRequestThrottled, true},
 		{"AccessDeniedException", backend.CodeAccessDenied, true},

@@ -60,6 +60,30 @@ func TestErrorMapping(t *testing.T) {
 				body: `{"__type":"InvalidParameterValue","message":"Value -1 for parameter MaxNumberOfMessages is invalid."}`},
 			code: backend.CodeInvalidParameterValue, sender: true, message: "Value -1 for parameter MaxNumberOfMessages is invalid.",
 		},
+		// Real SQS's JSON types of the two common errors (recorded for
+		// issue 19), with and without the header that renames them.
+		{
+			name: "json-invalid-parameter-value-exception",
+			answer: errorAnswer{status: 400, headers: []string{"x-amzn-query-error", "InvalidParameterValue;Sender"},
+				body: `{"__type":"com.amazonaws.sqs#InvalidParameterValueException","message":"bad value"}`},
+			code: backend.CodeInvalidParameterValue, sender: true, message: "bad value",
+		},
+		{
+			name:   "json-invalid-parameter-value-exception-without-header",
+			answer: errorAnswer{status: 400, body: `{"__type":"com.amazonaws.sqs#InvalidParameterValueException","message":"bad value"}`},
+			code:   backend.CodeInvalidParameterValue, sender: true, message: "bad value",
+		},
+		{
+			name: "json-missing-required-parameter-exception",
+			answer: errorAnswer{status: 400, headers: []string{"x-amzn-query-error", "MissingParameter;Sender"},
+				body: `{"__type":"com.amazonaws.sqs#MissingRequiredParameterException","message":"missing"}`},
+			code: backend.CodeMissingParameter, sender: true, message: "missing",
+		},
+		{
+			name:   "json-missing-required-parameter-exception-without-header",
+			answer: errorAnswer{status: 400, body: `{"__type":"MissingRequiredParameterException","message":"missing"}`},
+			code:   backend.CodeMissingParameter, sender: true, message: "missing",
+		},
 		{
 			name: "query-header-names-an-unmodeled-type",
 			answer: errorAnswer{status: 400, headers: []string{"x-amzn-query-error", queryNonExistent},

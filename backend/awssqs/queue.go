@@ -146,8 +146,8 @@ func (q *Queue) send(ctx context.Context, entries []backend.SendEntry) ([]backen
 			MessageBody:             &e.Body,
 			MessageAttributes:       toSDKAttributes(e.MessageAttributes),
 			MessageSystemAttributes: toSDKSystemAttributes(e.MessageSystemAttributes),
-			MessageGroupId:          nonEmpty(e.MessageGroupID),
-			MessageDeduplicationId:  nonEmpty(e.MessageDeduplicationID),
+			MessageGroupId:          given(e.MessageGroupID, e.MessageGroupIDSet),
+			MessageDeduplicationId:  given(e.MessageDeduplicationID, e.MessageDeduplicationIDSet),
 		}
 		if e.DelaySeconds != nil {
 			in.Entries[i].DelaySeconds = clamp32(*e.DelaySeconds)

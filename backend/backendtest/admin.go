@@ -25,6 +25,9 @@ func adminScenarios() []scenario {
 		{name: "CreateInvalidAttributeValue", run: testCreateInvalidAttributeValue},
 		{name: "CreateBoundaryAttributeValues", run: testCreateBoundaryAttributeValues},
 		{name: "FifoQueueOnlyAtCreation", run: testFifoQueueOnlyAtCreation},
+		{name: "FifoQueueFalseOnStandard", run: testFifoQueueFalseOnStandard},
+		{name: "SSEExclusive", run: testSSEExclusive},
+		{name: "SqsManagedSseEnabledReported", run: testSqsManagedSseEnabledReported},
 		{name: "DeleteQueue", run: testDeleteQueue},
 		{name: "QueueURL", run: testQueueURL},
 		{name: "ListQueuesPrefix", run: testListQueuesPrefix},
@@ -295,6 +298,69 @@ func testFifoQueueOnlyAtCreation(e *env) {
 	if after := e.allAttrs(url); !maps.Equal(before, after) {
 		e.Fatalf("attributes changed by a rejected SetAttributes:\n before %v\n after  %v", before, after)
 	}
+}
+
+func testFifoQueueFalseOnStandard(e *env) {
+	// Real SQS rejects FifoQueue=false when creating a standard queue: it
+	// knows the attribute only as true (recorded for issue 19). The
+	// message is exactly "Unknown Attribute FifoQueue.", as it is for
+	// SetQueueAttributes on any queue.
+	_, err := e.svc().CreateQueue(e.ctx, "plain", backend.Attributes{"FifoQueue": "false"}, nil)
+	e.wantErr("CreateQueue(plain, FifoQueue=false)", err, backend.ErrInvalidAttributeName)
+	if got := e.listAll(""); len(got) != 0 {
+		e.Fatalf("ListQueues = %v after a rejected create, want none", got)
+	}
+	url := e.create("plain", nil)
+	err = e.svc().SetAttributes(e.ctx, url, backend.Attributes{"FifoQueue": "false"})
+	e.wantErr("SetAttributes(FifoQueue=false)", err, backend.ErrInvalidAttributeName)
+	e.wantMessage("SetAttributes(FifoQueue=false)", err, "Unknown Attribute FifoQueue.")
+}
+
+func testSSEExclusive(e *env) {
+	// A KMS key and SqsManagedSseEnabled=true are mutually exclusive: real
+	// SQS rejects the pair (recorded for issue 19), in CreateQueue and
+	// SetQueueAttributes, and changes nothing.
+	both := backend.Attributes{"KmsMasterKeyId": "alias/aws/sqs", "SqsManagedSseEnabled": "true"}
+	_, err := e.svc().CreateQueue(e.ctx, "q", both, nil)
+	e.wantErr("CreateQueue with KmsMasterKeyId and SqsManagedSseEnabled=true", err, backend.ErrInvalidAttributeValue)
+	if got := e.listAll(""); len(got) != 0 {
+		e.Fatalf("ListQueues = %v after a rejected create, want none", got)
+	}
+	url := e.create("q", nil)
+	before := e.allAttrs(url)
+	err = e.svc().SetAttributes(e.ctx, url, both)
+	e.wantErr("SetAttributes with KmsMasterKeyId and SqsManagedSseEnabled=true", err, backend.ErrInvalidAttributeValue)
+	if after := e.allAttrs(url); !maps.Equal(before, after) {
+		e.Fatalf("attributes changed by a rejected SetAttributes:\n before %v\n after  %v", before, after)
+	}
+	// A key with SqsManagedSseEnabled=false is fine.
+	e.setAttrs(url, backend.Attributes{"KmsMasterKeyId": "alias/aws/sqs", "SqsManagedSseEnabled": "false"})
+	e.wantAttrs(url, backend.Attributes{"KmsMasterKeyId": "alias/aws/sqs", "SqsManagedSseEnabled": "false"})
+}
+
+func testSqsManagedSseEnabledReported(e *env) {
+	// Real SQS always reports SqsManagedSseEnabled (recorded for issue
+	// 19): "true" for a new queue; setting a KMS key turns it "false",
+	// and it stays "false" when the key is cleared again.
+	url := e.create("q", nil)
+	e.wantAttrs(url, backend.Attributes{"SqsManagedSseEnabled": "true"})
+	if v := e.allAttrs(url)["SqsManagedSseEnabled"]; v != "true" {
+		e.Errorf("GetAttributes(All) of a new queue: SqsManagedSseEnabled = %q, want true", v)
+	}
+	e.setAttrs(url, backend.Attributes{"KmsMasterKeyId": "alias/aws/sqs"})
+	e.wantAttrs(url, backend.Attributes{"KmsMasterKeyId": "alias/aws/sqs", "SqsManagedSseEnabled": "false"})
+	if v, ok := e.allAttrs(url)["SqsManagedSseEnabled"]; v != "false" || !ok {
+		e.Errorf("GetAttributes(All) with a KMS key: SqsManagedSseEnabled = %q (present %v), want false", v, ok)
+	}
+	e.reopen()
+	e.setAttrs(url, backend.Attributes{"KmsMasterKeyId": ""})
+	e.wantAttrs(url, backend.Attributes{"SqsManagedSseEnabled": "false"})
+	e.reopen()
+	if a := e.allAttrs(url); a["SqsManagedSseEnabled"] != "false" {
+		e.Errorf("after clearing the key: SqsManagedSseEnabled = %q, want false", a["SqsManagedSseEnabled"])
+	}
+	kms := e.create("kms", backend.Attributes{"KmsMasterKeyId": "alias/aws/sqs"})
+	e.wantAttrs(kms, backend.Attributes{"SqsManagedSseEnabled": "false"})
 }
 
 func testDeleteQueue(e *env) {
@@ -755,6 +821,23 @@ func testPermissions(e *env) {
 	// for you": the queue's Policy holds a statement whose Sid is the
 	// label.
 	e.wantPolicySids(url, arn, "AliceSend")
+	// The policy real SQS writes (recorded for issue 19): version
+	// 2008-10-17, a single principal or action as a string.
+	e.wantSameJSON("Policy written by AddPermission", e.attrs(url, "Policy")["Policy"],
+		`{"Version":"2008-10-17","Id":"`+arn+`/SQSDefaultPolicy","Statement":[{"Sid":"AliceSend","Effect":"Allow",`+
+			`"Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"SQS:SendMessage","Resource":"`+arn+`"}]}`)
+	if err := e.svc().AddPermission(e.ctx, backend.PermissionRequest{QueueURL: url, Label: "Many",
+		AccountIDs: []string{"111122223333", "444455556666"}, Actions: []string{"SendMessage", "ReceiveMessage"}}); err != nil {
+		e.Fatalf("AddPermission of two accounts and actions: %v", err)
+	}
+	e.wantSameJSON("Policy after a second AddPermission", e.attrs(url, "Policy")["Policy"],
+		`{"Version":"2008-10-17","Id":"`+arn+`/SQSDefaultPolicy","Statement":[{"Sid":"AliceSend","Effect":"Allow",`+
+			`"Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"SQS:SendMessage","Resource":"`+arn+`"},`+
+			`{"Sid":"Many","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:root","arn:aws:iam::444455556666:root"]},`+
+			`"Action":["SQS:SendMessage","SQS:ReceiveMessage"],"Resource":"`+arn+`"}]}`)
+	if err := e.svc().RemovePermission(e.ctx, url, "Many"); err != nil {
+		e.Fatalf("RemovePermission(Many): %v", err)
+	}
 	// Real SQS: "Value AliceSend for parameter Label is invalid. Reason:
 	// Already exists." (InvalidParameterValue).
 	e.wantErr("AddPermission with a label in use", add("AliceSend"), backend.ErrInvalidParameterValue)

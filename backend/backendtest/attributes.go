@@ -15,6 +15,7 @@ func attributeScenarios() []scenario {
 		{name: "SystemAttributes", run: testSystemAttributes},
 		{name: "SystemAttributesSelection", run: testSystemAttributesSelection},
 		{name: "MessageAttributeSelection", run: testMessageAttributeSelection},
+		{name: "MessageAttributePrefix", run: testMessageAttributePrefix},
 	}
 }
 
@@ -120,7 +121,11 @@ func testMessageAttributeSelection(e *env) {
 	// ReceiveMessage, you can send a list of attribute names to receive,
 	// or you can return all of the attributes by specifying All or .* in
 	// your request. You can also use all message attributes starting with
-	// a prefix, for example bar.*." Names are case-sensitive.
+	// a prefix, for example bar.*." Names are case-sensitive. What real
+	// SQS does (recorded for issue 19): the prefix is what comes before
+	// ".*", dot or not ("Hel.*" returns "Hello" and "Help.Me"); "*"
+	// returns every attribute; a name no attribute can have ("AWS.x",
+	// "..foo") is no error, the message comes without attributes.
 	for _, tc := range []struct {
 		names []string
 		want  []string
@@ -130,12 +135,16 @@ func testMessageAttributeSelection(e *env) {
 		{[]string{"All"}, all},
 		{[]string{".*"}, all},
 		{[]string{"All", "b"}, all},
-		{[]string{"a.*"}, []string{"a.x", "a.y"}},
+		{[]string{"*"}, all},
+		{[]string{"a.*"}, []string{"a.x", "a.y", "ab"}},
+		{[]string{"a..*"}, []string{"a.x", "a.y"}},
 		{[]string{"b", "c.*"}, []string{"b", "c.x.z"}},
 		{[]string{"c.x.*"}, []string{"c.x.z"}},
 		{[]string{"a.x", "a.x"}, []string{"a.x"}},
 		{[]string{"zzz"}, nil},
 		{[]string{"B", "A.*"}, nil},
+		{[]string{"AWS.x", "..foo"}, nil},
+		{[]string{"AWS.x", "b"}, []string{"b"}},
 	} {
 		m := e.receive(url, backend.ReceiveRequest{WaitTimeSeconds: new(0), MessageAttributeNames: tc.names})[0]
 		if got := slices.Sorted(maps.Keys(m.MessageAttributes)); !slices.Equal(got, tc.want) {
@@ -149,5 +158,20 @@ func testMessageAttributeSelection(e *env) {
 		// checkMessages has verified MD5OfMessageAttributes covers the
 		// returned attributes (empty when none).
 		e.setVis(url, m.ReceiptHandle, 0)
+	}
+}
+
+func testMessageAttributePrefix(e *env) {
+	url := e.create("q", nil)
+	attrs := map[string]backend.MessageAttributeValue{
+		"Hello":   {DataType: "String", StringValue: "1"},
+		"Help.Me": {DataType: "String", StringValue: "2"},
+		"Other":   {DataType: "String", StringValue: "3"},
+	}
+	e.sendOK(url, backend.SendEntry{ID: "m", Body: "attributed", MessageAttributes: attrs})
+	// The recorded answer of real SQS for issue 19.
+	m := e.receive(url, backend.ReceiveRequest{WaitTimeSeconds: new(0), MessageAttributeNames: []string{"Hel.*"}})[0]
+	if got := slices.Sorted(maps.Keys(m.MessageAttributes)); !slices.Equal(got, []string{"Hello", "Help.Me"}) {
+		e.Errorf("MessageAttributeNames [Hel.*] returned %v, want Hello and Help.Me", got)
 	}
 }

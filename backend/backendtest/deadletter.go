@@ -22,6 +22,7 @@ func deadLetterScenarios() []scenario {
 	return []scenario{
 		{name: "RedrivePolicyValidation", needs: capDeadLetter, run: testRedrivePolicyValidation},
 		{name: "RedrivePolicyRoundTrip", needs: capDeadLetter, run: testRedrivePolicyRoundTrip},
+		{name: "OwnDeadLetterQueue", needs: capDeadLetter, run: testOwnDeadLetterQueue},
 		{name: "MoveAfterMaxReceiveCount", needs: capDeadLetter, run: testMoveAfterMaxReceiveCount},
 		{name: "MaxReceiveCountOne", needs: capDeadLetter, run: testMaxReceiveCountOne},
 		{name: "StandardKeepsEnqueueTime", needs: capDeadLetter, run: testDeadLetterStandardRetention},
@@ -113,6 +114,31 @@ func testRedrivePolicyValidation(e *env) {
 			e.Errorf("ListDeadLetterSourceQueues(%s) = %v, %v; want it to list %s", tc.dlq, r.QueueURLs, err, tc.src)
 		}
 	}
+}
+
+func testOwnDeadLetterQueue(e *env) {
+	url := e.create("q", nil)
+	arn := e.arn(url)
+	// Real SQS takes a RedrivePolicy that names the queue itself
+	// (recorded for issue 19).
+	policy := policyJSON(arn, 1)
+	e.setAttrs(url, backend.Attributes{"RedrivePolicy": policy})
+	e.wantSameJSON("RedrivePolicy", e.attrs(url, "RedrivePolicy")["RedrivePolicy"], policy)
+	r, err := e.svc().ListDeadLetterSourceQueues(e.ctx, url, backend.ListQueuesRequest{})
+	if err != nil || !slices.Equal(r.QueueURLs, []string{url}) {
+		e.Fatalf("ListDeadLetterSourceQueues of a queue that is its own dead-letter queue = %v, %v; want itself", r.QueueURLs, err)
+	}
+	// Moving a message to the queue it is in loses nothing: it stays
+	// receivable past maxReceiveCount.
+	e.send(url, "m")
+	e.reopen()
+	for i := range 3 {
+		msgs := e.receive(url, backend.ReceiveRequest{WaitTimeSeconds: new(0), VisibilityTimeout: new(0)})
+		if len(msgs) != 1 || msgs[0].Body != "m" {
+			e.Fatalf("receive %d returned %v, want m", i+1, bodiesOf(msgs))
+		}
+	}
+	e.wantCounts(url, counts{Visible: 1})
 }
 
 func testRedrivePolicyRoundTrip(e *env) {

@@ -86,6 +86,19 @@ func (e *env) wantErr(what string, err error, target *backend.Error) {
 	}
 }
 
+// wantMessage checks that err's message is exactly msg: for the answers
+// whose text SQS's clients or users match on, recorded from real SQS.
+func (e *env) wantMessage(what string, err error, msg string) {
+	e.Helper()
+	var be *backend.Error
+	if !errors.As(err, &be) || be == nil {
+		e.Fatalf("%s: error %v is not a *backend.Error", what, err)
+	}
+	if be.Message != msg {
+		e.Errorf("%s: message %q, want %q", what, be.Message, msg)
+	}
+}
+
 // wantEntryErr checks a failed batch entry's error: a *backend.Error with
 // code, matched by errors.Is. It returns the *backend.Error.
 func (e *env) wantEntryErr(what string, err error, code string) *backend.Error {

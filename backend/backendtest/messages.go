@@ -1,6 +1,7 @@
 package backendtest
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -23,6 +24,9 @@ func messageScenarios() []scenario {
 		{name: "BodyRoundTrip", run: testBodyRoundTrip},
 		{name: "InvalidMessageAttributes", run: testInvalidMessageAttributes},
 		{name: "MessageAttributesRoundTrip", run: testMessageAttributesRoundTrip},
+		{name: "MessageAttributeNameNonASCII", run: testMessageAttributeNameNonASCII},
+		{name: "EmptyGroupIDOnStandard", run: testEmptyGroupIDOnStandard},
+		{name: "MessageTexts", run: testMessageTexts},
 		{name: "MaximumMessageSize", run: testMaximumMessageSize},
 		{name: "DelayQueue", run: testDelayQueue},
 		{name: "DelayPerMessage", run: testDelayPerMessage},
@@ -374,6 +378,82 @@ func testInvalidMessageAttributes(e *env) {
 			e.Fatalf("%s: neighbours failed: %v, %v", tc.name, res[0].Err, res[2].Err)
 		}
 		e.wantBodies(url, "before", "after")
+	}
+}
+
+func testMessageAttributeNameNonASCII(e *env) {
+	url := e.create("q", nil)
+	// Real SQS takes attribute names with non-ASCII letters (recorded for
+	// issue 19), though the Developer Guide lists only A-Z and a-z.
+	attrs := map[string]backend.MessageAttributeValue{
+		"attr.1øßä": {DataType: "String", StringValue: "v"},
+		"Ωmega":     {DataType: "Number", StringValue: "1"},
+	}
+	res := e.sendBatch(url, backend.SendEntry{ID: "m", Body: "letters", MessageAttributes: attrs})
+	if res[0].Err != nil {
+		e.Fatalf("Send with attribute names %v: %v", slices.Sorted(maps.Keys(attrs)), res[0].Err)
+	}
+	e.reopen()
+	msgs := e.receive(url, backend.ReceiveRequest{WaitTimeSeconds: new(0), MessageAttributeNames: []string{"attr.*", "Ωmega"}})
+	if len(msgs) != 1 || !maps.EqualFunc(msgs[0].MessageAttributes, attrs, attrEqual) {
+		e.Fatalf("received %v, want one message with %v", msgs, attrs)
+	}
+	if msgs[0].MD5OfMessageAttributes != res[0].MD5OfMessageAttributes {
+		e.Errorf("MD5OfMessageAttributes %s on receive, %s on send", msgs[0].MD5OfMessageAttributes, res[0].MD5OfMessageAttributes)
+	}
+}
+
+func testEmptyGroupIDOnStandard(e *env) {
+	url := e.create("q", nil)
+	// A MessageGroupId given as "" is invalid on a standard queue too
+	// (real SQS, recorded for issue 19), while one not given is no error.
+	empty := backend.SendEntry{ID: "empty", Body: "empty group", MessageGroupIDSet: true}
+	err := e.sendOneCode(url, empty)
+	e.checkErr("Send with MessageGroupId \"\"", err, backend.CodeInvalidParameterValue)
+	e.wantMessage("Send with MessageGroupId \"\"", err,
+		"Value  for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
+	res := e.sendBatch(url, backend.SendEntry{ID: "none", Body: "no group"}, empty)
+	if res[0].Err != nil {
+		e.Fatalf("Send without MessageGroupId: %v", res[0].Err)
+	}
+	e.wantEntryErr("batch entry with MessageGroupId \"\"", res[1].Err, backend.CodeInvalidParameterValue)
+	e.wantBodies(url, "no group")
+}
+
+func testMessageTexts(e *env) {
+	// Real SQS's exact words for these answers (recorded for issue 19).
+	url := e.create("q", backend.Attributes{"MaximumMessageSize": "1024", "VisibilityTimeout": "30"})
+	_, err := e.svc().CreateQueue(e.ctx, "q", backend.Attributes{"VisibilityTimeout": "30", "DelaySeconds": "5"}, nil)
+	e.wantErr("CreateQueue with another DelaySeconds", err, backend.ErrQueueNameExists)
+	e.wantMessage("CreateQueue with another DelaySeconds", err,
+		"A queue already exists with the same name and a different value for attribute DelaySeconds")
+
+	_, err = e.q(url).Send(e.ctx, []backend.SendEntry{{ID: "bad id", Body: "x"}})
+	e.wantErr("Send with entry id \"bad id\"", err, backend.ErrInvalidBatchEntryID)
+	e.wantMessage("Send with entry id \"bad id\"", err,
+		"A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.")
+
+	// The limit named is the queue's MaximumMessageSize.
+	res := e.sendBatch(url, backend.SendEntry{ID: "big", Body: strings.Repeat("x", 1025)}, backend.SendEntry{ID: "ok", Body: "fits"})
+	be := e.wantEntryErr("batch entry over MaximumMessageSize", res[0].Err, backend.CodeInvalidParameterValue)
+	if be.Message != "One or more parameters cannot be validated. Reason: Message must be shorter than 1024 bytes." {
+		e.Errorf("batch entry over MaximumMessageSize: message %q", be.Message)
+	}
+	if res[1].Err != nil {
+		e.Fatalf("entry next to an oversized one failed: %v", res[1].Err)
+	}
+
+	// A queue that does not exist; the query protocol words it "for this
+	// wsdl version".
+	if err := e.svc().DeleteQueue(e.ctx, url); err != nil {
+		e.Fatalf("DeleteQueue: %v", err)
+	}
+	_, err = e.svc().GetAttributes(e.ctx, url, []string{"All"})
+	e.wantErr("GetAttributes of a deleted queue", err, backend.ErrQueueDoesNotExist)
+	var dne *backend.Error
+	if errors.As(err, &dne); dne.Message != "The specified queue does not exist." &&
+		dne.Message != "The specified queue does not exist for this wsdl version." {
+		e.Errorf("GetAttributes of a deleted queue: message %q", dne.Message)
 	}
 }
 

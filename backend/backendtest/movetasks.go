@@ -1,10 +1,13 @@
 package backendtest
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/postbox-go/postbox/backend"
@@ -454,8 +457,8 @@ func testMoveDestinationDeleted(e *env) {
 	// has not moved in the dead-letter queue (localstack's recorded
 	// test_move_task_delete_destination_queue_while_running).
 	t := e.awaitTask(f.dlqArn, "FAILED", finished)
-	if t.Status != backend.MoveTaskFailed || t.FailureReason == "" || t.TaskHandle != "" {
-		e.Fatalf("task after its destination was deleted: %+v, want FAILED with a reason", t)
+	if t.Status != backend.MoveTaskFailed || t.FailureReason != "AWS.SimpleQueueService.NonExistentQueue" || t.TaskHandle != "" {
+		e.Fatalf("task after its destination was deleted: %+v, want FAILED with reason AWS.SimpleQueueService.NonExistentQueue", t)
 	}
 	if t.ApproximateNumberOfMessagesMoved < 10 {
 		e.Errorf("failed task reports %d moved, want at least the 10 moved before", t.ApproximateNumberOfMessagesMoved)
@@ -496,13 +499,12 @@ func testMoveStartErrors(e *env) {
 		{"missing source", backend.MoveTaskRequest{SourceARN: sibling(f.dlqArn, "missing")}, backend.CodeResourceNotFoundException},
 		{"missing destination", backend.MoveTaskRequest{SourceARN: f.dlqArn, DestinationARN: f.destArn + "-missing"}, backend.CodeResourceNotFoundException},
 		// SourceArn: "only ARNs of dead-letter queues (DLQs) whose sources
-		// are other Amazon SQS queues are accepted." postbox's contract
-		// (issue 4) answers ResourceNotFoundException, the code the API
-		// Reference lists for StartMessageMoveTask; recorded answers of the
-		// real SQS use InvalidParameterValue with the message "Source queue
-		// must be configured as a Dead Letter Queue."
-		{"source not a dead-letter queue", backend.MoveTaskRequest{SourceARN: e.arn(plain), DestinationARN: f.destArn}, backend.CodeResourceNotFoundException},
-		{"source is a source queue", backend.MoveTaskRequest{SourceARN: f.srcArn, DestinationARN: f.destArn}, backend.CodeResourceNotFoundException},
+		// are other Amazon SQS queues are accepted." Real SQS answers 400
+		// InvalidParameterValue "Source queue must be configured as a Dead
+		// Letter Queue." (recorded for issue 19; not the
+		// ResourceNotFoundException the API Reference lists).
+		{"source not a dead-letter queue", backend.MoveTaskRequest{SourceARN: e.arn(plain), DestinationARN: f.destArn}, backend.CodeInvalidParameterValue},
+		{"source is a source queue", backend.MoveTaskRequest{SourceARN: f.srcArn, DestinationARN: f.destArn}, backend.CodeInvalidParameterValue},
 		// The destination must be of the dead-letter queue's type ("if
 		// both queues are the same type").
 		{"standard to FIFO", backend.MoveTaskRequest{SourceARN: f.dlqArn, DestinationARN: e.arn(fifo)}, backend.CodeInvalidParameterValue},
@@ -513,6 +515,9 @@ func testMoveStartErrors(e *env) {
 	} {
 		h, err := e.svc().StartMessageMoveTask(e.ctx, tc.req)
 		e.checkErr("StartMessageMoveTask, "+tc.name, err, tc.code)
+		if strings.HasPrefix(tc.name, "source ") && err != nil {
+			e.wantMessage("StartMessageMoveTask, "+tc.name, err, "Source queue must be configured as a Dead Letter Queue.")
+		}
 		if err == nil {
 			e.awaitTask(tc.req.SourceARN, "the end of a task that should not have started", finished)
 			continue
@@ -610,6 +615,28 @@ func testCancelMoveTaskErrors(e *env) {
 	})
 	_, err := e.svc().CancelMessageMoveTask(e.ctx, h)
 	e.checkErr("CancelMessageMoveTask of a completed task", err, backend.CodeResourceNotFoundException)
+	// A handle in SQS's form (base64 of {"taskId":...,"sourceArn":...})
+	// naming a task that does not exist, or a source that does not exist
+	// (real SQS's words, recorded for issue 19). Backends whose handles
+	// are of another form skip this.
+	if raw, derr := base64.StdEncoding.DecodeString(h); derr == nil {
+		var th map[string]any
+		if json.Unmarshal(raw, &th) == nil && th["taskId"] != nil && th["sourceArn"] != nil {
+			forge := func(field, value string) string {
+				c := maps.Clone(th)
+				c[field] = value
+				b, _ := json.Marshal(c)
+				return base64.StdEncoding.EncodeToString(b)
+			}
+			_, err = e.svc().CancelMessageMoveTask(e.ctx, forge("taskId", "00000000-0000-4000-8000-000000000000"))
+			e.checkErr("CancelMessageMoveTask of an unknown task", err, backend.CodeResourceNotFoundException)
+			e.wantMessage("CancelMessageMoveTask of an unknown task", err, "Task does not exist.")
+			_, err = e.svc().CancelMessageMoveTask(e.ctx, forge("sourceArn", sibling(f.dlqArn, "missing")))
+			e.checkErr("CancelMessageMoveTask with an unknown source", err, backend.CodeResourceNotFoundException)
+			e.wantMessage("CancelMessageMoveTask with an unknown source", err,
+				"The resource that you specified for the SourceArn parameter doesn't exist.")
+		}
+	}
 	if t := e.latestTask(f.dlqArn); t.Status != backend.MoveTaskCompleted {
 		e.Errorf("a refused cancel changed the task to %s", t.Status)
 	}

@@ -15,7 +15,7 @@ func visibilityScenarios() []scenario {
 		{name: "ReceiveOverride", run: testVisibilityReceiveOverride},
 		{name: "ChangeExtends", run: testChangeVisibilityExtends},
 		{name: "ChangeToZero", run: testChangeVisibilityZero},
-		{name: "ChangeNotInflight", run: testChangeVisibilityNotInflight},
+		{name: "ChangeAfterTimeout", run: testChangeVisibilityAfterTimeout},
 		{name: "ChangePast12Hours", run: testChangeVisibilityPast12Hours},
 		{name: "ChangeOutOfRange", run: testChangeVisibilityOutOfRange},
 		{name: "ChangeBatchIsolated", run: testChangeVisibilityBatchIsolated},
@@ -119,22 +119,38 @@ func testChangeVisibilityZero(e *env) {
 	e.wantCounts(url, counts{})
 }
 
-func testChangeVisibilityNotInflight(e *env) {
+func testChangeVisibilityAfterTimeout(e *env) {
 	url := e.create("q", nil)
 	e.send(url, "m")
 	m := e.receive(url, backend.ReceiveRequest{WaitTimeSeconds: new(0), VisibilityTimeout: new(5)})[0]
 	e.advance(5 * time.Second)
-	// The message is visible again and was not received since: its latest
-	// handle names a message that is not in flight. (API Reference:
-	// MessageNotInflight, "The specified message isn't in flight"; the
-	// contract: "An entry for a message that is not in flight fails with
-	// MessageNotInflight.")
-	for _, secs := range []int{60, 0} {
-		r := e.changeVis(url, backend.VisibilityEntry{ID: "v", ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: secs})
-		e.wantEntryErr("ChangeVisibility of a visible message", r[0].Err, backend.CodeMessageNotInflight)
-		e.wantCounts(url, counts{Visible: 1})
+	e.wantCounts(url, counts{Visible: 1})
+	// The message is visible again and was not received since. Real SQS
+	// answers a visibility change with its handle with success and applies
+	// it (recorded for issue 19; not MessageNotInflight): 0 leaves it
+	// visible, 60 hides it for 60 s from now.
+	e.setVis(url, m.ReceiptHandle, 0)
+	e.wantCounts(url, counts{Visible: 1})
+	e.setVis(url, m.ReceiptHandle, 60)
+	e.wantCounts(url, counts{InFlight: 1})
+	e.wantNone(url)
+	e.reopen()
+	e.advance(59 * time.Second)
+	e.wantNone(url)
+	e.advance(time.Second)
+	// The change is not a receive: the count goes up once, at the next
+	// receive.
+	again := e.receive(url, backend.ReceiveRequest{WaitTimeSeconds: new(0), SystemAttributeNames: []string{"ApproximateReceiveCount"}})
+	if len(again) != 1 || again[0].Attributes["ApproximateReceiveCount"] != "2" {
+		e.Fatalf("received %d messages (%v), want m with ApproximateReceiveCount 2", len(again), again)
 	}
-	e.receiveOne(url)
+	// The 12 hours still count from the receive that issued the handle.
+	e.advance(31 * time.Second)
+	r := e.changeVis(url, backend.VisibilityEntry{ID: "v", ReceiptHandle: again[0].ReceiptHandle, VisibilityTimeout: backend.MaxVisibilityTimeout})
+	e.wantEntryErr("ChangeVisibility to 12 h, 31 s after the receive", r[0].Err, backend.CodeInvalidParameterValue)
+	e.wantCounts(url, counts{Visible: 1})
+	e.deleteOK(url, again[0].ReceiptHandle)
+	e.wantCounts(url, counts{})
 }
 
 func testChangeVisibilityPast12Hours(e *env) {
@@ -292,25 +308,33 @@ func testHandleStale(e *env) {
 	e.advance(10 * time.Second)
 	h2 := e.receiveOne(url).ReceiptHandle // in flight for 30 s under h2
 
-	// A visibility change with a handle from an earlier receive fails:
-	// ReceiptHandleIsInvalid as a batch entry, InvalidParameterValue from
-	// ChangeMessageVisibility ("Value ... for parameter ReceiptHandle is
-	// invalid. Reason: The receipt handle has expired.", real SQS output in
-	// aws/aws-sdk-java#1628); the contract carries the latter in
-	// Error.SingleCode.
-	res := e.changeVis(url, backend.VisibilityEntry{ID: "v", ReceiptHandle: h1, VisibilityTimeout: 0})
-	be := e.wantEntryErr("ChangeVisibility with a stale handle", res[0].Err, backend.CodeReceiptHandleIsInvalid)
-	if got := be.AsSingle(); !e.h.Remote && got.Code != backend.CodeInvalidParameterValue {
-		e.Errorf("stale handle: AsSingle() code %q, want %s (SingleCode %q)", got.Code, backend.CodeInvalidParameterValue, be.SingleCode)
-	}
+	// A visibility change with the handle of an earlier receive applies to
+	// the message, as one with the latest handle does (real SQS, recorded
+	// for issue 19).
+	e.setVis(url, h1, 100)
+	e.reopen()
+	e.advance(99 * time.Second)
 	e.wantCounts(url, counts{InFlight: 1})
-	// The current handle still works.
-	e.setVis(url, h2, 50)
+	e.wantNone(url)
+	// The current handle works too.
+	e.setVis(url, h2, 0)
+	e.wantCounts(url, counts{Visible: 1})
+	h3 := e.receiveOne(url).ReceiptHandle
+	e.setVis(url, h1, 50)
 	// API Reference (DeleteMessage): "If you use an old ReceiptHandle, the
-	// request will succeed, but the message might not be deleted."
+	// request will succeed, but the message might not be deleted." Here it
+	// is.
 	e.deleteOK(url, h1)
-	e.deleteOK(url, h2)
 	e.wantCounts(url, counts{})
+	e.deleteOK(url, h3)
+	// A handle of a deleted message: ReceiptHandleIsInvalid as a batch
+	// entry, InvalidParameterValue from ChangeMessageVisibility, which the
+	// contract carries as Error.SingleCode.
+	res := e.changeVis(url, backend.VisibilityEntry{ID: "v", ReceiptHandle: h2, VisibilityTimeout: 0})
+	be := e.wantEntryErr("ChangeVisibility of a deleted message", res[0].Err, backend.CodeReceiptHandleIsInvalid)
+	if got := be.AsSingle(); !e.h.Remote && got.Code != backend.CodeInvalidParameterValue {
+		e.Errorf("deleted message: AsSingle() code %q, want %s (SingleCode %q)", got.Code, backend.CodeInvalidParameterValue, be.SingleCode)
+	}
 	e.advance(time.Hour)
 	e.wantNone(url)
 }

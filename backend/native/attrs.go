@@ -3,6 +3,8 @@ package native
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -59,24 +61,23 @@ var settableAttrs = map[string]bool{
 
 // queueConfig is a queue's parsed, validated settable attributes.
 type queueConfig struct {
-	visibility    int // seconds
-	maxSize       int
-	retention     int // seconds
-	delay         int // seconds
-	waitTime      int // seconds
-	fifo          bool
-	contentDedup  bool
-	dedupScope    string // "queue" | "messageGroup"
-	throughput    string // "perQueue" | "perMessageGroupId"
-	policy        string
-	redrive       *redrivePolicy
-	redriveRaw    string
-	allow         *redriveAllowPolicy
-	allowRaw      string
-	kmsKey        string
-	kmsReuse      int
-	sseEnabled    bool
-	sseEnabledSet bool
+	visibility   int // seconds
+	maxSize      int
+	retention    int // seconds
+	delay        int // seconds
+	waitTime     int // seconds
+	fifo         bool
+	contentDedup bool
+	dedupScope   string // "queue" | "messageGroup"
+	throughput   string // "perQueue" | "perMessageGroupId"
+	policy       string
+	redrive      *redrivePolicy
+	redriveRaw   string
+	allow        *redriveAllowPolicy
+	allowRaw     string
+	kmsKey       string
+	kmsReuse     int
+	sseEnabled   bool // reported always; a KMS key turns it off for good
 }
 
 type redrivePolicy struct {
@@ -155,8 +156,9 @@ func applyAttrs(c queueConfig, attrs backend.Attributes, creating bool) (queueCo
 			c.kmsReuse, err = parseIntAttr(name, v, 60, 86400)
 		case attrFifoQueue:
 			if !creating {
-				return c, backend.NewError(backend.CodeInvalidAttributeName,
-					"Unknown Attribute FifoQueue. FifoQueue can only be set when the queue is created.")
+				// SQS's exact answer: FifoQueue is known only to
+				// CreateQueue.
+				return c, backend.NewError(backend.CodeInvalidAttributeName, "Unknown Attribute FifoQueue.")
 			}
 			var b bool
 			b, err = parseBoolAttr(name, v)
@@ -168,7 +170,6 @@ func applyAttrs(c queueConfig, attrs backend.Attributes, creating bool) (queueCo
 			c.contentDedup, err = parseBoolAttr(name, v)
 		case attrSqsManagedSseEnabled:
 			c.sseEnabled, err = parseBoolAttr(name, v)
-			c.sseEnabledSet = true
 		case attrDeduplicationScope:
 			if v != "queue" && v != "messageGroup" {
 				err = invalidValue(name, v, "must be queue or messageGroup")
@@ -208,11 +209,30 @@ func applyAttrs(c queueConfig, attrs backend.Attributes, creating bool) (queueCo
 			return c, err
 		}
 	}
+	if attrs[attrKmsMasterKeyID] != "" {
+		// SSE-KMS replaces SSE-SQS: SqsManagedSseEnabled turns false and
+		// stays false when the key is removed again, as in SQS.
+		c.sseEnabled = false
+	}
 	if c.fifo && c.throughput == "perMessageGroupId" && c.dedupScope != "messageGroup" {
 		return c, invalidValue(attrFifoThroughputLimit, c.throughput,
 			"perMessageGroupId is allowed only when DeduplicationScope is messageGroup")
 	}
 	return c, nil
+}
+
+// checkSSE refuses a request that turns on both kinds of server-side
+// encryption: a KMS key and SqsManagedSseEnabled=true are mutually
+// exclusive in SQS.
+func checkSSE(attrs backend.Attributes) *backend.Error {
+	if attrs[attrKmsMasterKeyID] == "" {
+		return nil
+	}
+	if v, ok := attrs[attrSqsManagedSseEnabled]; ok && strings.EqualFold(strings.TrimSpace(v), "true") {
+		return backend.NewError(backend.CodeInvalidAttributeValue,
+			"Invalid value for the parameter KmsMasterKeyId. Reason: You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or SQS SSE.")
+	}
+	return nil
 }
 
 // invalidPolicy is SQS's answer to a malformed or unusable RedrivePolicy:
@@ -314,7 +334,7 @@ func (c *queueConfig) value(name string) (string, bool) {
 	case attrReceiveMessageWaitTime:
 		return strconv.Itoa(c.waitTime), true
 	case attrSqsManagedSseEnabled:
-		return strconv.FormatBool(c.sseEnabled), c.kmsKey == ""
+		return strconv.FormatBool(c.sseEnabled), true
 	case attrKmsMasterKeyID:
 		return c.kmsKey, c.kmsKey != ""
 	case attrKmsDataKeyReusePeriodSeconds:
@@ -337,23 +357,21 @@ func (c *queueConfig) value(name string) (string, bool) {
 	return "", false
 }
 
-// matches reports whether every attribute in attrs, normalised, equals the
-// queue's current value: CreateQueue on an existing name is idempotent only
+// differs returns the first attribute (in name order) of attrs whose
+// value, normalised, differs from the queue's current value, or "" when
+// every one matches: CreateQueue on an existing name is idempotent only
 // then.
-func (c *queueConfig) matches(attrs backend.Attributes) bool {
-	probe, err := applyAttrs(defaultConfig(c.fifo), attrs, true)
-	if err != nil {
-		return false
-	}
-	for name := range attrs {
-		want, _ := probe.value(name)
-		have, _ := c.value(name)
+func (c *queueConfig) differs(attrs backend.Attributes) string {
+	probe, _ := applyAttrs(defaultConfig(c.fifo), attrs, true) // attrs passed applyAttrs already
+	for _, name := range slices.Sorted(maps.Keys(attrs)) {
 		if name == attrFifoQueue {
 			continue // already checked against the name
 		}
+		want, _ := probe.value(name)
+		have, _ := c.value(name)
 		if want != have {
-			return false
+			return name
 		}
 	}
-	return true
+	return ""
 }

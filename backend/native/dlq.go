@@ -12,10 +12,11 @@ import (
 )
 
 // mustDeadLetter reports whether receiving m once more would exceed its
-// queue's maxReceiveCount while the dead-letter queue exists. Callers hold mu.
+// queue's maxReceiveCount while the dead-letter queue exists. A queue that
+// is its own dead-letter queue keeps its messages. Callers hold mu.
 func (q *queue) mustDeadLetter(m *message) bool {
 	rp := q.cfg.redrive
-	return rp != nil && int(m.receiveCount) >= rp.MaxReceiveCount && q.dlq != nil && !q.dlq.deleted.Load()
+	return rp != nil && int(m.receiveCount) >= rp.MaxReceiveCount && q.dlq != nil && q.dlq != q && !q.dlq.deleted.Load()
 }
 
 // deadLetter takes a visible message out of q for the dead-letter queue;
@@ -222,9 +223,8 @@ func (e *Engine) StartMessageMoveTask(ctx context.Context, req backend.MoveTaskR
 		return "", backend.NewError(backend.CodeResourceNotFoundException, "The resource that you specified for the SourceArn parameter doesn't exist.")
 	}
 	if len(e.sourcesOf(req.SourceARN)) == 0 {
-		// The issue's contract: ResourceNotFoundException. (Recorded answers
-		// of the real SQS say InvalidParameterValue with this message.)
-		return "", backend.NewError(backend.CodeResourceNotFoundException,
+		// Real SQS's answer (recorded for issue 19).
+		return "", backend.NewError(backend.CodeInvalidParameterValue,
 			"Source queue must be configured as a Dead Letter Queue.")
 	}
 	if req.MaxNumberOfMessagesPerSecond < 0 || req.MaxNumberOfMessagesPerSecond > 500 {
@@ -367,7 +367,7 @@ func (e *Engine) moveBatch(t *moveTask, src *queue, n int) (int, string) {
 	src.mu.Lock()
 	if src.deleted.Load() {
 		src.mu.Unlock()
-		return 0, "The source queue was deleted."
+		return 0, failNoQueue
 	}
 	src.advance(now)
 	var seqs []uint64
@@ -385,8 +385,12 @@ func (e *Engine) moveBatch(t *moveTask, src *queue, n int) (int, string) {
 			dst = e.lookupARN(arn)
 			dests[arn] = dst
 		}
-		if dst == nil || dst == src {
-			failure = "The destination queue of a message (" + arn + ") does not exist."
+		if dst == nil {
+			failure = failNoQueue
+			break
+		}
+		if dst == src {
+			failure = "The original source of a message is this dead-letter queue itself."
 			break
 		}
 		src.nReady--
@@ -413,7 +417,7 @@ func (e *Engine) moveBatch(t *moveTask, src *queue, n int) (int, string) {
 			src.serveWaiters(now)
 			src.unlock()
 			src.logDelete(seqs, false)
-			return moved, "The destination queue was deleted while the task ran."
+			return moved, failNoQueue
 		}
 		dst.advance(now)
 		var sent []*message
@@ -435,6 +439,11 @@ func (e *Engine) moveBatch(t *moveTask, src *queue, n int) (int, string) {
 	src.logDelete(seqs, false)
 	return moved, failure
 }
+
+// failNoQueue is the FailureReason of a task whose destination (or
+// source) queue does not exist or was deleted while it ran, as SQS gives
+// it.
+const failNoQueue = "AWS.SimpleQueueService.NonExistentQueue"
 
 // adoptBack re-creates a message taken out of q, unchanged but for its
 // sequence. Callers hold q.mu.
@@ -481,11 +490,11 @@ func (q *queue) peekVisible(nowNanos int64) *message {
 		for r.len() > 0 {
 			m := r.front()
 			if m.state != stateReady {
-				r.pop() // a tombstone
+				popSlot(r) // a tombstone
 				continue
 			}
 			if q.expired(m, nowNanos) {
-				r.pop()
+				popSlot(r)
 				q.nReady--
 				q.drop(m)
 				continue
@@ -502,8 +511,6 @@ func (e *Engine) CancelMessageMoveTask(ctx context.Context, handle string) (int6
 	if e.closed.Load() {
 		return 0, e.errClosed()
 	}
-	notFound := backend.NewError(backend.CodeResourceNotFoundException,
-		"No running message move task has the handle %q.", handle)
 	malformed := backend.NewError(backend.CodeInvalidParameterValue, "Value for parameter TaskHandle is invalid.")
 	raw, err := base64.StdEncoding.DecodeString(handle)
 	if err != nil || handle == "" {
@@ -512,6 +519,11 @@ func (e *Engine) CancelMessageMoveTask(ctx context.Context, handle string) (int6
 	var th taskHandle
 	if json.Unmarshal(raw, &th) != nil || th.TaskID == "" || th.SourceArn == "" {
 		return 0, malformed
+	}
+	// Real SQS's answers (recorded for issue 19).
+	if e.lookupARN(th.SourceArn) == nil {
+		return 0, backend.NewError(backend.CodeResourceNotFoundException,
+			"The resource that you specified for the SourceArn parameter doesn't exist.")
 	}
 	e.tasksMu.Lock()
 	var t *moveTask
@@ -522,7 +534,7 @@ func (e *Engine) CancelMessageMoveTask(ctx context.Context, handle string) (int6
 	}
 	e.tasksMu.Unlock()
 	if t == nil {
-		return 0, notFound
+		return 0, backend.NewError(backend.CodeResourceNotFoundException, "Task does not exist.")
 	}
 	t.mu.Lock()
 	if t.status != backend.MoveTaskRunning {

@@ -225,9 +225,6 @@ func (c *queueConfig) settings() map[string]string {
 			out[name] = v
 		}
 	}
-	if c.kmsKey == "" && !c.sseEnabledSet {
-		delete(out, attrSqsManagedSseEnabled)
-	}
 	return out
 }
 
@@ -683,6 +680,10 @@ func (r *replayer) applyQueue(q *queue, typ byte, d *dec, snapshot bool) {
 		q.purgedAt = d.i()
 		q.msgs.reset()
 		q.oldestBound = 0
+		if q.fifo != nil {
+			clear(q.fifo.dedup)
+			delete(r.attempts, q.gen)
+		}
 	case recSend:
 		n := d.n()
 		for i := 0; i < n && d.err == nil; i++ {

@@ -229,9 +229,7 @@ func (e *Engine) errClosed() error {
 // scheme://host/ACCOUNT/NAME, mem://NAME, file:///DIR?queue=NAME with the
 // engine's DataDir, or a bare queue name.
 func (e *Engine) parseQueueURL(raw string) (account, name string, err *backend.Error) {
-	bad := func() *backend.Error {
-		return backend.NewError(backend.CodeQueueDoesNotExist, "The specified queue does not exist: %q is not a queue URL of this service.", raw)
-	}
+	bad := errNoQueue
 	if raw == "" {
 		return "", "", backend.NewError(backend.CodeMissingParameter, "The request must contain the parameter QueueUrl.")
 	}
@@ -271,7 +269,7 @@ func (e *Engine) lookupURL(raw string) (*queue, error) {
 	q := e.queues[account+"/"+name]
 	e.mu.RUnlock()
 	if q == nil {
-		return nil, errNoQueue(name)
+		return nil, errNoQueue()
 	}
 	return q, nil
 }
@@ -327,21 +325,34 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Att
 		return "", err
 	}
 	fifo := backend.IsFIFOName(name)
+	fifoAttr := false
 	if v, ok := attrs[attrFifoQueue]; ok {
 		b, err := parseBoolAttr(attrFifoQueue, v)
 		if err != nil {
 			return "", err
 		}
-		if b != fifo {
-			return "", backend.NewError(backend.CodeInvalidParameterValue,
-				"The name of a FIFO queue must end with the .fifo suffix, and only a queue whose FifoQueue attribute is true may have it (queue %q, FifoQueue=%s).", name, v)
+		if !b && !fifo {
+			// SQS knows FifoQueue only as true: a standard queue may
+			// not name it at all.
+			return "", backend.NewError(backend.CodeInvalidAttributeName, "Unknown Attribute FifoQueue.")
 		}
-	} else if fifo {
+		if b && !fifo {
+			return "", backend.NewError(backend.CodeInvalidParameterValue,
+				"The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.")
+		}
+		fifoAttr = b
+	}
+	if fifo && !fifoAttr {
+		// SQS's words for a .fifo name without FifoQueue=true
+		// (boto/botocore#3058).
 		return "", backend.NewError(backend.CodeInvalidParameterValue,
-			"Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length: a queue named .fifo must set the FifoQueue attribute to true (queue %q).", name)
+			"Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
 	}
 	cfg, err := applyAttrs(defaultConfig(fifo), attrs, true)
 	if err != nil {
+		return "", err
+	}
+	if err := checkSSE(attrs); err != nil {
 		return "", err
 	}
 	if err := checkPolicy(attrs); err != nil {
@@ -365,7 +376,7 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Att
 		existing := e.queues[key]
 		e.mu.RUnlock()
 		if existing != nil {
-			return e.existingQueue(existing, attrs, name)
+			return e.existingQueue(existing, attrs)
 		}
 		e.mu.Lock()
 		if e.queues[key] != nil {
@@ -376,7 +387,7 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Att
 			if now.Sub(at) < deletedRecently {
 				e.mu.Unlock()
 				return "", backend.NewError(backend.CodeQueueDeletedRecently,
-					"You must wait 60 seconds after deleting a queue before you can create another with the same name (%s).", name)
+					"You must wait 60 seconds after deleting a queue before you can create another with the same name.")
 			}
 			delete(e.deleted, key)
 		}
@@ -387,6 +398,9 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Att
 		q := newQueue(e, account, name, cfg, now)
 		if cfg.redrive != nil {
 			q.dlq = e.lookupARNLocked(cfg.redrive.DeadLetterTargetArn)
+			if cfg.redrive.DeadLetterTargetArn == q.arn {
+				q.dlq = q
+			}
 		}
 		for k, v := range tags {
 			q.tags[k] = v
@@ -403,13 +417,14 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, attrs backend.Att
 	}
 }
 
-func (e *Engine) existingQueue(q *queue, attrs backend.Attributes, name string) (string, error) {
+func (e *Engine) existingQueue(q *queue, attrs backend.Attributes) (string, error) {
 	q.mu.Lock()
-	same := q.cfg.matches(attrs)
+	differs := q.cfg.differs(attrs)
 	q.mu.Unlock()
-	if !same {
+	if differs != "" {
+		// SQS's exact words, naming the attribute.
 		return "", backend.NewError(backend.CodeQueueNameExists,
-			"A queue already exists with the same name and a different value for attribute(s) given in the request: %s.", name)
+			"A queue already exists with the same name and a different value for attribute %s", differs)
 	}
 	return q.url(), nil
 }
@@ -428,12 +443,14 @@ func (e *Engine) checkRedrive(p *redrivePolicy, account, name string, fifo bool)
 	if parts[4] != account {
 		return bad("the dead-letter queue must be in the same account as its source queue")
 	}
+	if p.DeadLetterTargetArn == e.arnOf(account, name) {
+		// SQS takes a queue as its own dead-letter queue (even at
+		// creation); its messages then stay where they are.
+		return nil
+	}
 	t := e.lookupARN(p.DeadLetterTargetArn)
 	if t == nil {
 		return bad("the dead-letter target queue does not exist")
-	}
-	if t.name == name && t.account == account {
-		return bad("a queue cannot be its own dead-letter queue")
 	}
 	t.mu.Lock()
 	tfifo, allow := t.cfg.fifo, t.cfg.allow
@@ -442,7 +459,7 @@ func (e *Engine) checkRedrive(p *redrivePolicy, account, name string, fifo bool)
 		return bad("the dead-letter queue of a FIFO queue must be a FIFO queue, and of a standard queue a standard queue")
 	}
 	if allow != nil {
-		srcArn := "arn:aws:sqs:" + e.cfg.Region + ":" + account + ":" + name
+		srcArn := e.arnOf(account, name)
 		switch allow.RedrivePermission {
 		case "denyAll":
 			return bad("the dead-letter queue's RedriveAllowPolicy denies all source queues")
@@ -453,6 +470,11 @@ func (e *Engine) checkRedrive(p *redrivePolicy, account, name string, fifo bool)
 		}
 	}
 	return nil
+}
+
+// arnOf is the ARN of the queue account/name.
+func (e *Engine) arnOf(account, name string) string {
+	return "arn:aws:sqs:" + e.cfg.Region + ":" + account + ":" + name
 }
 
 // DeleteQueue deletes a queue and its messages; parked receives on it end.
@@ -468,7 +490,7 @@ func (e *Engine) DeleteQueue(ctx context.Context, rawURL string) error {
 	key := q.account + "/" + q.name
 	if e.queues[key] != q {
 		e.mu.Unlock()
-		return errNoQueue(q.name)
+		return errNoQueue()
 	}
 	now := e.clock.Now()
 	delete(e.queues, key)
@@ -500,7 +522,7 @@ func (e *Engine) QueueURL(ctx context.Context, name, ownerAccountID string) (str
 	q := e.queues[account+"/"+name]
 	e.mu.RUnlock()
 	if q == nil {
-		return "", errNoQueue(name)
+		return "", errNoQueue()
 	}
 	return q.url(), nil
 }
@@ -635,6 +657,9 @@ func (e *Engine) SetAttributes(ctx context.Context, rawURL string, attrs backend
 	cfg, aerr := applyAttrs(cur, attrs, false)
 	if aerr != nil {
 		return aerr
+	}
+	if err := checkSSE(attrs); err != nil {
+		return err
 	}
 	if err := checkPolicy(attrs); err != nil {
 		return err
@@ -821,8 +846,8 @@ func (e *Engine) AddPermission(ctx context.Context, req backend.PermissionReques
 		pol.Statement = append(pol.Statement, map[string]any{
 			"Sid":       req.Label,
 			"Effect":    "Allow",
-			"Principal": map[string]any{"AWS": principals},
-			"Action":    actions,
+			"Principal": map[string]any{"AWS": oneOrList(principals)},
+			"Action":    oneOrList(actions),
 			"Resource":  q.arn,
 		})
 		b, _ := json.Marshal(pol)
@@ -838,6 +863,15 @@ func (e *Engine) AddPermission(ctx context.Context, req backend.PermissionReques
 		q.lastModified = now.Unix()
 		return q.logSetAttrs(backend.Attributes{attrPolicy: q.cfg.policy}), nil
 	})
+}
+
+// oneOrList is a policy value as SQS writes it: a single string for one
+// element, a list for more.
+func oneOrList(s []string) any {
+	if len(s) == 1 {
+		return s[0]
+	}
+	return s
 }
 
 // permissionActions are the actions AddPermission may grant.
@@ -868,7 +902,8 @@ type policyDoc struct {
 
 func parsePolicy(raw, arn string) (*policyDoc, *backend.Error) {
 	if raw == "" {
-		return &policyDoc{Version: "2012-10-17", ID: arn + "/SQSDefaultPolicy"}, nil
+		// The policy language version AddPermission writes, as SQS does.
+		return &policyDoc{Version: "2008-10-17", ID: arn + "/SQSDefaultPolicy"}, nil
 	}
 	var p policyDoc
 	if err := json.Unmarshal([]byte(raw), &p); err != nil {

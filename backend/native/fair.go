@@ -94,7 +94,7 @@ func (q *queue) popReady(nowNanos int64) *message {
 	live := q.noisy[:0]
 	for _, g := range q.noisy {
 		for g.deferred.len() > 0 && g.deferred.front().state != stateReady {
-			g.deferred.pop() // a tombstone
+			popSlot(&g.deferred) // a tombstone
 		}
 		if g.deferred.len() == 0 {
 			g.held = false
@@ -108,15 +108,16 @@ func (q *queue) popReady(nowNanos int64) *message {
 	clear(q.noisy[len(live):])
 	q.noisy = live
 	if back != nil {
-		return back.deferred.pop()
+		return popSlot(&back.deferred)
 	}
 	for q.ready.len() > 0 {
-		m := q.ready.pop()
+		m := popSlot(&q.ready)
 		if m.state != stateReady {
 			continue // deleted while visible: a tombstone
 		}
 		if g := m.group(); g != nil && q.isNoisy(m, nowNanos) {
 			g.deferred.push(m)
+			m.inRing = true
 			if !g.held {
 				g.held = true
 				q.noisy = append(q.noisy, g)
@@ -134,7 +135,7 @@ func (q *queue) popReady(nowNanos int64) *message {
 	if least == nil {
 		return nil
 	}
-	return least.deferred.pop()
+	return popSlot(&least.deferred)
 }
 
 // heldBack calls fn for every held-back message ring. Callers hold mu.

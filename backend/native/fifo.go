@@ -135,9 +135,13 @@ func (g *group) removeMsg(m *message) {
 	}
 }
 
-// checkAvail queues g for delivery when it may deliver. Callers hold mu.
+// checkAvail queues g for delivery when it may deliver: its first message
+// is visible. Later messages of the group may be in flight (a head whose
+// visibility timeout ran out, or was set to 0, while the message after it
+// is still in flight is delivered again, as SQS does); the first one that
+// is not visible holds back the rest. Callers hold mu.
 func (q *queue) checkAvail(g *group) {
-	if g.inAvail || g.inflight > 0 || g.len() == 0 || g.front().state != stateReady {
+	if g.inAvail || g.len() == 0 || g.front().state != stateReady {
 		return
 	}
 	g.inAvail = true
@@ -146,9 +150,10 @@ func (q *queue) checkAvail(g *group) {
 
 // forgetGroup drops an empty, idle group, keeping a few for reuse: queues
 // with many short-lived groups would otherwise allocate a group per message.
-// Callers hold mu.
+// A group already forgotten (its last message dropped while a receive was
+// taking from it) is left alone, so it is never kept twice. Callers hold mu.
 func (q *queue) forgetGroup(g *group) {
-	if g.len() == 0 && g.inflight == 0 && !g.inAvail {
+	if g.len() == 0 && g.inflight == 0 && !g.inAvail && q.fifo.groups[g.id] == g {
 		delete(q.fifo.groups, g.id)
 		if len(q.fifo.free) < maxFreeGroups {
 			*g = group{msgs: g.msgs[:0]}
@@ -161,7 +166,8 @@ func (q *queue) forgetGroup(g *group) {
 const maxFreeGroups = 256
 
 // takeFIFO hands out up to max messages: as many of one group as it can,
-// then of the next groups, locking each group it takes from.
+// then of the next groups. Of each group it takes the visible messages from
+// the group's head on, up to the first that is in flight or delayed.
 func (q *queue) takeFIFO(max int, visibility, nowNanos int64, out []taken) []taken {
 	nowMs := nowNanos / 1e6
 	f := q.fifo
@@ -170,19 +176,18 @@ func (q *queue) takeFIFO(max int, visibility, nowNanos int64, out []taken) []tak
 	for len(out) < max && f.avail.len() > 0 {
 		g := f.avail.pop()
 		g.inAvail = false
-		if g.inflight > 0 {
-			continue // locked since it was queued
-		}
-		// Nothing of g is in flight, so the messages taken in this loop are
-		// exactly g.msgs[g.head : g.head+g.inflight].
-		for len(out) < max {
-			i := g.head + g.inflight
+		// The k messages taken from g in this loop are
+		// g.msgs[g.head : g.head+k]: they stay in place, while a message
+		// dropped at g.head+k leaves the group (removeMsg keeps the order
+		// of the rest, and g.head points at the first).
+		for k := 0; len(out) < max; {
+			i := g.head + k
 			if i >= len(g.msgs) {
 				break
 			}
 			m := g.msgs[i]
 			if m.state != stateReady {
-				break // delayed: it holds back the rest of its group
+				break // in flight or delayed: it holds back the rest of its group
 			}
 			if q.expired(m, nowNanos) {
 				q.nReady--
@@ -196,11 +201,10 @@ func (q *queue) takeFIFO(max int, visibility, nowNanos int64, out []taken) []tak
 			}
 			q.markInflight(m, visibility, nowNanos, nowMs) // counts g.inflight
 			out = append(out, taken{m: m, receiveCount: m.receiveCount, firstRecvAt: m.firstRecvAt})
+			k++
 		}
-		if g.inflight == 0 {
-			q.checkAvail(g)
-			q.forgetGroup(g)
-		}
+		q.checkAvail(g)
+		q.forgetGroup(g)
 	}
 	return out
 }
@@ -253,23 +257,40 @@ func (q *queue) enqueueFIFO(m *message) {
 	g.push(m)
 }
 
-// checkFIFOEntry applies the FIFO rules to one send entry and fills in the
+// checkFIFOBatch applies the FIFO rules that fail a send as a whole, as
+// SQS's SendMessageBatch does: every entry needs a MessageGroupId, and a
+// MessageDeduplicationId unless the queue deduplicates by content. An
+// entry that sets either to the empty string fails alone (see
+// backend.ValidateSendEntry).
+func checkFIFOBatch(entries []backend.SendEntry, contentDedup bool) *backend.Error {
+	for i := range entries {
+		if e := &entries[i]; e.MessageGroupID == "" && !e.MessageGroupIDSet {
+			return backend.NewError(backend.CodeMissingParameter,
+				"The request must contain the parameter MessageGroupId.")
+		}
+	}
+	if contentDedup {
+		return nil
+	}
+	for i := range entries {
+		if e := &entries[i]; e.MessageDeduplicationID == "" && !e.MessageDeduplicationIDSet {
+			return backend.NewError(backend.CodeInvalidParameterValue,
+				"The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+		}
+	}
+	return nil
+}
+
+// checkFIFOEntry applies the FIFO rules to one send entry (that passed
+// checkFIFOBatch and backend.ValidateSendEntry) and fills in the
 // content-based deduplication id.
 func checkFIFOEntry(e *backend.SendEntry, contentDedup bool) (dedupID string, err *backend.Error) {
-	if e.MessageGroupID == "" {
-		return "", backend.NewError(backend.CodeMissingParameter,
-			"The request must contain the parameter MessageGroupId.")
-	}
 	if e.DelaySeconds != nil && *e.DelaySeconds != 0 {
 		return "", backend.NewError(backend.CodeInvalidParameterValue,
 			"Value %d for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.", *e.DelaySeconds)
 	}
 	if e.MessageDeduplicationID != "" {
 		return e.MessageDeduplicationID, nil
-	}
-	if !contentDedup {
-		return "", backend.NewError(backend.CodeInvalidParameterValue,
-			"The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
 	}
 	sum := sha256.Sum256([]byte(e.Body))
 	return hex.EncodeToString(sum[:]), nil

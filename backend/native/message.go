@@ -38,6 +38,12 @@ type message struct {
 	receiveCount int32
 	heapIdx      int32
 	state        uint8
+	// inRing is true while a slot of q.ready or of a tenant's held-back
+	// ring holds the message (standard queues). A visible message hidden
+	// by a visibility change keeps its slot, as a tombstone while it is
+	// invisible; when it becomes visible again before the slot is reached,
+	// the slot serves it and it is not pushed twice.
+	inRing bool
 }
 
 // msgExt holds the fields only some messages have.
@@ -233,6 +239,14 @@ type ring[T any] struct {
 }
 
 func (r *ring[T]) len() int { return r.size }
+
+// popSlot takes the first slot of a ring of messages and returns its
+// message, which no slot holds any more.
+func popSlot(r *ring[*message]) *message {
+	m := r.pop()
+	m.inRing = false
+	return m
+}
 
 func (r *ring[T]) push(v T) {
 	if r.size == len(r.buf) {

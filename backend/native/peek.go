@@ -108,7 +108,7 @@ func (e *Engine) Peek(ctx context.Context, queueURL string, req PeekRequest) ([]
 	q.mu.Lock()
 	if q.deleted.Load() {
 		q.mu.Unlock()
-		return nil, errNoQueue(q.name)
+		return nil, errNoQueue()
 	}
 	retentionMs := int64(q.cfg.retention) * 1000
 	found := req.After == ""

@@ -209,7 +209,10 @@ func (q *queue) makeReady(m *message) {
 	if m.group() != nil {
 		q.tenantEnter(m)
 	}
-	q.ready.push(m)
+	if !m.inRing {
+		m.inRing = true
+		q.ready.push(m)
+	}
 }
 
 // markInflight makes a message invisible for visibility nanoseconds after a
@@ -230,6 +233,24 @@ func (q *queue) markInflight(m *message, visibility, nowNanos, nowMs int64) {
 		}
 		g.inflight++
 	}
+}
+
+// hide makes a visible message invisible until visibleAt without a
+// receive: its receive count and handles stay as they are. A standard
+// queue's ring slot for it stays behind as a tombstone (see
+// message.inRing). Callers hold mu.
+func (q *queue) hide(m *message, visibleAt int64) {
+	q.nReady--
+	if g := m.group(); g != nil {
+		if q.fifo == nil {
+			q.tenantLeave(g)
+		}
+		g.inflight++
+	}
+	m.state = stateInflight
+	m.visibleAt = visibleAt
+	q.pending.push(m)
+	q.nInflight++
 }
 
 // leaveInflight updates the counts of a message leaving the in-flight state
@@ -351,6 +372,11 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 	contentDedup := q.cfg.contentDedup
 	perGroupDedup := q.cfg.dedupScope == "messageGroup"
 	q.mu.Unlock()
+	if fifo {
+		if err := checkFIFOBatch(entries, contentDedup); err != nil {
+			return nil, err
+		}
+	}
 
 	// Build the messages outside the lock: ids, MD5s and validation are the
 	// expensive part of a send.
@@ -379,7 +405,7 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 			}
 		} else if e.MessageDeduplicationID != "" {
 			results[i].Err = backend.NewError(backend.CodeInvalidParameterValue,
-				"The request includes a parameter that is not valid for this queue type: MessageDeduplicationId is only for FIFO queues.")
+				"Value %s for parameter MessageDeduplicationId is invalid. Reason: The request include parameter that is not valid for this queue type.", e.MessageDeduplicationID)
 			continue
 		}
 		m := &block[i]
@@ -422,7 +448,7 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 	q.mu.Lock()
 	if q.deleted.Load() {
 		q.mu.Unlock()
-		return nil, errNoQueue(q.name)
+		return nil, errNoQueue()
 	}
 	q.advance(nowNanos)
 	if q.fifo != nil {
@@ -438,7 +464,9 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 		q.nextSeq++
 		m.sentAt = nowNanos / 1e6
 		delay := q.cfg.delay
-		if d := entries[i].DelaySeconds; d != nil {
+		if d := entries[i].DelaySeconds; d != nil && !fifo {
+			// A FIFO queue takes no per-message delay: a message's 0
+			// leaves the queue's delay in force, as in SQS.
 			delay = *d
 		}
 		q.enqueue(m, delay, nowNanos)
@@ -481,7 +509,7 @@ func (q *queue) receive(ctx context.Context, req *backend.ReceiveRequest) ([]*ba
 	q.mu.Lock()
 	if q.deleted.Load() {
 		q.unlock()
-		return nil, errNoQueue(q.name)
+		return nil, errNoQueue()
 	}
 	vis := int64(q.cfg.visibility) * int64(time.Second)
 	if req.VisibilityTimeout != nil {
@@ -671,8 +699,10 @@ func errBadHandle(rh string) *backend.Error {
 		"The input receipt handle %q is not a valid receipt handle.", rh)
 }
 
-func errNoQueue(name string) *backend.Error {
-	return backend.NewError(backend.CodeQueueDoesNotExist, "The specified queue %s does not exist.", name)
+// errNoQueue is SQS's answer for a queue that does not exist, in its JSON
+// protocol's words (the query protocol adds "for this wsdl version").
+func errNoQueue() *backend.Error {
+	return backend.NewError(backend.CodeQueueDoesNotExist, "The specified queue does not exist.")
 }
 
 func (q *queue) remove(m *message) {
@@ -703,7 +733,7 @@ func (q *queue) delete(entries []backend.DeleteEntry) ([]backend.EntryResult, er
 	q.mu.Lock()
 	if q.deleted.Load() {
 		q.mu.Unlock()
-		return nil, errNoQueue(q.name)
+		return nil, errNoQueue()
 	}
 	q.advance(now)
 	for i := range entries {
@@ -765,7 +795,7 @@ func (q *queue) changeVisibility(entries []backend.VisibilityEntry) ([]backend.E
 	q.mu.Lock()
 	if q.deleted.Load() {
 		q.mu.Unlock()
-		return nil, errNoQueue(q.name)
+		return nil, errNoQueue()
 	}
 	q.advance(now)
 	released := false
@@ -781,14 +811,25 @@ func (q *queue) changeVisibility(entries []backend.VisibilityEntry) ([]backend.E
 			res[i].Err = err
 			continue
 		}
-		if m == nil || h.receiveCount < m.receiveCount {
+		if m == nil {
 			err := backend.NewError(backend.CodeReceiptHandleIsInvalid,
 				"Value %s for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.", e.ReceiptHandle)
 			err.SingleCode = backend.CodeInvalidParameterValue
 			res[i].Err = err
 			continue
 		}
-		if m.state != stateInflight {
+		if q.fifo != nil && h.receiveCount < m.receiveCount {
+			// A FIFO queue takes only the handle of the message's latest
+			// receive, as for a delete: the group may have moved on. (A
+			// standard queue applies a change made with an older handle,
+			// as SQS does.)
+			err := backend.NewError(backend.CodeReceiptHandleIsInvalid,
+				"Value %s for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", e.ReceiptHandle)
+			err.SingleCode = backend.CodeInvalidParameterValue
+			res[i].Err = err
+			continue
+		}
+		if m.state != stateInflight && m.state != stateReady {
 			res[i].Err = backend.NewError(backend.CodeMessageNotInflight, "The message referred to is not in flight.")
 			continue
 		}
@@ -796,6 +837,16 @@ func (q *queue) changeVisibility(entries []backend.VisibilityEntry) ([]backend.E
 		if now+t > m.receivedAt+maxVisibilityNanos {
 			res[i].Err = backend.NewError(backend.CodeInvalidParameterValue,
 				"Value %d for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds].", e.VisibilityTimeout)
+			continue
+		}
+		if m.state == stateReady {
+			// Its visibility timeout ran out and it was not received
+			// since: SQS applies the change, hiding it again (0 leaves
+			// it visible).
+			if t > 0 {
+				q.hide(m, now+t)
+				changed = append(changed, m)
+			}
 			continue
 		}
 		changed = append(changed, m)
@@ -823,7 +874,8 @@ func (q *queue) changeVisibility(entries []backend.VisibilityEntry) ([]backend.E
 	return res, nil
 }
 
-// purge deletes every message. Callers hold mu.
+// purgeLocked deletes every message and, as SQS's PurgeQueue does, a FIFO
+// queue's deduplication history and receive attempts. Callers hold mu.
 func (q *queue) purgeLocked() {
 	q.msgs.each(func(m *message) { m.state = stateGone })
 	q.msgs.reset()
@@ -835,6 +887,10 @@ func (q *queue) purgeLocked() {
 	if q.fifo != nil {
 		q.fifo.groups = make(map[string]*group)
 		q.fifo.avail = ring[*group]{}
+		clear(q.fifo.dedup)
+		q.fifo.dedupOrder = ring[dedupRec]{}
+		clear(q.fifo.attempts)
+		q.fifo.attemptOrder = ring[attemptRec]{}
 	}
 	q.nReady, q.nInflight, q.nDelayed = 0, 0, 0
 }
@@ -893,9 +949,11 @@ func (q *queue) sweep(nowNanos int64) {
 	}
 	keep := func(m *message) bool {
 		if m.state != stateReady {
+			m.inRing = false
 			return false
 		}
 		if q.expired(m, nowNanos) {
+			m.inRing = false
 			q.nReady--
 			q.drop(m)
 			return false

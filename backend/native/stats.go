@@ -108,7 +108,7 @@ func (e *Engine) QueueStats(queueURL string) (QueueStats, error) {
 	}
 	s, ok := q.stats(e.clock.Now().UnixNano())
 	if !ok {
-		return QueueStats{}, errNoQueue(q.name)
+		return QueueStats{}, errNoQueue()
 	}
 	for _, src := range e.sourcesOf(q.arn) {
 		s.DeadLetterSourceARNs = append(s.DeadLetterSourceARNs, src.arn)

@@ -358,8 +358,8 @@ func TestRedriveStartProgressCancel(t *testing.T) {
 	})
 	f.send(dlq, "a", "b", "c")
 
-	// Not a dead-letter queue: the engine's ResourceNotFoundException.
-	if code, b := f.do("POST", "/_postbox/api/queues/jobs/redrive", "{}"); code != 404 || !strings.Contains(string(b), "ResourceNotFoundException") {
+	// Not a dead-letter queue: the engine's InvalidParameterValue, as SQS answers.
+	if code, b := f.do("POST", "/_postbox/api/queues/jobs/redrive", "{}"); code != 400 || !strings.Contains(string(b), "InvalidParameterValue") {
 		t.Fatalf("redrive of a source queue: %d %s", code, b)
 	}
 	// One message a second: the task moves one, then waits on the clock.
@@ -436,7 +436,7 @@ func TestBadInput(t *testing.T) {
 		{"dedup id on standard", "POST", "/_postbox/api/queues/q/messages", `{"body":"x","messageDeduplicationId":"d"}`, nil, 400, "InvalidParameterValue"},
 		{"cancel without handle", "POST", "/_postbox/api/queues/q/redrive/cancel", `{}`, nil, 400, "MissingParameter"},
 		{"cancel bad handle", "POST", "/_postbox/api/queues/q/redrive/cancel", `{"taskHandle":"!!"}`, nil, 400, "InvalidParameterValue"},
-		{"redrive of a queue that is no dead-letter queue", "POST", "/_postbox/api/queues/q/redrive", `{"maxNumberOfMessagesPerSecond":501}`, nil, 404, "ResourceNotFoundException"},
+		{"redrive of a queue that is no dead-letter queue", "POST", "/_postbox/api/queues/q/redrive", `{"maxNumberOfMessagesPerSecond":501}`, nil, 400, "InvalidParameterValue"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, b := f.do(tc.method, tc.path, tc.body, tc.hdr...)
@@ -481,7 +481,7 @@ func TestAuthorize(t *testing.T) {
 		{"GET", "/_postbox/api/queues/q/messages", "", 200, "", "ReceiveMessage " + q.URL()},
 		{"POST", "/_postbox/api/queues/q/purge", "{}", 403, "AccessDenied", "PurgeQueue " + q.URL()},
 		{"POST", "/_postbox/api/queues/q/messages", `{"body":"x"}`, 403, "InvalidClientTokenId", "SendMessage " + q.URL()},
-		{"POST", "/_postbox/api/queues/q/redrive", `{}`, 404, "ResourceNotFoundException", "StartMessageMoveTask " + q.URL()},
+		{"POST", "/_postbox/api/queues/q/redrive", `{}`, 400, "InvalidParameterValue", "StartMessageMoveTask " + q.URL()},
 		{"POST", "/_postbox/api/queues/q/redrive/cancel", `{"taskHandle":"x"}`, 400, "InvalidParameterValue", "CancelMessageMoveTask " + q.URL()},
 	} {
 		mu.Lock()

@@ -79,8 +79,8 @@ type sendMessageInput struct {
 	DelaySeconds            *int                 `json:"DelaySeconds"`
 	MessageAttributes       map[string]attrValue `json:"MessageAttributes"`
 	MessageSystemAttributes map[string]attrValue `json:"MessageSystemAttributes"`
-	MessageDeduplicationID  string               `json:"MessageDeduplicationId"`
-	MessageGroupID          string               `json:"MessageGroupId"`
+	MessageDeduplicationID  *string              `json:"MessageDeduplicationId"`
+	MessageGroupID          *string              `json:"MessageGroupId"`
 }
 
 type sendMessageOutput struct {
@@ -97,8 +97,8 @@ type sendBatchEntry struct {
 	DelaySeconds            *int                 `json:"DelaySeconds"`
 	MessageAttributes       map[string]attrValue `json:"MessageAttributes"`
 	MessageSystemAttributes map[string]attrValue `json:"MessageSystemAttributes"`
-	MessageDeduplicationID  string               `json:"MessageDeduplicationId"`
-	MessageGroupID          string               `json:"MessageGroupId"`
+	MessageDeduplicationID  *string              `json:"MessageDeduplicationId"`
+	MessageGroupID          *string              `json:"MessageGroupId"`
 }
 
 type sendMessageBatchInput struct {
@@ -122,9 +122,11 @@ type batchErrorEntry struct {
 	Message     string `json:"Message,omitempty"`
 }
 
+// Batch outputs leave an empty list out, as SQS's JSON answers do (a batch
+// without failures has no "Failed" key).
 type sendMessageBatchOutput struct {
-	Successful []sendBatchResultEntry `json:"Successful"`
-	Failed     []batchErrorEntry      `json:"Failed"`
+	Successful []sendBatchResultEntry `json:"Successful,omitempty"`
+	Failed     []batchErrorEntry      `json:"Failed,omitempty"`
 }
 
 type receiveMessageInput struct {
@@ -172,8 +174,8 @@ type idEntry struct {
 }
 
 type batchOutput struct {
-	Successful []idEntry         `json:"Successful"`
-	Failed     []batchErrorEntry `json:"Failed"`
+	Successful []idEntry         `json:"Successful,omitempty"`
+	Failed     []batchErrorEntry `json:"Failed,omitempty"`
 }
 
 type changeVisibilityInput struct {
@@ -214,7 +216,7 @@ type listDLQSourcesInput struct {
 }
 
 type listDLQSourcesOutput struct {
-	QueueURLs []string `json:"queueUrls"`
+	QueueURLs []string `json:"queueUrls,omitempty"`
 	NextToken string   `json:"NextToken,omitempty"`
 }
 
@@ -370,6 +372,17 @@ func messageAttributes(in map[string]attrValue) map[string]backend.MessageAttrib
 	return out
 }
 
+// setIDs copies the MessageGroupId and MessageDeduplicationId parameters
+// into e, keeping whether they were given: SQS rejects an empty id.
+func setIDs(e *backend.SendEntry, group, dedup *string) {
+	if group != nil {
+		e.MessageGroupID, e.MessageGroupIDSet = *group, true
+	}
+	if dedup != nil {
+		e.MessageDeduplicationID, e.MessageDeduplicationIDSet = *dedup, true
+	}
+}
+
 func (s *Server) queue(c *call, p *string) (backend.Queue, error) {
 	u, err := c.queueURL(p)
 	if err != nil {
@@ -395,9 +408,9 @@ func (s *Server) sendMessage(c *call, in *sendMessageInput) (*sendMessageOutput,
 		DelaySeconds:            in.DelaySeconds,
 		MessageAttributes:       messageAttributes(in.MessageAttributes),
 		MessageSystemAttributes: messageAttributes(in.MessageSystemAttributes),
-		MessageGroupID:          in.MessageGroupID,
-		MessageDeduplicationID:  in.MessageDeduplicationID,
 	}}
+	setIDs(&entries[0], in.MessageGroupID, in.MessageDeduplicationID)
+	traced := c.addTraceHeader(&entries[0])
 	res, err := q.Send(c.ctx, entries[:])
 	if err != nil {
 		if backend.Code(err) == backend.CodeBatchRequestTooLong {
@@ -414,6 +427,9 @@ func (s *Server) sendMessage(c *call, in *sendMessageInput) (*sendMessageOutput,
 	r := res[0]
 	if r.Err != nil {
 		return nil, singleError(r.Err)
+	}
+	if traced {
+		r.MD5OfMessageSystemAttributes = ""
 	}
 	return &sendMessageOutput{
 		MD5OfMessageBody:             r.MD5OfMessageBody,
@@ -457,6 +473,7 @@ func (s *Server) sendMessageBatch(c *call, in *sendMessageBatchInput) (*sendMess
 		return nil, err
 	}
 	entries := make([]backend.SendEntry, len(in.Entries))
+	traced := make([]bool, len(in.Entries))
 	for i := range in.Entries {
 		e := &in.Entries[i]
 		entries[i] = backend.SendEntry{
@@ -465,9 +482,9 @@ func (s *Server) sendMessageBatch(c *call, in *sendMessageBatchInput) (*sendMess
 			DelaySeconds:            e.DelaySeconds,
 			MessageAttributes:       messageAttributes(e.MessageAttributes),
 			MessageSystemAttributes: messageAttributes(e.MessageSystemAttributes),
-			MessageGroupID:          e.MessageGroupID,
-			MessageDeduplicationID:  e.MessageDeduplicationID,
 		}
+		setIDs(&entries[i], e.MessageGroupID, e.MessageDeduplicationID)
+		traced[i] = c.addTraceHeader(&entries[i])
 	}
 	res, err := q.Send(c.ctx, entries)
 	if err != nil {
@@ -482,6 +499,9 @@ func (s *Server) sendMessageBatch(c *call, in *sendMessageBatchInput) (*sendMess
 		if r.Err != nil {
 			out.Failed = append(out.Failed, batchError(entries[i].ID, r.Err))
 			continue
+		}
+		if traced[i] {
+			r.MD5OfMessageSystemAttributes = ""
 		}
 		out.Successful = append(out.Successful, sendBatchResultEntry{
 			ID:                           entries[i].ID,
@@ -710,11 +730,7 @@ func (s *Server) listDeadLetterSourceQueues(c *call, in *listDLQSourcesInput) (*
 	if err != nil {
 		return nil, err
 	}
-	urls := c.publicURLs(res.QueueURLs)
-	if urls == nil {
-		urls = []string{}
-	}
-	return &listDLQSourcesOutput{QueueURLs: urls, NextToken: res.NextToken}, nil
+	return &listDLQSourcesOutput{QueueURLs: c.publicURLs(res.QueueURLs), NextToken: res.NextToken}, nil
 }
 
 func (s *Server) startMessageMoveTask(c *call, in *startMoveTaskInput) (*startMoveTaskOutput, error) {

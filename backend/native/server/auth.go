@@ -248,8 +248,7 @@ func (c *call) authorize(u string) error {
 	}
 	acct, ok := queueAccount(u)
 	if !ok {
-		return backend.NewError(backend.CodeQueueDoesNotExist,
-			"The specified queue does not exist: %q is not a queue URL (http://host/ACCOUNT/NAME).", u)
+		return errNoQueue()
 	}
 	if acct == p.account {
 		return nil

@@ -63,9 +63,13 @@
 // (with the "com.amazonaws.sqs#" namespace for the errors of the SQS API
 // model) and an x-amzn-query-error header "<legacy code>;Sender" (or
 // ";Receiver"); the query protocol sends an ErrorResponse document with
-// Type, Code and Message. Requests that do not get as far as the backend
-// get the errors AWS services give: MissingAction and InvalidAction for a
-// missing or unknown action, MissingParameter for a missing required
+// Type, Code and Message (in JSON, {"Error": {...}, "RequestId": ...},
+// for a query request that accepts application/json, whose answers are
+// JSON too). Requests that do not get as far as the backend get the
+// errors AWS services give: MissingAction (JSON) or 404
+// UnknownOperationException (query) for a missing action, InvalidAction
+// for an unknown one or for CreateQueue and ListQueues sent to a queue's
+// URL, MissingParameter for a missing required
 // parameter, SerializationException for a JSON body that does not decode
 // or has the wrong content type, MalformedQueryString for a form that does
 // not, and InvalidParameterValue (BatchRequestTooLong for

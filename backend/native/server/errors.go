@@ -95,3 +95,22 @@ func errNotInteger(name, value string) *backend.Error {
 	return backend.NewError(backend.CodeInvalidParameterValue,
 		"Value %s for parameter %s is invalid. Reason: must be an integer.", strconv.Quote(value), name)
 }
+
+// errNoQueue is SQS's answer for a queue that does not exist (the query
+// protocol rewords it, see queryMessage).
+func errNoQueue() *backend.Error {
+	return backend.NewError(backend.CodeQueueDoesNotExist, "The specified queue does not exist.")
+}
+
+// queryMessage is the message the query protocol answers we with: SQS
+// words a missing queue differently there ("... for this wsdl version.")
+// than in its JSON protocol.
+func queryMessage(we wireError) string {
+	if we.queryCode == queryNonExistentQueue {
+		return "The specified queue does not exist for this wsdl version."
+	}
+	return we.message
+}
+
+// queryNonExistentQueue is QueueDoesNotExist's query code.
+const queryNonExistentQueue = "AWS.SimpleQueueService.NonExistentQueue"

@@ -261,10 +261,12 @@ func (in *sendMessageBatchInput) decodeFast(l *lexer) bool {
 						e.MessageSystemAttributes, ok = l.attrs()
 						return 16, ok
 					case "MessageDeduplicationId":
-						e.MessageDeduplicationID, ok = l.str()
+						s, ok := l.str()
+						e.MessageDeduplicationID = &s
 						return 32, ok
 					case "MessageGroupId":
-						e.MessageGroupID, ok = l.str()
+						s, ok := l.str()
+						e.MessageGroupID = &s
 						return 64, ok
 					}
 					return 0, false
@@ -297,10 +299,12 @@ func (in *sendMessageInput) decodeFast(l *lexer) bool {
 			in.MessageSystemAttributes, ok = l.attrs()
 			return 16, ok
 		case "MessageDeduplicationId":
-			in.MessageDeduplicationID, ok = l.str()
+			s, ok := l.str()
+			in.MessageDeduplicationID = &s
 			return 32, ok
 		case "MessageGroupId":
-			in.MessageGroupID, ok = l.str()
+			s, ok := l.str()
+			in.MessageGroupID = &s
 			return 64, ok
 		}
 		return 0, false
@@ -510,7 +514,15 @@ func appendField(b []byte, first bool, name, value string) []byte {
 	return appendString(b, value)
 }
 
-func appendBatchErrors(b []byte, failed []batchErrorEntry) []byte {
+// appendBatchErrors appends ,"Failed":[...] (or "Failed":[...] first) when
+// there are failures; SQS leaves an empty list out.
+func appendBatchErrors(b []byte, first bool, failed []batchErrorEntry) []byte {
+	if len(failed) == 0 {
+		return b
+	}
+	if !first {
+		b = append(b, ',')
+	}
 	b = append(b, `"Failed":[`...)
 	for i, f := range failed {
 		if i > 0 {
@@ -529,40 +541,46 @@ func appendBatchErrors(b []byte, failed []batchErrorEntry) []byte {
 }
 
 func (o *sendMessageBatchOutput) appendJSON(b []byte) []byte {
-	b = append(b, `{"Successful":[`...)
-	for i := range o.Successful {
-		e := &o.Successful[i]
-		if i > 0 {
-			b = append(b, ',')
+	b = append(b, '{')
+	if len(o.Successful) > 0 {
+		b = append(b, `"Successful":[`...)
+		for i := range o.Successful {
+			e := &o.Successful[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendField(append(b, '{'), true, "Id", e.ID)
+			b = appendField(b, false, "MessageId", e.MessageID)
+			b = appendField(b, false, "MD5OfMessageBody", e.MD5OfMessageBody)
+			if e.MD5OfMessageAttributes != "" {
+				b = appendField(b, false, "MD5OfMessageAttributes", e.MD5OfMessageAttributes)
+			}
+			if e.MD5OfMessageSystemAttributes != "" {
+				b = appendField(b, false, "MD5OfMessageSystemAttributes", e.MD5OfMessageSystemAttributes)
+			}
+			if e.SequenceNumber != "" {
+				b = appendField(b, false, "SequenceNumber", e.SequenceNumber)
+			}
+			b = append(b, '}')
 		}
-		b = appendField(append(b, '{'), true, "Id", e.ID)
-		b = appendField(b, false, "MessageId", e.MessageID)
-		b = appendField(b, false, "MD5OfMessageBody", e.MD5OfMessageBody)
-		if e.MD5OfMessageAttributes != "" {
-			b = appendField(b, false, "MD5OfMessageAttributes", e.MD5OfMessageAttributes)
-		}
-		if e.MD5OfMessageSystemAttributes != "" {
-			b = appendField(b, false, "MD5OfMessageSystemAttributes", e.MD5OfMessageSystemAttributes)
-		}
-		if e.SequenceNumber != "" {
-			b = appendField(b, false, "SequenceNumber", e.SequenceNumber)
-		}
-		b = append(b, '}')
+		b = append(b, ']')
 	}
-	b = append(b, "],"...)
-	return append(appendBatchErrors(b, o.Failed), '}')
+	return append(appendBatchErrors(b, len(o.Successful) == 0, o.Failed), '}')
 }
 
 func (o *batchOutput) appendJSON(b []byte) []byte {
-	b = append(b, `{"Successful":[`...)
-	for i, e := range o.Successful {
-		if i > 0 {
-			b = append(b, ',')
+	b = append(b, '{')
+	if len(o.Successful) > 0 {
+		b = append(b, `"Successful":[`...)
+		for i, e := range o.Successful {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendField(append(b, '{'), true, "Id", e.ID), '}')
 		}
-		b = append(appendField(append(b, '{'), true, "Id", e.ID), '}')
+		b = append(b, ']')
 	}
-	b = append(b, "],"...)
-	return append(appendBatchErrors(b, o.Failed), '}')
+	return append(appendBatchErrors(b, len(o.Successful) == 0, o.Failed), '}')
 }
 
 func (o *sendMessageOutput) appendJSON(b []byte) []byte {

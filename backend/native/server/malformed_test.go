@@ -25,19 +25,22 @@ import (
 // awsQueryError trait of each error shape, and the "com.amazonaws.sqs#"
 // namespace of modeled shapes) and the API Reference's Common Errors page
 // for the unmodeled ones (MissingParameter, InvalidParameterValue,
-// MissingAction, InvalidAction, MalformedQueryString); written out here,
+// MissingAction, InvalidAction, MalformedQueryString), whose JSON types
+// for the first two were recorded from real SQS; written out here,
 // not looked up in backend's table, so that this test checks that table
 // too.
 var sqsWire = map[string]struct {
 	jsonType, queryCode string
 	status              int
 }{
-	"MissingAction":                {"MissingAction", "MissingAction", 400},
-	"InvalidAction":                {"InvalidAction", "InvalidAction", 400},
-	"MalformedQueryString":         {"MalformedQueryString", "MalformedQueryString", 404},
-	"SerializationException":       {"com.amazon.coral.service#SerializationException", "SerializationException", 400},
-	"MissingParameter":             {"MissingParameter", "MissingParameter", 400},
-	"InvalidParameterValue":        {"InvalidParameterValue", "InvalidParameterValue", 400},
+	"MissingAction":          {"MissingAction", "MissingAction", 400},
+	"UnknownOperation":       {"com.amazon.coral.service#UnknownOperationException", "UnknownOperationException", 404},
+	"InvalidAction":          {"InvalidAction", "InvalidAction", 400},
+	"MalformedQueryString":   {"MalformedQueryString", "MalformedQueryString", 404},
+	"SerializationException": {"com.amazon.coral.service#SerializationException", "SerializationException", 400},
+	// Real SQS's JSON answers (recorded for issue 19).
+	"MissingParameter":             {"com.amazonaws.sqs#MissingRequiredParameterException", "MissingParameter", 400},
+	"InvalidParameterValue":        {"com.amazonaws.sqs#InvalidParameterValueException", "InvalidParameterValue", 400},
 	"QueueDoesNotExist":            {"com.amazonaws.sqs#QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", 400},
 	"QueueNameExists":              {"com.amazonaws.sqs#QueueNameExists", "QueueAlreadyExists", 400},
 	"EmptyBatchRequest":            {"com.amazonaws.sqs#EmptyBatchRequest", "AWS.SimpleQueueService.EmptyBatchRequest", 400},
@@ -268,7 +271,7 @@ func malformedCases() []malformed {
 		// dead-letter queue, is ResourceNotFoundException.
 		{"json move from a non-ARN", "StartMessageMoveTask", `{"SourceArn":"not-an-arn"}`, "ResourceNotFoundException"},
 		{"json move from missing queue", "StartMessageMoveTask", `{"SourceArn":"{missingarn}"}`, "ResourceNotFoundException"},
-		{"json move from a queue that is no DLQ", "StartMessageMoveTask", `{"SourceArn":"{stdarn}"}`, "ResourceNotFoundException"},
+		{"json move from a queue that is no DLQ", "StartMessageMoveTask", `{"SourceArn":"{stdarn}"}`, "InvalidParameterValue"},
 		{"json move rate 501", "StartMessageMoveTask", `{"SourceArn":"{dlqarn}","MaxNumberOfMessagesPerSecond":501}`, "InvalidParameterValue"},
 		{"json move to a non-ARN", "StartMessageMoveTask", `{"SourceArn":"{dlqarn}","DestinationArn":"queue"}`, "ResourceNotFoundException"},
 		// A handle that does not decode is a bad parameter value.
@@ -279,7 +282,7 @@ func malformedCases() []malformed {
 		{"json RemovePermission unknown label", "RemovePermission", `{` + q + `,"Label":"nope"}`, "InvalidParameterValue"},
 
 		// Query protocol: forms that do not parse, actions.
-		{"query no Action", "", `QueueName=x`, "MissingAction"},
+		{"query no Action", "", `QueueName=x`, "UnknownOperation"},
 		{"query unknown Action", "", `Action=Frobnicate`, "InvalidAction"},
 		{"query JSON action name", "", `Action=AmazonSQS.ListQueues`, "InvalidAction"},
 		{"query bad percent escape", "", `Action=ListQueues&x=%zz`, "MalformedQueryString"},

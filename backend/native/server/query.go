@@ -17,6 +17,7 @@ import (
 // the URL's query string); it returns the status and the error code it
 // answered with.
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, c *call, rid string, buf *bytes.Buffer) (int, string) {
+	wantJSON := acceptsJSON(r)
 	fail := func(err error) (int, string) {
 		err = c.signatureFirst(err)
 		we := toWire(err)
@@ -24,7 +25,11 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, c *call, rid
 			s.logFailure(c, err)
 		}
 		buf.Reset()
-		writeXMLError(w, buf, we, rid)
+		if wantJSON {
+			writeQueryJSONError(w, buf, we, rid)
+		} else {
+			writeXMLError(w, buf, we, rid)
+		}
 		return we.status, we.queryCode
 	}
 	vals, err := url.ParseQuery(r.URL.RawQuery)
@@ -64,11 +69,24 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, c *call, rid
 	action := vals.Get("Action")
 	c.action = action
 	if action == "" {
-		return fail(backend.NewError(codeMissingAction, "The request must contain the parameter Action."))
+		return fail(errNoAction())
 	}
 	ep := endpoints[action]
 	if ep == nil {
 		return fail(backend.NewError(backend.CodeInvalidAction, "The action %s is not valid for this endpoint.", action))
+	}
+	if err := checkEndpoint(c, action); err != nil {
+		return fail(err)
+	}
+	if wantJSON {
+		out, err := ep.serveQueryJSON(s, c, form{v: vals})
+		if err == nil {
+			err = writeQueryJSON(w, buf, action, rid, out)
+		}
+		if err != nil {
+			return fail(err)
+		}
+		return http.StatusOK, ""
 	}
 	result, err := ep.serveQuery(s, c, form{v: vals})
 	if err != nil {
@@ -323,8 +341,8 @@ func formSendMessage(f form, in *sendMessageInput) (err error) {
 	if in.MessageSystemAttributes, err = f.messageAttrs("MessageSystemAttribute"); err != nil {
 		return err
 	}
-	in.MessageDeduplicationID = f.str("MessageDeduplicationId")
-	in.MessageGroupID = f.str("MessageGroupId")
+	in.MessageDeduplicationID = f.ptr("MessageDeduplicationId")
+	in.MessageGroupID = f.ptr("MessageGroupId")
 	return nil
 }
 
@@ -345,8 +363,8 @@ func formSendMessageBatch(f form, in *sendMessageBatchInput) (err error) {
 		if e.MessageSystemAttributes, err = m.messageAttrs("MessageSystemAttribute"); err != nil {
 			return err
 		}
-		e.MessageDeduplicationID = m.str("MessageDeduplicationId")
-		e.MessageGroupID = m.str("MessageGroupId")
+		e.MessageDeduplicationID = m.ptr("MessageDeduplicationId")
+		e.MessageGroupID = m.ptr("MessageGroupId")
 	}
 	return nil
 }

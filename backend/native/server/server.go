@@ -218,6 +218,8 @@ type call struct {
 	conn    string // the client connection (its remote address)
 	body    int64  // the body bytes this call holds of Server.bodies
 
+	traceID string // the X-Amzn-Trace-Id header, for AWSTraceHeader
+
 	principal *principal   // the authenticated caller; nil when anonymous
 	verify    func() error // checks the signature once the body is read
 	bodyRead  func() bool  // whether the whole body has been read
@@ -264,6 +266,7 @@ func (c *call) queueURL(p *string) (string, error) {
 type endpoint interface {
 	serveJSON(s *Server, c *call, body []byte) (any, error)
 	serveQuery(s *Server, c *call, f form) (func(*xmlWriter), error)
+	serveQueryJSON(s *Server, c *call, f form) (any, error) // queryjson.go
 }
 
 // op implements endpoint for an action with input I and output O.
@@ -361,6 +364,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Date", now.UTC().Format(http.TimeFormat))
 	c := &call{ctx: r.Context(), base: s.baseURL(r), w: w, conn: r.RemoteAddr}
 	c.pathURL = pathQueueURL(c.base, r.URL.Path)
+	c.traceID = r.Header.Get(traceIDHeader)
 
 	target := r.Header.Get("X-Amz-Target")
 	ct := mediaType(r.Header.Get("Content-Type"))

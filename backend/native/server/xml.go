@@ -98,7 +98,7 @@ func writeXMLError(w http.ResponseWriter, buf *bytes.Buffer, we wireError, rid s
 	x.raw(`<?xml version="1.0"?>` + "\n" + `<ErrorResponse xmlns="` + queryNamespace + `"><Error>`)
 	x.elem("Type", we.faultType())
 	x.elem("Code", we.queryCode)
-	x.elem("Message", we.message)
+	x.elem("Message", queryMessage(we))
 	x.raw("<Detail/></Error>")
 	x.elem("RequestId", rid)
 	x.raw("</ErrorResponse>")

@@ -396,6 +396,15 @@ func nonEmpty(s string) *string {
 	return &s
 }
 
+// given returns s when it is not empty or set says it was given (an empty
+// id, which SQS rejects, is sent for SQS to reject); nil otherwise.
+func given(s string, set bool) *string {
+	if s == "" && !set {
+		return nil
+	}
+	return &s
+}
+
 func nonNil[T any](s []T) []T {
 	if s == nil {
 		return []T{}
