@@ -68,7 +68,7 @@ func TestServeRefusesWebPages(t *testing.T) {
 		t.Errorf("the dashboard: %d %.100s", resp.StatusCode, body)
 	}
 	for _, hdr := range []map[string]string{{}, {"Accept": "*/*"}, {"Accept": "text/xml"}} {
-		if resp, body := browserDo(t, "GET", endpoint+"/", "", hdr); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "MissingAction") {
+		if resp, body := browserDo(t, "GET", endpoint+"/", "", hdr); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "UnknownOperationException") {
 			t.Errorf("GET / with %v: %d %s", hdr, resp.StatusCode, body)
 		}
 	}
