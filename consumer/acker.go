@@ -188,7 +188,12 @@ func (s *sub) flushDeletes(ctx context.Context, batch []ackItem) {
 		entries[i] = backend.DeleteEntry{ID: entryIDs[i], ReceiptHandle: it.j.msg.ReceiptHandle}
 	}
 	s.retryBatch(ctx, OpDelete, batch, &s.srv.stats.deleted, func(idx []int) ([]backend.EntryResult, error) {
-		return s.q.Delete(ctx, pick(entries, idx))
+		t0 := s.srv.clock.Now()
+		res, err := s.q.Delete(ctx, pick(entries, idx))
+		if err == nil {
+			s.noteLatency(s.srv.clock.Now().Sub(t0))
+		}
+		return res, err
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -296,6 +297,62 @@ func TestVisibilityChangeWaitsForARunningExtension(t *testing.T) {
 		time.Sleep(time.Minute)
 		if v, f, _ := counts(t, eng, q); v != 0 || f != 1 {
 			t.Errorf("%d visible, %d in flight a minute later, want it backing off", v, f)
+		}
+	})
+}
+
+// TestReceivedAgainLosesTheLease: a message received again while an
+// earlier delivery's handler runs (its lease ran out unseen, or someone
+// changed its visibility) takes the lease from that delivery: the earlier
+// handler is cancelled with ErrLeaseLost, and nothing is sent with its
+// receipt handle afterwards (SQS would apply a change made with it to the
+// new delivery).
+func TestReceivedAgainLosesTheLease(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		eng := newEngine(t)
+		q := newQueue(t, eng, "q", nil)
+		fq := &faultQueue{Queue: q}
+		sendN(t, q, 1, nil)
+		first := make(chan *consumer.Message, 1)
+		causes := make(chan error, 1)
+		var calls atomic.Int32
+		h := consumer.HandlerFunc(func(ctx context.Context, msg *consumer.Message) error {
+			if calls.Add(1) == 1 {
+				first <- msg
+				<-ctx.Done()
+				causes <- context.Cause(ctx)
+				return errors.New("failed, after the lease was lost")
+			}
+			return nil
+		})
+		var errs errorLog
+		r := start(t, consumer.Config{OnError: errs.add, Queues: []consumer.QueueConfig{{
+			Queue: fq, Handler: h, Concurrency: 2,
+		}}})
+		m := <-first
+		handle := m.ReceiptHandle
+		// Someone else makes it visible: the consumer receives it again.
+		res, err := q.ChangeVisibility(context.Background(), []backend.VisibilityEntry{{ID: "0", ReceiptHandle: handle}})
+		if err != nil || res[0].Err != nil {
+			t.Fatal(err, res)
+		}
+		if cause := <-causes; !errors.Is(cause, consumer.ErrLeaseLost) {
+			t.Errorf("first handler's cause %v", cause)
+		}
+		advanceUntil(t, func() bool { return r.srv.Stats().Deleted == 1 })
+		r.stop(t, context.Background())
+		fq.mu.Lock()
+		defer fq.mu.Unlock()
+		for _, e := range fq.changeLog {
+			if e.ReceiptHandle == handle {
+				t.Errorf("visibility change %+v with the first delivery's handle", e)
+			}
+		}
+		if fq.deleted[handle] != 0 {
+			t.Error("deleted with the first delivery's handle")
+		}
+		if got := errs.ops(consumer.OpHeartbeat); len(got) != 1 || !errors.Is(got[0], consumer.ErrLeaseLost) {
+			t.Errorf("reports %v", errs.errs)
 		}
 	})
 }

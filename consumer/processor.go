@@ -14,11 +14,8 @@ import (
 // is stopping, what it takes is given back rather than run.
 func (s *sub) worker() {
 	for unit := range s.ready {
-		s.mu.Lock()
-		stopping := s.stopping
-		s.mu.Unlock()
 		switch {
-		case stopping:
+		case s.stopped.Load():
 			s.giveBackUnit(unit)
 		case s.BatchHandler != nil:
 			s.runBatch(unit)
@@ -32,7 +29,6 @@ func (s *sub) worker() {
 // its group, or gives the group's waiting messages back when j failed.
 func (s *sub) runOne(j *job) {
 	ok := s.handle(j)
-	s.finished(1)
 	if s.groups == nil {
 		return
 	}
@@ -58,12 +54,14 @@ func (s *sub) handle(j *job) bool {
 	ctx, cancel := context.WithCancelCause(s.base)
 	defer cancel(context.Canceled) // the handler has returned
 	if !s.begin(j, cancel) {
-		s.end(j) // lost before it started: it comes back by itself
+		s.after(j, s.end(j)) // lost before it started: it comes back by itself
 		return false
 	}
 	err := callHandler(ctx, s.Handler, &j.msg)
-	lost, wait := s.end(j)
-	return s.settle(j, err, lost, context.Cause(ctx), wait)
+	e := s.end(j)
+	ok := s.settle(j, err, e.lost, context.Cause(ctx), e.wait)
+	s.after(j, e)
+	return ok
 }
 
 func (s *sub) runBatch(jobs []*job) {
@@ -99,32 +97,32 @@ func (s *sub) runBatch(jobs []*job) {
 	}
 	li := 0
 	for _, j := range jobs {
-		lost, wait := s.end(j)
+		e := s.end(j)
 		group := j.msg.GroupID
-		if li >= len(live) || live[li] != j {
+		switch {
+		case li >= len(live) || live[li] != j:
 			// Lost before it started: it comes back by itself.
 			if failedGroups != nil {
 				failedGroups[group] = true
 			}
-			continue
-		}
-		var err error
-		if results != nil {
-			err = results[li]
-		}
-		li++
-		if failedGroups != nil && failedGroups[group] {
-			if lost == nil {
+		case failedGroups != nil && failedGroups[group]:
+			li++
+			if e.lost == nil {
 				s.srv.stats.released.Add(1)
-				s.changeVisibility(j, 0, wait)
+				s.changeVisibility(j, 0, e.wait)
 			}
-			continue
+		default:
+			var err error
+			if results != nil {
+				err = results[li]
+			}
+			li++
+			if !s.settle(j, err, e.lost, cause, e.wait) && failedGroups != nil {
+				failedGroups[group] = true
+			}
 		}
-		if !s.settle(j, err, lost, cause, wait) && failedGroups != nil {
-			failedGroups[group] = true
-		}
+		s.after(j, e)
 	}
-	s.finished(len(jobs))
 }
 
 func callHandler(ctx context.Context, h Handler, msg *Message) (err error) {
@@ -237,18 +235,17 @@ func (s *sub) giveBackUnit(unit []*job) {
 	}
 }
 
-// giveBack releases held messages that will not run (visibility 0) and
-// counts them finished.
+// giveBack releases held messages that will not run (visibility 0).
 func (s *sub) giveBack(jobs []*job) {
 	if len(jobs) == 0 {
 		return
 	}
 	for _, j := range jobs {
-		lost, wait := s.end(j)
-		if lost == nil {
+		e := s.end(j)
+		if e.lost == nil {
 			s.srv.stats.released.Add(1)
-			s.changeVisibility(j, 0, wait)
+			s.changeVisibility(j, 0, e.wait)
 		}
+		s.after(j, e)
 	}
-	s.finished(len(jobs))
 }

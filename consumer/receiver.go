@@ -29,7 +29,7 @@ type flow struct {
 	failing  int  // receives failed in a row
 
 	rate     float64       // messages finished per second, smoothed
-	latency  time.Duration // how long a receive that did not wait takes, smoothed
+	latency  time.Duration // the round trip to the queue (a delete call), smoothed
 	winStart time.Time     // the rate's current window
 	winDone  int           // messages finished in it
 
@@ -41,8 +41,17 @@ type flow struct {
 // before it is folded into the smoothed rate.
 const rateWindow = 25 * time.Millisecond
 
-// maxLatencySample caps one sample of a receive's round trip.
+// maxLatencySample caps one sample of the round trip.
 const maxLatencySample = time.Second
+
+// noteLatency folds the duration of a call that does not wait (a delete)
+// into the round trip's estimate. Receives are not timed: a long poll's
+// wait for messages would count as network.
+func (s *sub) noteLatency(d time.Duration) {
+	s.mu.Lock()
+	s.flow.latency = smooth(s.flow.latency, min(d, maxLatencySample))
+	s.mu.Unlock()
+}
 
 // receiveGrace is how long a shutdown waits for the receives already sent
 // before it cancels them. A receive that brings messages answers within a
@@ -177,12 +186,6 @@ func (s *sub) receive(n int, a attempt) {
 	f.receives--
 	f.asked -= n
 	f.failing = 0
-	if len(msgs) == n && !f.short && !f.empty {
-		// A full answer while the queue has a backlog (the last answer
-		// was full too) did not wait for messages: it took a round
-		// trip. Capped, in case it waited all the same.
-		f.latency = smooth(f.latency, min(now.Sub(start), maxLatencySample))
-	}
 	f.empty, f.short = len(msgs) == 0, len(msgs) < n
 	s.health.received(now)
 	if len(msgs) == 0 {
@@ -197,6 +200,8 @@ func (s *sub) receive(n int, a attempt) {
 	f.activeAt, f.idle = now, false
 	jobs := s.newJobsLocked(msgs, start, now)
 	s.srv.stats.received.Add(int64(len(jobs)))
+	lost := s.lostReports
+	s.lostReports = nil
 	var back []*job // not to be run
 	switch {
 	case s.stopping:
@@ -211,6 +216,9 @@ func (s *sub) receive(n int, a attempt) {
 	}
 	wake := s.wantLocked() > 0
 	s.mu.Unlock()
+	for _, j := range lost {
+		s.report(OpHeartbeat, j.msg.MessageID, j.lost)
+	}
 	s.giveBack(back)
 	s.poke(wake)
 }
@@ -257,15 +265,14 @@ func (s *sub) dispatchLocked(jobs []*job) {
 	}
 }
 
-// finished counts n held messages as finished (their handlers ended, or
-// they were given back), and lets the receiver look again.
-func (s *sub) finished(n int) {
-	now := s.srv.clock.Now()
-	s.mu.Lock()
+// finishLocked counts a held message as finished (its handler ended, or
+// it was given back) and reports whether the deletes waiting for a fuller
+// batch should go now. The caller holds mu.
+func (s *sub) finishLocked(now time.Time) (flush bool) {
 	f := &s.flow
-	f.held -= n
+	f.held--
 	f.activeAt, f.idle = now, false
-	f.winDone += n
+	f.winDone++
 	if el := now.Sub(f.winStart); el >= rateWindow {
 		// The rate follows a rise at once, so that the receives ramp up
 		// within a few round trips, and a fall slowly, so that a pause
@@ -277,13 +284,7 @@ func (s *sub) finished(n int) {
 	// With nothing in hand and the queue looking drained, no message is
 	// coming to fill the deletes' part batch: waiting AckMaxDelay would
 	// only make them late.
-	flushNow := f.held == 0 && f.short
-	wake := s.wantLocked() > 0
-	s.mu.Unlock()
-	if flushNow {
-		s.acks.flushNow()
-	}
-	s.poke(wake)
+	return f.held == 0 && f.short
 }
 
 // smooth folds a new sample into a moving average (a quarter's weight).

@@ -2,8 +2,10 @@ package consumer
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/postbox-go/postbox/backend"
@@ -56,14 +58,19 @@ type sub struct {
 
 	recvWG, workWG, beatWG sync.WaitGroup
 
-	mu       sync.Mutex
-	wanted   sync.Cond         // on mu: signalled when wantLocked may ask for a receive
-	leases   map[*job]struct{} // the jobs held: received and not ended
-	flow     flow              // what the receiver looks at (receiver.go)
-	stopping bool              // shutting down: nothing more starts
-	halted   error             // once running handlers are cancelled, why
-	health   health            // for Server.HealthHandler (health.go)
-	attempts []attempt         // FIFO receive attempt ids to retry (receiver.go)
+	mu     sync.Mutex
+	wanted sync.Cond         // on mu: signalled when wantLocked may ask for a receive
+	leases map[*job]struct{} // the jobs held: received and not ended
+	byID   map[string]*job   // the latest delivery held of each message
+	// lostReports are the jobs whose lease newJobsLocked found lost, for
+	// the receiver to report outside mu.
+	lostReports []*job
+	flow        flow        // what the receiver looks at (receiver.go)
+	stopping    bool        // shutting down: nothing more starts
+	stopped     atomic.Bool // stopping, for the workers to read without mu
+	halted      error       // once running handlers are cancelled, why
+	health      health      // for Server.HealthHandler (health.go)
+	attempts    []attempt   // FIFO receive attempt ids to retry (receiver.go)
 }
 
 func newSub(srv *Server, s queueSettings) *sub {
@@ -75,6 +82,7 @@ func newSub(srv *Server, s queueSettings) *sub {
 		stopRecv:      make(chan struct{}),
 		stopBeat:      make(chan struct{}),
 		leases:        make(map[*job]struct{}),
+		byID:          make(map[string]*job),
 	}
 	sb.wanted.L = &sb.mu
 	if s.fifo && s.Handler != nil {
@@ -146,6 +154,15 @@ func (s *sub) newJobsLocked(msgs []*backend.Message, start, now time.Time) []*jo
 		j.msg.fill(m, s.url, start)
 		jobs[i] = j
 		s.leases[j] = struct{}{}
+		if old := s.byID[m.MessageID]; old != nil {
+			// Received again while an earlier delivery is held: that
+			// one's lease is gone, though SQS would still apply its
+			// visibility changes (to this delivery) without an error.
+			if s.loseLocked(old, fmt.Errorf("%w: message %s was received again", ErrLeaseLost, m.MessageID)) {
+				s.lostReports = append(s.lostReports, old)
+			}
+		}
+		s.byID[m.MessageID] = j
 	}
 	return jobs
 }
@@ -166,16 +183,53 @@ func (s *sub) begin(j *job, cancel context.CancelCauseFunc) bool {
 	return true
 }
 
-// end stops holding j and returns why its lease was lost, if it was. If the
-// heartbeat is extending j at this moment, wait is closed when that
+// ending is what end tells of a job that stopped being held.
+type ending struct {
+	lost        error           // why the lease was lost, if it was
+	wait        <-chan struct{} // closed when the heartbeat's extension of it ends, if one runs
+	flush, wake bool            // for after
+	report      bool            // the lease was found lost at the end: after reports it
+}
+
+// end stops holding j and counts it finished (see finishLocked). If the
+// heartbeat is extending j at this moment, e.wait is closed when that
 // extension has ended: a visibility change for j must wait for it, or the
-// extension could land after the change and undo it.
-func (s *sub) end(j *job) (lost error, wait <-chan struct{}) {
+// extension could land after the change and undo it. Once j's delete or
+// visibility change is queued, the caller passes e to after.
+func (s *sub) end(j *job) (e ending) {
+	now := s.srv.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.leases, j)
+	if s.byID[j.msg.MessageID] == j {
+		delete(s.byID, j.msg.MessageID)
+	}
 	j.cancel = nil
-	return j.lost, j.extending
+	if j.lost == nil && j.extending == nil && !now.Before(j.expiresAt) {
+		// The lease ran out before the heartbeat saw it (or with the
+		// heartbeat off): a change sent now could reach the message
+		// after another consumer received it (SQS applies a change made
+		// with an older receipt handle), so it is left alone.
+		j.lost = fmt.Errorf("%w: visibility timeout of message %s ran out", ErrLeaseLost, j.msg.MessageID)
+		s.srv.stats.leasesLost.Add(1)
+		e.report = true
+	}
+	e.lost, e.wait = j.lost, j.extending
+	e.flush = s.finishLocked(now)
+	e.wake = s.wantLocked() > 0
+	return e
+}
+
+// after does what the end of a job calls for once its delete or
+// visibility change is queued: send the deletes now, wake a receiver.
+func (s *sub) after(j *job, e ending) {
+	if e.report {
+		s.report(OpHeartbeat, j.msg.MessageID, e.lost)
+	}
+	if e.flush {
+		s.acks.flushNow()
+	}
+	s.poke(e.wake)
 }
 
 // lose records that j's lease is lost and cancels its handler if it runs;
@@ -211,6 +265,7 @@ func (s *sub) cancelHandlers(cause error) {
 func (s *sub) stopReceiving() {
 	s.mu.Lock()
 	s.stopping = true
+	s.stopped.Store(true)
 	close(s.ready)
 	s.mu.Unlock()
 	s.wanted.Broadcast()
