@@ -26,8 +26,9 @@ var (
 
 	// ErrLeaseLost is matched (errors.Is) by the cause of a handler's
 	// context cancellation when the message's lease is lost: extending its
-	// visibility failed because the receipt handle is no longer valid, or
-	// the visibility timeout ran out (for example at the extension limit).
+	// visibility failed because the receipt handle is no longer valid, the
+	// visibility timeout ran out (for example at the extension limit), or
+	// the server received the message again.
 	// The message may already be delivered to another consumer; postbox
 	// neither deletes it nor changes its visibility afterwards.
 	ErrLeaseLost = errors.New("consumer: message lease lost")
