@@ -12,7 +12,7 @@
 //	r.Handle("welcome", middleware.Job(sendWelcome)) // func(ctx, Welcome) error
 //	r.Handle("receipt", middleware.Job(sendReceipt))
 //	h := consumer.Chain(r,
-//		middleware.Logging(logger), // sees the final outcome of every message
+//		middleware.Logging(logger), // failures at Warn/Error, successes at Debug
 //		middleware.Retry(middleware.RetryConfig{Attempts: 3}),
 //		middleware.Recover(),       // a panic becomes an error Retry can retry
 //		middleware.RateLimit(middleware.RateLimitConfig{Limit: 50}),

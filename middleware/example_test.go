@@ -22,12 +22,8 @@ func Example() {
 		return nil
 	})
 	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey || a.Key == "duration" {
-				return slog.Attr{} // keep the example's output stable
-			}
-			return a
-		},
+		Level:       slog.LevelDebug, // Logging logs successes at Debug
+		ReplaceAttr: stableOutput,
 	}))
 	h := consumer.Chain(handler,
 		middleware.Logging(logger),
@@ -40,6 +36,28 @@ func Example() {
 	err := h.HandleMessage(context.Background(), msg)
 	fmt.Println(err, attempts)
 	// Output:
-	// level=INFO msg="postbox message handled" message_id=m-1 queue=mem://jobs receive_count=1 outcome=ok
+	// level=DEBUG msg="postbox message handled" message_id=m-1 queue=mem://jobs receive_count=1 outcome=ok
 	// <nil> 2
+}
+
+// stableOutput drops the time and duration from the examples' records.
+func stableOutput(groups []string, a slog.Attr) slog.Attr {
+	if a.Key == slog.TimeKey || a.Key == "duration" {
+		return slog.Attr{}
+	}
+	return a
+}
+
+func ExampleLoggingWith() {
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: stableOutput}))
+	// Every success at Info, where a logger at its default level shows it.
+	h := consumer.Chain(consumer.HandlerFunc(func(context.Context, *consumer.Message) error { return nil }),
+		middleware.LoggingWith(middleware.LoggingConfig{Logger: logger, SuccessLevel: slog.LevelInfo}),
+		middleware.Recover(),
+	)
+	msg := &consumer.Message{QueueURL: "mem://jobs", ReceiveCount: 1}
+	msg.MessageID = "m-2"
+	h.HandleMessage(context.Background(), msg)
+	// Output:
+	// level=INFO msg="postbox message handled" message_id=m-2 queue=mem://jobs receive_count=1 outcome=ok
 }

@@ -96,3 +96,25 @@ func BenchmarkProducerOneByOne(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkProducerSequential sends from one goroutine, one message at a
+// time, through a Producer: each Send finds a call free and goes at once.
+func BenchmarkProducerSequential(b *testing.B) {
+	for _, l := range links {
+		b.Run(l.name, func(b *testing.B) {
+			q := benchQueue(b, l.rtt)
+			p := producer.New(q, producer.Config{})
+			b.ResetTimer()
+			t0 := time.Now()
+			for range b.N {
+				if _, err := p.Send(context.Background(), producer.Message{Body: "a small job"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "msgs/s")
+			p.Close()
+			b.ReportMetric(float64(q.calls.Load())/float64(b.N), "calls/msg")
+		})
+	}
+}

@@ -13,11 +13,15 @@
 //
 // SendBatch splits its messages into SendMessageBatch calls of at most 10
 // messages and at most 1 MiB (SQS's limits), sent up to 4 at once, and
-// returns one Result per message. Producer gathers the messages of
-// concurrent Send calls for up to Config.Linger (1 ms by default) or until a
-// batch is full, and runs up to Config.MaxInFlight calls at once; while they
-// are all busy, messages queue up and the next batches are fuller. Close
-// sends what is pending and waits.
+// returns one Result per message. Producer runs up to Config.MaxInFlight
+// calls at once (8 by default) and batches the way gocloud.dev's
+// pubsub/batcher does: a Send that finds a call free goes out at once,
+// with whatever else is waiting, so a program that sends one message at a
+// time pays one round trip per message and never waits for company; while
+// every call is busy, Sends wait, and each call that ends takes up to a
+// full batch of them. Batches grow only while calls are in flight: the
+// busier the producer, the fuller they are. No timer runs. Close sends
+// what is waiting and waits.
 //
 // # Tracing
 //

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jonboulle/clockwork"
-
 	"github.com/postbox-go/postbox/backend"
 )
 
@@ -191,26 +189,19 @@ func sendOne(ctx context.Context, q backend.Queue, msgs []Message, results []Res
 	}
 }
 
-// Defaults for Config's zero values.
-const (
-	DefaultLinger      = time.Millisecond
-	DefaultMaxInFlight = 8
-)
+// DefaultMaxInFlight is Config.MaxInFlight's default.
+const DefaultMaxInFlight = 8
 
 // Config configures a Producer. The zero value of each field is its
 // documented default.
 type Config struct {
-	// Linger is how long a message may wait for others to share its
-	// SendMessageBatch call. A full batch (10 messages, or 1 MiB) goes at
-	// once. Default 1 ms; a negative value sends as soon as a call may
-	// start (batches then form only while MaxInFlight calls are busy).
-	Linger time.Duration
-	// MaxInFlight is how many SendMessageBatch calls run at once; while
-	// they are all busy, messages queue up and form fuller batches.
-	// Default 8.
+	// MaxInFlight is how many SendMessageBatch calls run at once. A Send
+	// that finds a call free goes out at once, with whatever else is
+	// waiting; while all MaxInFlight calls are busy, messages wait and form
+	// the next batches, up to 10 messages or 1 MiB each. Fewer calls in
+	// flight make fuller batches (fewer requests) under load, at the cost
+	// of waiting longer for one. Default 8.
 	MaxInFlight int
-	// Clock times the linger. Default: the real clock.
-	Clock clockwork.Clock
 	// Prepare, when not nil, is called by Send on the caller's goroutine,
 	// with Send's context and the queue's URL, before the message is
 	// queued for a batch. It may change *m: it is Send's own copy, but its
@@ -225,23 +216,24 @@ type Config struct {
 // Producer sends messages to one queue, merging concurrent Sends into
 // SendMessageBatch calls. It is safe for concurrent use. Close it to flush
 // what is pending.
+//
+// Batches form the way gocloud.dev's pubsub/batcher forms them: a Send that
+// finds a call slot free (fewer than Config.MaxInFlight calls running)
+// goes out at once, so a program that sends one message at a time never
+// waits for company; while every slot is busy, Sends wait, and the call
+// that ends next takes up to a full batch of them. No timer runs.
 type Producer struct {
 	q       backend.Queue
 	url     string
-	linger  time.Duration
 	max     int
-	clock   clockwork.Clock
 	prepare func(ctx context.Context, queueURL string, m *Message)
 
 	mu       sync.Mutex
 	pending  []*pendingSend // from head on, waiting for a call
 	head     int
 	inFlight int
-	timer    clockwork.Timer
-	timerGen uint64
-	due      bool
 	closed   bool
-	wg       sync.WaitGroup
+	wg       sync.WaitGroup // the calls running
 }
 
 type pendingSend struct {
@@ -252,22 +244,17 @@ type pendingSend struct {
 
 // New returns a producer for q.
 func New(q backend.Queue, cfg Config) *Producer {
-	p := &Producer{q: q, url: q.URL(), linger: cfg.Linger, max: cfg.MaxInFlight, clock: cfg.Clock, prepare: cfg.Prepare}
-	if p.linger == 0 {
-		p.linger = DefaultLinger
-	}
+	p := &Producer{q: q, url: q.URL(), max: cfg.MaxInFlight, prepare: cfg.Prepare}
 	if p.max <= 0 {
 		p.max = DefaultMaxInFlight
-	}
-	if p.clock == nil {
-		p.clock = clockwork.NewRealClock()
 	}
 	return p
 }
 
-// Send queues m for the next batch and waits until that batch is sent. The
-// error is m's failure, if any (also in Result.Err). If ctx ends first Send
-// returns ctx's error, and m may or may not be sent.
+// Send sends m, in a batch with whatever other Sends are waiting, and
+// waits until that batch is sent: at once when a call is free, else when
+// one ends. The error is m's failure, if any (also in Result.Err). If ctx
+// ends first Send returns ctx's error, and m may or may not be sent.
 //
 // On FIFO queues, the messages of one group keep the order of their Send
 // calls only when those calls do not overlap: wait for one Send to return
@@ -288,9 +275,6 @@ func (p *Producer) Send(ctx context.Context, m Message) (Result, error) {
 		return Result{Err: ErrClosed}, ErrClosed
 	}
 	p.pending = append(p.pending, ps)
-	if p.linger < 0 || p.full() {
-		p.due = true
-	}
 	p.startLocked()
 	p.mu.Unlock()
 	select {
@@ -301,56 +285,10 @@ func (p *Producer) Send(ctx context.Context, m Message) (Result, error) {
 	}
 }
 
-// full reports whether the pending messages fill a batch.
-func (p *Producer) full() bool {
-	waiting := p.pending[p.head:]
-	if len(waiting) >= backend.MaxBatchEntries {
-		return true
-	}
-	total := 0
-	for _, ps := range waiting {
-		total += ps.size
-	}
-	return total > backend.MaxMessageSize
-}
-
-// armLocked starts the linger timer; its callback is counted in wg.
-func (p *Producer) armLocked() {
-	p.timerGen++
-	gen := p.timerGen
-	p.wg.Add(1)
-	p.timer = p.clock.AfterFunc(p.linger, func() { p.expire(gen) })
-}
-
-// stopTimerLocked stops the linger timer; a callback that can no longer be
-// stopped ends by itself.
-func (p *Producer) stopTimerLocked() {
-	if p.timer != nil {
-		if p.timer.Stop() {
-			p.wg.Done()
-		}
-		p.timer = nil
-		p.timerGen++
-	}
-}
-
-func (p *Producer) expire(gen uint64) {
-	defer p.wg.Done()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if gen != p.timerGen {
-		return // stopped, or replaced, meanwhile
-	}
-	p.timer = nil
-	if len(p.pending) > p.head {
-		p.due = true
-		p.startLocked()
-	}
-}
-
-// startLocked sends batches while they are due and calls may start.
+// startLocked starts calls while messages wait and call slots are free,
+// each with up to a full batch of the oldest waiting messages.
 func (p *Producer) startLocked() {
-	for p.due && len(p.pending) > p.head && p.inFlight < p.max {
+	for len(p.pending) > p.head && p.inFlight < p.max {
 		waiting := p.pending[p.head:]
 		n, bytes := 0, 0
 		for n < len(waiting) && n < backend.MaxBatchEntries && bytes+waiting[n].size <= backend.MaxMessageSize {
@@ -369,18 +307,9 @@ func (p *Producer) startLocked() {
 			clear(p.pending[rest:])
 			p.pending, p.head = p.pending[:rest], 0
 		}
-		p.due = p.closed || p.linger < 0 || p.full()
-		if len(p.pending) == p.head {
-			p.stopTimerLocked()
-		}
 		p.inFlight++
 		p.wg.Add(1)
 		go p.send(batch)
-	}
-	// What is left waits for more messages or for the linger; never for
-	// nothing.
-	if len(p.pending) > p.head && !p.due && p.timer == nil && !p.closed {
-		p.armLocked()
 	}
 }
 
@@ -402,14 +331,12 @@ func (p *Producer) send(batch []*pendingSend) {
 	p.mu.Unlock()
 }
 
-// Close sends what is pending, waits for every call to end, and makes
-// later Sends fail with ErrClosed. It is idempotent.
+// Close waits until every message already given to Send has been sent
+// (the calls that end take what still waits, as always) and makes later
+// Sends fail with ErrClosed. It is idempotent.
 func (p *Producer) Close() error {
 	p.mu.Lock()
 	p.closed = true
-	p.due = true
-	p.stopTimerLocked()
-	p.startLocked()
 	p.mu.Unlock()
 	p.wg.Wait()
 	return nil

@@ -201,91 +201,129 @@ func TestSendDelay(t *testing.T) {
 	})
 }
 
-func TestProducerMergesConcurrentSends(t *testing.T) {
+// TestProducerSequentialSendsGoAtOnce: a program that sends one message at
+// a time finds a call free every time, so nothing waits for company.
+func TestProducerSequentialSendsGoAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, q := newQueue(t, "q", nil)
 		cq := &countingQueue{Queue: q}
-		p := producer.New(cq, producer.Config{Linger: 5 * time.Millisecond})
-		var wg sync.WaitGroup
-		var failed atomic.Int64
-		for i := range 95 {
-			wg.Go(func() {
-				if _, err := p.Send(context.Background(), producer.Message{Body: strconv.Itoa(i)}); err != nil {
-					failed.Add(1)
-				}
-			})
-		}
-		wg.Wait()
-		if err := p.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if failed.Load() != 0 {
-			t.Fatalf("%d sends failed", failed.Load())
-		}
-		if !equal(sorted(cq.calls), []int{5, 10, 10, 10, 10, 10, 10, 10, 10, 10}) {
-			t.Errorf("calls %v: want 9 full batches and one of 5", cq.calls)
-		}
-		if n := len(receiveAll(t, q)); n != 95 {
-			t.Errorf("%d in the queue", n)
-		}
-		if _, err := p.Send(context.Background(), producer.Message{Body: "late"}); !errors.Is(err, producer.ErrClosed) {
-			t.Errorf("Send after Close: %v", err)
-		}
-		if err := p.Close(); err != nil {
-			t.Errorf("second Close: %v", err)
-		}
-	})
-}
-
-func TestProducerLinger(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		_, q := newQueue(t, "q", nil)
-		cq := &countingQueue{Queue: q}
-		p := producer.New(cq, producer.Config{Linger: 20 * time.Millisecond})
+		p := producer.New(cq, producer.Config{})
 		defer p.Close()
 		t0 := time.Now()
-		if _, err := p.Send(context.Background(), producer.Message{Body: "alone"}); err != nil {
-			t.Fatal(err)
-		}
-		if d := time.Since(t0); d != 20*time.Millisecond {
-			t.Errorf("a lone message waited %v, want the 20ms linger", d)
-		}
-		// Without linger a lone message goes at once.
-		p2 := producer.New(cq, producer.Config{Linger: -1})
-		defer p2.Close()
-		t0 = time.Now()
-		if _, err := p2.Send(context.Background(), producer.Message{Body: "now"}); err != nil {
-			t.Fatal(err)
+		for i := range 100 {
+			if _, err := p.Send(context.Background(), producer.Message{Body: strconv.Itoa(i)}); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if d := time.Since(t0); d != 0 {
-			t.Errorf("waited %v", d)
+			t.Errorf("100 sequential sends took %v of fake time, want none: a lone message waited for company", d)
+		}
+		if !equal(cq.calls, repeatInt(1, 100)) {
+			t.Errorf("calls %v, want 100 calls of one message", cq.calls)
+		}
+		if n := len(receiveAll(t, q)); n != 100 {
+			t.Errorf("%d in the queue", n)
 		}
 	})
 }
 
+// TestProducerBatchesWhileCallsInFlight: while every call slot is busy,
+// Sends wait and the call that ends next takes full batches of them at
+// once; nothing waits for a timer.
+func TestProducerBatchesWhileCallsInFlight(t *testing.T) {
+	for _, slots := range []int{1, 3} {
+		t.Run("MaxInFlight="+strconv.Itoa(slots), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				_, q := newQueue(t, "q", nil)
+				gq := &gatedQueue{Queue: q, gate: make(chan struct{}), gated: slots}
+				cq := &countingQueue{Queue: gq}
+				p := producer.New(cq, producer.Config{MaxInFlight: slots})
+				t0 := time.Now()
+				var wg sync.WaitGroup
+				var failed atomic.Int64
+				send := func(body string) {
+					wg.Go(func() {
+						if _, err := p.Send(context.Background(), producer.Message{Body: body}); err != nil {
+							failed.Add(1)
+						}
+					})
+				}
+				// Each of the first sends finds a free slot and goes alone;
+				// its call blocks at the gate.
+				for i := range slots {
+					send("first-" + strconv.Itoa(i))
+					synctest.Wait()
+				}
+				if !equal(cq.calls, repeatInt(1, slots)) {
+					t.Errorf("calls %v before the gate opened, want %d of one message", cq.calls, slots)
+				}
+				for i := range 95 {
+					send(strconv.Itoa(i))
+				}
+				synctest.Wait()
+				if len(cq.calls) != slots {
+					t.Errorf("calls %v: a call started while every slot was busy", cq.calls)
+				}
+				close(gq.gate)
+				wg.Wait()
+				if d := time.Since(t0); d != 0 {
+					t.Errorf("took %v of fake time, want none", d)
+				}
+				if err := p.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if failed.Load() != 0 {
+					t.Fatalf("%d sends failed", failed.Load())
+				}
+				want := append(repeatInt(1, slots), 5, 10, 10, 10, 10, 10, 10, 10, 10, 10)
+				if got := sorted(cq.calls); !equal(got, sorted(want)) {
+					t.Errorf("calls %v: want %d of one, then 9 full batches and one of 5", cq.calls, slots)
+				}
+				if n := len(receiveAll(t, q)); n != 95+slots {
+					t.Errorf("%d in the queue", n)
+				}
+				if _, err := p.Send(context.Background(), producer.Message{Body: "late"}); !errors.Is(err, producer.ErrClosed) {
+					t.Errorf("Send after Close: %v", err)
+				}
+				if err := p.Close(); err != nil {
+					t.Errorf("second Close: %v", err)
+				}
+			})
+		})
+	}
+}
+
+// TestProducerCloseFlushes: Close sends what waits for a busy call, and
+// waits for it.
 func TestProducerCloseFlushes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, q := newQueue(t, "q", nil)
-		p := producer.New(q, producer.Config{Linger: time.Hour})
-		results := make(chan error, 3)
-		for i := range 3 {
+		gq := &gatedQueue{Queue: q, gate: make(chan struct{}), gated: 1}
+		p := producer.New(gq, producer.Config{MaxInFlight: 1})
+		results := make(chan error, 4)
+		for i := range 4 {
 			go func() {
 				_, err := p.Send(context.Background(), producer.Message{Body: strconv.Itoa(i)})
 				results <- err
 			}()
 		}
 		synctest.Wait()
-		t0 := time.Now()
-		p.Close()
-		if time.Since(t0) != 0 {
-			t.Error("Close waited for the linger")
+		closed := make(chan struct{})
+		go func() { p.Close(); close(closed) }()
+		synctest.Wait()
+		select {
+		case <-closed:
+			t.Fatal("Close returned while a call was in flight")
+		default:
 		}
-		for range 3 {
+		close(gq.gate)
+		<-closed
+		for range 4 {
 			if err := <-results; err != nil {
 				t.Error(err)
 			}
 		}
-		if n := len(receiveAll(t, q)); n != 3 {
+		if n := len(receiveAll(t, q)); n != 4 {
 			t.Errorf("%d in the queue", n)
 		}
 	})
@@ -294,11 +332,23 @@ func TestProducerCloseFlushes(t *testing.T) {
 func TestProducerSendContextEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, q := newQueue(t, "q", nil)
-		p := producer.New(q, producer.Config{Linger: time.Minute})
+		gq := &gatedQueue{Queue: q, gate: make(chan struct{}), gated: 1}
+		p := producer.New(gq, producer.Config{MaxInFlight: 1})
+		first := make(chan error, 1)
+		go func() {
+			_, err := p.Send(context.Background(), producer.Message{Body: "first"})
+			first <- err
+		}()
+		synctest.Wait()
+		// The only call is busy: this Send waits, and its context ends.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		if _, err := p.Send(ctx, producer.Message{Body: "x"}); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Send = %v", err)
+		}
+		close(gq.gate)
+		if err := <-first; err != nil {
+			t.Error(err)
 		}
 		p.Close()
 	})
@@ -329,6 +379,14 @@ func repeat(s string, n int) []string {
 	return out
 }
 
+func repeatInt(v, n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
 func sorted(s []int) []int {
 	out := append([]int(nil), s...)
 	for i := range out {
@@ -353,44 +411,45 @@ func equal(a, b []int) bool {
 	return true
 }
 
-// gatedQueue blocks its first Send until the gate opens.
+// gatedQueue blocks its first gated Send calls (one if gated is 0) until
+// the gate opens.
 type gatedQueue struct {
 	backend.Queue
 	gate  chan struct{}
-	first atomic.Bool
+	gated int
+	calls atomic.Int64
 }
 
 func (g *gatedQueue) Send(ctx context.Context, entries []backend.SendEntry) ([]backend.SendResult, error) {
-	if !g.first.Swap(true) {
+	if n := g.calls.Add(1); n <= int64(max(g.gated, 1)) {
 		<-g.gate
 	}
 	return g.Queue.Send(ctx, entries)
 }
 
-// TestProducerNeverStrandsAPartBatch: the linger passes while every call is
-// busy; the call that ends then takes a full batch and leaves a part batch,
-// which must still be sent after the linger.
+// TestProducerNeverStrandsAPartBatch: the call that ends takes a full
+// batch and leaves a part batch, which the next call to end takes at once.
 func TestProducerNeverStrandsAPartBatch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, q := newQueue(t, "q", nil)
 		gq := &gatedQueue{Queue: q, gate: make(chan struct{})}
-		p := producer.New(gq, producer.Config{MaxInFlight: 1, Linger: 10 * time.Millisecond})
+		p := producer.New(gq, producer.Config{MaxInFlight: 1})
+		t0 := time.Now()
 		var wg sync.WaitGroup
 		wg.Go(func() { p.Send(context.Background(), producer.Message{Body: "first"}) })
-		time.Sleep(20 * time.Millisecond)
 		synctest.Wait()
 		for i := range 15 {
 			wg.Go(func() { p.Send(context.Background(), producer.Message{Body: strconv.Itoa(i)}) })
 		}
-		time.Sleep(time.Second)
 		synctest.Wait()
 		close(gq.gate)
-		time.Sleep(50 * time.Millisecond)
-		synctest.Wait()
-		if n := len(receiveAll(t, q)); n != 16 {
-			t.Errorf("%d of 16 messages sent 50ms after the calls freed up", n)
-		}
 		wg.Wait()
+		if d := time.Since(t0); d != 0 {
+			t.Errorf("the sends took %v of fake time, want none", d)
+		}
+		if n := len(receiveAll(t, q)); n != 16 {
+			t.Errorf("%d of 16 messages sent", n)
+		}
 		p.Close()
 	})
 }
@@ -404,10 +463,13 @@ type ctxKey struct{}
 func TestProducerPrepareSeesEachSendsContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, q := newQueue(t, "q", nil)
-		cq := &countingQueue{Queue: q}
+		// One call at a time, the first held at the gate: the other nine
+		// Sends wait together and go in one call.
+		gq := &gatedQueue{Queue: q, gate: make(chan struct{})}
+		cq := &countingQueue{Queue: gq}
 		var urls sync.Map
 		p := producer.New(cq, producer.Config{
-			Linger: 5 * time.Millisecond,
+			MaxInFlight: 1,
 			Prepare: func(ctx context.Context, queueURL string, m *producer.Message) {
 				urls.Store(queueURL, true)
 				attrs := make(map[string]backend.MessageAttributeValue, len(m.Attributes)+1)
@@ -427,11 +489,16 @@ func TestProducerPrepareSeesEachSendsContext(t *testing.T) {
 					t.Error(err)
 				}
 			})
+			if i == 0 {
+				synctest.Wait() // the first call is at the gate
+			}
 		}
+		synctest.Wait()
+		close(gq.gate)
 		wg.Wait()
 		p.Close()
-		if len(cq.calls) != 1 {
-			t.Errorf("calls %v: want one batch of 10", cq.calls)
+		if !equal(cq.calls, []int{1, 9}) {
+			t.Errorf("calls %v: want one of 1, then one batch of 9", cq.calls)
 		}
 		if len(shared) != 1 {
 			t.Errorf("the caller's map was changed: %v", shared)

@@ -2,12 +2,15 @@
 // jobs and a worker pool turns real PNG images into thumbnails, on the
 // in-process queue engine, printing its progress as it goes.
 //
-//	go run ./examples/thumbnails                 # 300 jobs, a summary, exit 0
+//	go run ./examples/thumbnails                   # 300 jobs, a summary, exit 0
+//	go run ./examples/thumbnails -dir /tmp/thumbs  # ... keeping the images in /tmp/thumbs
 //	go run ./examples/thumbnails -n 2000 -workers 32
-//	go run ./examples/thumbnails -serve          # keep working until Ctrl-C
+//	go run ./examples/thumbnails -serve            # keep working until Ctrl-C
 //
 // The source images are generated (gradients and discs, different for every
-// job) into a folder, as if users had uploaded them; each job names one. The
+// job) into a folder, as if users had uploaded them; each job names one.
+// Without -dir that folder is a temporary one, removed at the end; with
+// -dir DIR the sources and thumbnails stay in DIR/sources and DIR/thumbs. The
 // jobs are typed: the producer sends "thumbnail" jobs with middleware.NewJob
 // (a JSON body and a "type" message attribute), and a middleware.Router
 // hands each to the typed handler of its type (middleware.Job). A thumbnail
@@ -81,7 +84,7 @@ func parse(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.width, "width", 480, "width of the generated source images")
 	fs.IntVar(&o.height, "height", 360, "height of the generated source images")
 	fs.Float64Var(&o.failRate, "fail", 0.02, "share of jobs that fail on their first attempt (to show retries)")
-	fs.StringVar(&o.dir, "dir", "", "working folder for sources and thumbnails (default: a new temporary folder, whose sources are removed at the end)")
+	fs.StringVar(&o.dir, "dir", "", "folder for the sources and thumbnails, kept at the end (default: a temporary folder, removed at the end)")
 	fs.BoolVar(&o.serve, "serve", false, "keep running as a worker after the jobs are done, until interrupted")
 	fs.DurationVar(&o.progress, "progress", time.Second, "how often to print progress")
 	if err := fs.Parse(args); err != nil {
@@ -144,12 +147,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if o.dir, err = os.MkdirTemp("", "postbox-thumbnails-"); err != nil {
 			return err
 		}
+		// Nothing is left behind in the temporary folder; -dir keeps it all.
+		defer func() {
+			if err := os.RemoveAll(o.dir); err != nil {
+				fmt.Fprintln(out, "thumbnails:", err)
+				return
+			}
+			fmt.Fprintf(out, "thumbnails: removed the temporary folder %s; run with -dir DIR to keep the thumbnails\n", o.dir)
+		}()
 	}
 	srcDir, thumbDir := filepath.Join(o.dir, "sources"), filepath.Join(o.dir, "thumbs")
-	if tempDir {
-		// The generated sources are scaffolding: keep only the thumbnails.
-		defer os.RemoveAll(srcDir)
-	}
 	for _, d := range []string{srcDir, thumbDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
@@ -161,7 +168,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	_ = svc // the shared in-process engine lives as long as the program
 
-	fmt.Fprintf(out, "thumbnails: %d jobs, %d workers, queue %s\n", o.jobs, o.workers, q.URL())
+	fmt.Fprintf(out, "thumbnails: %d jobs, %d workers, queue %s\n", o.jobs, o.workers, o.queue)
 	fmt.Fprintf(out, "thumbnails: sources in %s, thumbnails in %s\n", srcDir, thumbDir)
 
 	// The worker: a router with one typed handler per job type. Stats jobs
@@ -291,7 +298,7 @@ wait:
 		byteSize(srcBytes), byteSize(thumbBytes))
 
 	if o.serve && ctx.Err() == nil {
-		fmt.Fprintln(out, "thumbnails: serving; send jobs to", q.URL(), "- interrupt to stop")
+		fmt.Fprintln(out, "thumbnails: serving; send jobs to", o.queue, "- interrupt to stop")
 		<-ctx.Done()
 	}
 	stopServer()
@@ -300,6 +307,9 @@ wait:
 	}
 	if d != o.jobs {
 		return fmt.Errorf("%d of %d jobs done", d, o.jobs)
+	}
+	if !tempDir {
+		fmt.Fprintf(out, "thumbnails: %d thumbnails are in %s, their sources in %s\n", d, thumbDir, srcDir)
 	}
 	return nil
 }

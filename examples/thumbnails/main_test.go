@@ -39,6 +39,9 @@ func TestRunMakesEveryThumbnail(t *testing.T) {
 			if !strings.Contains(out.String(), "summary: 24/24 thumbnails") || !strings.Contains(out.String(), "; sources ") {
 				t.Errorf("no summary:\n%s", out.String())
 			}
+			if want := "thumbnails: 24 thumbnails are in " + filepath.Join(dir, "thumbs"); !strings.Contains(out.String(), want) {
+				t.Errorf("the output does not say where the thumbnails are (%q):\n%s", want, out.String())
+			}
 			thumbs, _ := filepath.Glob(filepath.Join(dir, "thumbs", "*.png"))
 			if len(thumbs) != 24 {
 				t.Fatalf("%d thumbnails", len(thumbs))
@@ -58,6 +61,30 @@ func TestRunMakesEveryThumbnail(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRunLeavesNoTemporaryFiles: without -dir, the sources and thumbnails
+// go to a temporary folder that is removed at the end, and the output says
+// so.
+func TestRunLeavesNoTemporaryFiles(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"-n", "6", "-workers", "2", "-size", "16", "-width", "48",
+		"-height", "32", "-fail", "0", "-queue", "mem://thumbs-test-temp", "-progress", "1h"}, &out)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	left, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range left {
+		t.Errorf("left behind in the temporary folder: %s", e.Name())
+	}
+	if !strings.Contains(out.String(), "thumbnails: removed the temporary folder "+tmp) {
+		t.Errorf("the output does not say the temporary folder was removed:\n%s", out.String())
 	}
 }
 
