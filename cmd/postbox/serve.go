@@ -261,6 +261,7 @@ func runServe(ctx context.Context, o serveOptions, logOut io.Writer, ready func(
 	default:
 		return fmt.Errorf("--sync %q: want always or interval", o.sync)
 	}
+	started := time.Now()
 	eng, err := native.New(native.Config{
 		AccountID:    o.accountID,
 		Region:       o.region,
@@ -292,7 +293,7 @@ func runServe(ctx context.Context, o serveOptions, logOut io.Writer, ready func(
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if o.ui {
-		dash, err := dashboard.New(dashboard.Config{Engine: eng, Logger: log, Authorize: srv.DashboardAuthorizer(o.uiToken)})
+		dash, err := dashboard.New(dashboard.Config{Engine: eng, Logger: log, Authorize: srv.DashboardAuthorizer(o.uiToken), Started: started})
 		if err != nil {
 			return err
 		}

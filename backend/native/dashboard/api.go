@@ -56,8 +56,11 @@ type QueueJSON struct {
 // QueuesJSON answers GET /_postbox/api/queues and is the data of the
 // "queues" event.
 type QueuesJSON struct {
-	Time   int64       `json:"time"` // unix milliseconds
-	Queues []QueueJSON `json:"queues"`
+	Time int64 `json:"time"` // unix milliseconds
+	// StartedTimestamp (unix ms) is when the server started: the
+	// sent/received/deleted/deadLettered counters count since then.
+	StartedTimestamp int64       `json:"startedTimestamp"`
+	Queues           []QueueJSON `json:"queues"`
 }
 
 // MoveTaskJSON is a message move task (redrive).
@@ -86,8 +89,9 @@ type QueueDetailJSON struct {
 // QueueResponseJSON answers GET /_postbox/api/queues/{name} and is the
 // data of the "queue" event.
 type QueueResponseJSON struct {
-	Time  int64           `json:"time"`
-	Queue QueueDetailJSON `json:"queue"`
+	Time             int64           `json:"time"`
+	StartedTimestamp int64           `json:"startedTimestamp"`
+	Queue            QueueDetailJSON `json:"queue"`
 }
 
 // AttributeJSON is a message attribute, in the SQS JSON protocol's shape
@@ -177,7 +181,7 @@ func (h *Handler) queueJSON(now time.Time, s *native.QueueStats) QueueJSON {
 
 func (h *Handler) queuesJSON() QueuesJSON {
 	now, stats := h.snapshot()
-	out := QueuesJSON{Time: now.UnixMilli(), Queues: make([]QueueJSON, 0, len(stats))}
+	out := QueuesJSON{Time: now.UnixMilli(), StartedTimestamp: h.cfg.Started.UnixMilli(), Queues: make([]QueueJSON, 0, len(stats))}
 	for i := range stats {
 		out.Queues = append(out.Queues, h.queueJSON(now, &stats[i]))
 	}
@@ -232,7 +236,7 @@ func (h *Handler) queueDetail(r *http.Request, url string) (QueueResponseJSON, e
 			StartedTimestamp:                  t.StartedTimestamp.UnixMilli(),
 		})
 	}
-	return QueueResponseJSON{Time: now.UnixMilli(), Queue: d}, nil
+	return QueueResponseJSON{Time: now.UnixMilli(), StartedTimestamp: h.cfg.Started.UnixMilli(), Queue: d}, nil
 }
 
 // queueURL resolves the {name} of the request's path (NAME, or

@@ -56,6 +56,9 @@ type Config struct {
 	History int
 	// Logger receives the dashboard's diagnostics (default slog.Default()).
 	Logger *slog.Logger
+	// Started is when the server started, shown beside the counters that
+	// count since then; zero means when New was called.
+	Started time.Time
 }
 
 // Handler serves the dashboard under Prefix. It is safe for concurrent
@@ -93,6 +96,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Started.IsZero() {
+		cfg.Started = cfg.Clock.Now()
 	}
 	h := &Handler{
 		cfg:     cfg,

@@ -39,7 +39,42 @@ function fmtAge(s) {
   if (s < 86400) return Math.floor(s / 3600) + 'h ' + Math.floor((s % 3600) / 60) + 'm';
   return Math.floor(s / 86400) + 'd ' + Math.floor((s % 86400) / 3600) + 'h';
 }
-function fmtTime(ms) { return ms ? new Date(ms).toISOString().replace('T', ' ').replace('Z', '') : '–'; }
+// fmtTime writes a time in the browser's time zone, with the zone's
+// offset from UTC, so that a copied time is unambiguous.
+function pad2(n) { return String(n).padStart(2, '0'); }
+function fmtZone(d) {
+  const off = -d.getTimezoneOffset();
+  if (off === 0) return 'UTC';
+  const a = Math.abs(off);
+  return 'UTC' + (off > 0 ? '+' : '-') + pad2(Math.floor(a / 60)) + ':' + pad2(a % 60);
+}
+function fmtTime(ms) {
+  if (!ms) return '–';
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())} ${fmtZone(d)}`;
+}
+// serverSkew is the server's clock minus the browser's, from the latest
+// event, so that ages are counted on the server's clock.
+let serverSkew = 0;
+function noteServerTime(ms) { if (ms) serverSkew = ms - Date.now(); }
+function fmtAgo(ms) {
+  if (!ms) return '';
+  const s = Math.round((Date.now() + serverSkew - ms) / 1000);
+  const a = Math.abs(s);
+  let t;
+  if (a < 5) return 'just now';
+  if (a < 60) t = a + ' s';
+  else if (a < 3600) t = Math.floor(a / 60) + ' min';
+  else if (a < 86400) t = Math.floor(a / 3600) + ' h ' + Math.floor((a % 3600) / 60) + ' min';
+  else t = Math.floor(a / 86400) + ' d ' + Math.floor((a % 86400) / 3600) + ' h';
+  return s >= 0 ? t + ' ago' : 'in ' + t;
+}
+// when shows a time with its zone and how long ago it was; the title
+// holds the UTC time.
+function when(ms) {
+  if (!ms) return el('span', {}, '–');
+  return el('span', { class: 'when', title: new Date(ms).toISOString() }, fmtTime(ms), el('span', { class: 'muted ago' }, ' (' + fmtAgo(ms) + ')'));
+}
 // queueLink links to a queue's page; q has the queue's name and key (the
 // name, or ACCOUNT:NAME for a queue of another account).
 function queueLink(q) { return el('a', { href: '#/queues/' + encodeURIComponent(q.key) }, q.key); }
@@ -86,6 +121,7 @@ function lineChart(target, points, keys, opts) {
   target.setAttribute('preserveAspectRatio', 'none');
   let maxV = 0;
   for (const p of points) for (const k of keys) maxV = Math.max(maxV, p[k] || 0);
+  const idle = maxV === 0;
   if (maxV === 0) maxV = 1;
   const t0 = points.length ? points[0].t : 0, t1 = points.length ? points[points.length - 1].t : 1;
   const span = Math.max(t1 - t0, 1);
@@ -99,10 +135,21 @@ function lineChart(target, points, keys, opts) {
     lbl.textContent = (opts.format || fmtRate)(maxV);
     target.append(lbl);
   }
+  if (idle) {
+    // Nothing happened: a faint baseline and the word, rather than lines
+    // lying on the bottom edge that read as an underline.
+    target.setAttribute('data-idle', '');
+    target.append(svg('line', { class: 'idle-line', x1: pad, x2: w, y1: h / 2, y2: h / 2, 'vector-effect': 'non-scaling-stroke' }));
+    const t = svg('text', { class: 'idle-label', x: pad + (w - pad) / 2, y: h / 2 - 3, 'text-anchor': 'middle' });
+    t.textContent = opts.idleText || 'idle';
+    target.append(t);
+    return target;
+  }
+  target.removeAttribute('data-idle');
   for (const k of keys) {
     if (!points.length) continue;
     const d = points.map((p, i) => (i ? 'L' : 'M') + x(p.t).toFixed(1) + ' ' + y(p[k] || 0).toFixed(1)).join(' ');
-    target.append(svg('path', { class: k, d, 'vector-effect': 'non-scaling-stroke' }));
+    target.append(svg('path', { class: 'series ' + k, d, 'vector-effect': 'non-scaling-stroke' }));
   }
   return target;
 }
@@ -129,6 +176,7 @@ function remember(data) {
 // ---- routing and live updates ----
 
 let route = null;
+let started = 0; // when the server started (unix ms): counters count since
 let source = null;
 let view = null; // the current view's update function
 
@@ -146,6 +194,8 @@ function connect() {
   source.onerror = () => { live.textContent = 'reconnecting'; live.className = 'live off'; };
   source.addEventListener('queues', (ev) => {
     const data = JSON.parse(ev.data);
+    noteServerTime(data.time);
+    started = data.startedTimestamp;
     remember(data);
     if (view && view.queues) view.queues(data);
   });
@@ -173,6 +223,7 @@ function navigate() {
 
 function listView(app) {
   const tbody = el('tbody');
+  const startedNote = el('p', { class: 'muted', id: 'started-note' });
   app.replaceChildren(
     el('h2', {}, 'Queues'),
     el('table', { id: 'queues' },
@@ -182,11 +233,13 @@ function listView(app) {
         el('th', { class: 'num' }, 'Send/s'), el('th', { class: 'num' }, 'Receive/s'), el('th', { class: 'num' }, 'Delete/s'),
         el('th', {}, 'Rates'), el('th', {}, 'Dead letters'))),
       tbody),
-    legend(['send', 'receive', 'delete'], ['send', 'receive', 'delete']));
+    legend(['send', 'receive', 'delete'], ['send', 'receive', 'delete']),
+    startedNote);
   const rows = new Map(); // queue name -> {tr, cells}
   let order = '';
   return {
     queues(data) {
+      startedNote.replaceChildren('Rates are averaged over the last 10 seconds; the server started at ', when(data.startedTimestamp), '.');
       if (!data.queues.length) {
         rows.clear(); order = '';
         tbody.replaceChildren(el('tr', {}, el('td', { colspan: 10, class: 'empty' },
@@ -245,6 +298,7 @@ function wiring(q, compact) {
 function queueView(app, name) {
   const enc = encodeURIComponent(name);
   const cards = el('div', { class: 'cards' });
+  const startedNote = el('p', { class: 'muted', id: 'started-note' });
   const rateChart = svg('svg', { class: 'chart', id: 'rate-chart' });
   const depthChart = svg('svg', { class: 'chart', id: 'depth-chart' });
   const wiringBox = el('div');
@@ -324,6 +378,7 @@ function queueView(app, name) {
     el('p', {}, el('a', { href: '#/' }, '← All queues')),
     el('h2', { id: 'queue-name' }, name, el('span', { class: 'badge', id: 'queue-type' }, '')),
     cards,
+    startedNote,
     el('div', { class: 'row' },
       el('div', { class: 'panel' }, el('h3', {}, 'Rates (messages/s)'), rateChart, legend(['send', 'receive', 'delete'], ['send', 'receive', 'delete'])),
       el('div', { class: 'panel' }, el('h3', {}, 'Depth'), depthChart, legend(['visible', 'inflight', 'delayed'], ['visible', 'in flight', 'delayed']))),
@@ -365,7 +420,7 @@ function queueView(app, name) {
         bar.style.width = pct.toFixed(0) + '%';
         return el('tr', { class: 'task', 'data-status': t.status },
           el('td', {}, t.status, t.failureReason ? el('div', { class: 'muted' }, t.failureReason) : null),
-          el('td', {}, fmtTime(t.startedTimestamp)),
+          el('td', {}, when(t.startedTimestamp)),
           el('td', {}, t.destinationArn ? t.destinationArn.split(':').pop() : 'original sources'),
           el('td', {}, el('div', { class: 'inline' }, el('div', { class: 'progress' }, bar),
             `${fmtInt(t.approximateNumberOfMessagesMoved)} / ${fmtInt(t.approximateNumberOfMessagesToMove)}`)),
@@ -385,7 +440,7 @@ function queueView(app, name) {
     } },
       el('td', {}, el('span', { class: 'state ' + m.state }, m.state === 'inflight' ? 'in flight' : m.state)),
       el('td', { class: 'mono' }, m.messageId),
-      el('td', {}, fmtTime(m.sentTimestamp)),
+      el('td', {}, when(m.sentTimestamp)),
       el('td', { class: 'num' }, m.receiveCount),
       el('td', {}, m.groupId || ''),
       el('td', { class: 'body' }, m.body))];
@@ -395,7 +450,7 @@ function queueView(app, name) {
         el('h3', {}, 'Body'), el('pre', {}, m.body),
         el('h3', {}, 'Message attributes'), el('pre', {}, attrs.length ? attrs.join('\n') : '(none)'),
         el('h3', {}, 'System attributes'), el('pre', {}, Object.entries(m.attributes).map(([k, v]) => k + ' = ' + v).join('\n')),
-        m.visibleTimestamp ? el('p', { class: 'muted' }, 'Visible again at ' + fmtTime(m.visibleTimestamp)) : null)));
+        m.visibleTimestamp ? el('p', { class: 'muted' }, 'Visible again at ', when(m.visibleTimestamp)) : null)));
     }
     return rows;
   }
@@ -438,10 +493,12 @@ function queueView(app, name) {
       card('stat-send', 'sent/s', fmtRate(q.rates.send)),
       card('stat-receive', 'received/s', fmtRate(q.rates.receive)),
       card('stat-delete', 'deleted/s', fmtRate(q.rates.delete)),
-      card('stat-total', 'sent · received · deleted · dead-lettered',
+      card('stat-total', 'sent · received · deleted · dead-lettered since start',
         `${fmtInt(q.sent)} · ${fmtInt(q.received)} · ${fmtInt(q.deleted)} · ${fmtInt(q.deadLettered)}`));
-    lineChart(rateChart, q.history.slice(1), ['send', 'receive', 'delete'], { axis: true });
-    lineChart(depthChart, q.history, ['visible', 'inflight', 'delayed'], { axis: true, format: fmtInt });
+    lineChart(rateChart, q.history.slice(1), ['send', 'receive', 'delete'], { axis: true, idleText: 'idle: nothing sent, received or deleted' });
+    lineChart(depthChart, q.history, ['visible', 'inflight', 'delayed'], { axis: true, format: fmtInt, idleText: 'empty' });
+    startedNote.replaceChildren('Counted since the server started at ', when(data.startedTimestamp),
+      '; counters are not kept across restarts.');
     wiringBox.replaceChildren(wiring(q, false));
     redrivePanel.hidden = q.deadLetterSources.length === 0 && q.moveTasks.length === 0;
     if (!redrivePanel.hidden) {
