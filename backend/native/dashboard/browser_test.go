@@ -112,6 +112,30 @@ func TestBrowser(t *testing.T) {
 		t.Fatal("the engine does not hold the message sent from the page")
 	}
 
+	// Edit an attribute: saved through SetQueueAttributes; a value the
+	// engine refuses shows its SQS code inline and changes nothing.
+	wd.waitFor(ctx, "the settings form", `document.querySelector('#attr-VisibilityTimeout').value === '30' && document.querySelector('#queue-arn').textContent.endsWith(':orders')`,
+		`document.querySelector('#settings').innerText`)
+	wd.typeInto(ctx, "#attr-VisibilityTimeout", "45")
+	wd.click(ctx, "#settings-save")
+	wd.waitFor(ctx, "the saved setting", `document.querySelector('#notice').textContent.includes('Saved VisibilityTimeout')`, `document.querySelector('#notice').textContent`)
+	if a, _ := eng.GetAttributes(ctx, ordersURL, []string{"VisibilityTimeout"}); a["VisibilityTimeout"] != "45" {
+		t.Fatalf("VisibilityTimeout after the page saved 45: %v", a)
+	}
+	wd.typeInto(ctx, "#attr-MessageRetentionPeriod", "10")
+	wd.click(ctx, "#settings-save")
+	wd.waitFor(ctx, "the inline error", `!document.querySelector('#settings-error').hidden && document.querySelector('#settings-error').textContent.startsWith('InvalidAttributeValue')`,
+		`document.querySelector('#settings').innerText`)
+	if a, _ := eng.GetAttributes(ctx, ordersURL, []string{"MessageRetentionPeriod"}); a["MessageRetentionPeriod"] != "345600" {
+		t.Fatalf("a refused setting changed the queue: %v", a)
+	}
+	wd.typeInto(ctx, "#tags-edit", "team=orders")
+	wd.click(ctx, "#tags-save")
+	wd.waitFor(ctx, "the saved tags", `document.querySelector('#notice').textContent.includes('Tags saved')`, `document.querySelector('#settings').innerText`)
+	if tags, _ := eng.ListTags(ctx, ordersURL); tags["team"] != "orders" {
+		t.Fatalf("tags after the page saved them: %v", tags)
+	}
+
 	// Some traffic for the charts (and the screenshot): sends, receives
 	// and deletes through the SQS API.
 	traffic, stopTraffic := context.WithCancel(ctx)

@@ -42,7 +42,11 @@ type Config struct {
 	// stream), GetQueueAttributes (a queue's figures; also asked per queue
 	// by an event stream following one queue), ReceiveMessage (browsing
 	// messages: it reads bodies), SendMessage, PurgeQueue,
-	// StartMessageMoveTask and CancelMessageMoveTask. A non-nil error
+	// StartMessageMoveTask, CancelMessageMoveTask, SetQueueAttributes,
+	// TagQueue, UntagQueue, CreateQueue (queue URL ""), DeleteQueue, and
+	// for the operator's message actions DeleteMessage and, for moving
+	// messages, ReceiveMessage and DeleteMessage on the source and
+	// SendMessage on the destination. A non-nil error
 	// denies the request: a *backend.Error is answered with its code and
 	// status, any other error with AccessDenied (403). The static files of
 	// the page carry no data and are served without asking. nil allows
@@ -121,6 +125,10 @@ func New(cfg Config) (*Handler, error) {
 	m.HandleFunc("POST /_postbox/api/queues/{name}/purge", h.purge)
 	m.HandleFunc("POST /_postbox/api/queues/{name}/redrive", h.startRedrive)
 	m.HandleFunc("POST /_postbox/api/queues/{name}/redrive/cancel", h.cancelRedrive)
+	m.HandleFunc("POST /_postbox/api/queues", h.createQueue)
+	m.HandleFunc("POST /_postbox/api/queues/{name}/delete", h.deleteQueue)
+	m.HandleFunc("POST /_postbox/api/queues/{name}/attributes", h.setAttributes)
+	m.HandleFunc("POST /_postbox/api/queues/{name}/tags", h.tagQueue)
 	m.HandleFunc("/_postbox/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errNotFound(r))
 	})

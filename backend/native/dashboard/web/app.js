@@ -104,7 +104,9 @@ async function api(method, path, body) {
   try { data = await res.json(); } catch (e) { /* not JSON */ }
   if (!res.ok) {
     const err = (data && data.error) || { code: 'HTTP' + res.status, message: res.statusText };
-    throw new Error(err.code + ': ' + err.message);
+    const e = new Error(err.code + ': ' + err.message);
+    e.code = err.code;
+    throw e;
   }
   return data;
 }
@@ -293,6 +295,106 @@ function wiring(q, compact) {
   return el('div', { class: 'wiring' }, parts);
 }
 
+// ---- queue settings ----
+
+// The attributes the settings form edits, as SetQueueAttributes names them.
+const SETTINGS = [
+  { name: 'VisibilityTimeout', hint: 'seconds, 0-43200' },
+  { name: 'MessageRetentionPeriod', hint: 'seconds, 60-1209600' },
+  { name: 'DelaySeconds', hint: 'seconds, 0-900' },
+  { name: 'ReceiveMessageWaitTimeSeconds', hint: 'seconds, 0-20' },
+  { name: 'MaximumMessageSize', hint: 'bytes, 1024-262144' },
+  { name: 'RedrivePolicy', json: true, hint: '{"deadLetterTargetArn":"arn:…","maxReceiveCount":"5"}; empty removes it' },
+  { name: 'RedriveAllowPolicy', json: true, hint: '{"redrivePermission":"allowAll"}' },
+  { name: 'Policy', json: true, hint: 'an IAM policy document' },
+  { name: 'ContentBasedDeduplication', fifo: true, choices: ['false', 'true'] },
+  { name: 'DeduplicationScope', fifo: true, choices: ['queue', 'messageGroup'] },
+  { name: 'FifoThroughputLimit', fifo: true, choices: ['perQueue', 'perMessageGroupId'] },
+];
+
+// settingsPanel shows a queue's identity, attributes and tags, and edits
+// them through SetQueueAttributes, TagQueue and UntagQueue; an error is
+// shown inline with SQS's code, and the form keeps what was typed.
+function settingsPanel(enc) {
+  const info = el('dl', { class: 'kv', id: 'queue-info' });
+  const inputs = {};
+  const rows = SETTINGS.map((f) => {
+    const id = 'attr-' + f.name;
+    const input = f.choices
+      ? el('select', { id, 'data-attr': f.name }, f.choices.map((c) => el('option', { value: c }, c)))
+      : f.json ? el('textarea', { id, 'data-attr': f.name, class: 'json', placeholder: f.hint })
+        : el('input', { id, 'data-attr': f.name, type: 'number', placeholder: f.hint });
+    input.addEventListener('input', () => { dirty = true; });
+    inputs[f.name] = input;
+    return el('div', { class: 'field', 'data-field': f.name }, el('label', { for: id }, f.name, f.hint && !f.json ? el('span', { class: 'muted' }, ' (' + f.hint + ')') : null), input);
+  });
+  const error = el('div', { class: 'field-error', id: 'settings-error', hidden: true });
+  const save = el('button', { id: 'settings-save', type: 'submit' }, 'Save settings');
+  const reset = el('button', { class: 'secondary', type: 'button', onclick: () => { dirty = false; fill(); } }, 'Reset');
+  let current = null, dirty = false;
+  const form = el('form', { id: 'settings-form', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const changed = {};
+    for (const f of SETTINGS) {
+      if (!inputs[f.name].closest('.field').hidden && inputs[f.name].value !== (current.attributes[f.name] || '')) changed[f.name] = inputs[f.name].value;
+    }
+    if (!Object.keys(changed).length) { notice('Nothing changed.'); return; }
+    save.disabled = true;
+    try {
+      const res = await api('POST', `/queues/${enc}/attributes`, { attributes: changed });
+      error.hidden = true; dirty = false;
+      update(res.queue);
+      notice('Saved ' + Object.keys(changed).join(', ') + '.');
+    } catch (e) { error.textContent = e.message; error.hidden = false; }
+    save.disabled = false;
+  } }, rows, error, el('div', { class: 'inline' }, save, reset));
+
+  const tags = el('textarea', { id: 'tags-edit', class: 'json', placeholder: 'one key=value a line' });
+  tags.addEventListener('input', () => { tagsDirty = true; });
+  let tagsDirty = false;
+  const tagsError = el('div', { class: 'field-error', id: 'tags-error', hidden: true });
+  const tagsSave = el('button', { id: 'tags-save', type: 'button', onclick: async () => {
+    const want = {};
+    for (const line of tags.value.split('\n')) {
+      if (!line.trim()) continue;
+      const i = line.indexOf('=');
+      want[(i < 0 ? line : line.slice(0, i)).trim()] = i < 0 ? '' : line.slice(i + 1).trim();
+    }
+    const set = {}, remove = [];
+    for (const [k, v] of Object.entries(want)) if (current.tags[k] !== v) set[k] = v;
+    for (const k of Object.keys(current.tags)) if (!(k in want)) remove.push(k);
+    if (!Object.keys(set).length && !remove.length) { notice('Nothing changed.'); return; }
+    try {
+      const res = await api('POST', `/queues/${enc}/tags`, { set, remove });
+      tagsError.hidden = true; tagsDirty = false;
+      update(res.queue);
+      notice('Tags saved.');
+    } catch (e) { tagsError.textContent = e.message; tagsError.hidden = false; }
+  } }, 'Save tags');
+
+  function fill() {
+    for (const f of SETTINGS) inputs[f.name].value = current.attributes[f.name] || (f.choices ? f.choices[0] : '');
+  }
+  function update(q) {
+    current = q;
+    const a = q.attributes;
+    info.replaceChildren(
+      el('dt', {}, 'ARN'), el('dd', { class: 'mono', id: 'queue-arn' }, q.arn),
+      el('dt', {}, 'URL'), el('dd', { class: 'mono', id: 'queue-url' }, q.url),
+      el('dt', {}, 'Type'), el('dd', {}, q.fifo ? 'FIFO (FifoQueue = true)' : 'standard'),
+      el('dt', {}, 'Created'), el('dd', {}, when(q.createdTimestamp)),
+      el('dt', {}, 'Last modified'), el('dd', {}, when(Number(a.LastModifiedTimestamp || 0) * 1000)));
+    for (const f of SETTINGS) inputs[f.name].closest('.field').hidden = (f.fifo && !q.fifo);
+    if (!dirty) fill();
+    if (!tagsDirty) tags.value = Object.entries(q.tags).sort().map(([k, v]) => k + '=' + v).join('\n');
+  }
+  const node = el('div', { class: 'panel', id: 'settings' },
+    el('h3', {}, 'Queue'), info,
+    el('h3', {}, 'Settings'), el('p', { class: 'muted' }, 'Saved with SetQueueAttributes: the same checks and errors as the SQS API.'), form,
+    el('h3', {}, 'Tags'), tags, tagsError, tagsSave);
+  return { node, update };
+}
+
 // ---- one queue ----
 
 function queueView(app, name) {
@@ -304,6 +406,7 @@ function queueView(app, name) {
   const wiringBox = el('div');
   const tasksBox = el('div', { id: 'tasks' });
   const redrivePanel = el('div', { class: 'panel', id: 'redrive', hidden: true });
+  const settings = settingsPanel(enc);
   const msgBody = el('tbody');
   const moreButton = el('button', { class: 'secondary', id: 'more-messages', hidden: true, onclick: () => loadMessages(true) }, 'Load more');
   let current = null;      // the latest queue detail
@@ -387,6 +490,7 @@ function queueView(app, name) {
       el('div', { class: 'panel' }, el('h3', {}, 'Dead-letter wiring'), wiringBox,
         el('h3', {}, 'Purge'), el('p', { class: 'muted' }, 'Deletes every message of the queue (PurgeQueue).'), purgeButton, confirmBox)),
     redrivePanel,
+    settings.node,
     el('div', { class: 'panel' },
       el('div', { class: 'inline' }, el('h3', {}, 'Messages'),
         el('span', { class: 'muted' }, 'Browsing does not receive: visibility and receive counts stay as they are.'),
@@ -500,6 +604,7 @@ function queueView(app, name) {
     startedNote.replaceChildren('Counted since the server started at ', when(data.startedTimestamp),
       '; counters are not kept across restarts.');
     wiringBox.replaceChildren(wiring(q, false));
+    settings.update(q);
     redrivePanel.hidden = q.deadLetterSources.length === 0 && q.moveTasks.length === 0;
     if (!redrivePanel.hidden) {
       const options = [el('option', { value: '' }, 'each message\'s original source queue')]
