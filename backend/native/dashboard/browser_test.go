@@ -190,6 +190,38 @@ func TestBrowser(t *testing.T) {
 	if s, _ := eng.QueueStats(ordersURL); s.Visible < 1 {
 		t.Fatalf("the redrive moved nothing to orders: %+v", s)
 	}
+
+	// Create a queue with a dead-letter queue from the list; a name the
+	// engine refuses shows its code in the form.
+	wd.click(ctx, `main p a[href="#/"]`)
+	wd.waitFor(ctx, "the list again", visible("orders")+` !== undefined && document.querySelector('#create-dlq option[value$=":orders-dlq"]')`, `document.body.innerText`)
+	wd.click(ctx, "#new-queue")
+	wd.typeInto(ctx, "#create-name", "bad name!")
+	wd.click(ctx, "#create-button")
+	wd.waitFor(ctx, "the create error", `!document.querySelector('#create-error').hidden && document.querySelector('#create-error').textContent.startsWith('InvalidParameterValue')`,
+		`document.querySelector('#create-form').innerText`)
+	wd.typeInto(ctx, "#create-name", "invoices")
+	wd.typeInto(ctx, "#create-visibility", "90")
+	wd.click(ctx, `#create-dlq option[value$=":orders-dlq"]`)
+	wd.typeInto(ctx, "#create-maxrc", "3")
+	wd.click(ctx, "#create-button")
+	wd.waitFor(ctx, "the new queue's page", `document.querySelector('#queue-arn') && document.querySelector('#queue-arn').textContent.endsWith(':invoices')`, `document.body.innerText`)
+	invoicesURL, err := eng.QueueURL(ctx, "invoices", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := eng.GetAttributes(ctx, invoicesURL, []string{"VisibilityTimeout", "RedrivePolicy"}); a["VisibilityTimeout"] != "90" || !strings.Contains(a["RedrivePolicy"], `"maxReceiveCount":3`) {
+		t.Fatalf("the created queue: %v", a)
+	}
+
+	// Delete it, with its confirmation.
+	wd.click(ctx, "#delete-queue")
+	wd.waitFor(ctx, "the delete confirmation", `!document.querySelector('#delete-queue-box').hidden`, ``)
+	wd.click(ctx, "#delete-queue-confirm")
+	wd.waitFor(ctx, "the list without the queue", visible("orders")+` !== undefined && !document.querySelector('tr[data-queue="invoices"]')`, `document.body.innerText`)
+	if _, err := eng.QueueURL(ctx, "invoices", ""); err == nil {
+		t.Fatal("the queue deleted on the page still exists")
+	}
 }
 
 func peekAll(t *testing.T, ctx context.Context, eng *native.Engine, url string) []native.PeekedMessage {

@@ -226,8 +226,10 @@ function navigate() {
 function listView(app) {
   const tbody = el('tbody');
   const startedNote = el('p', { class: 'muted', id: 'started-note' });
+  const create = createPanel();
   app.replaceChildren(
-    el('h2', {}, 'Queues'),
+    el('div', { class: 'inline' }, el('h2', {}, 'Queues'), create.button),
+    create.node,
     el('table', { id: 'queues' },
       el('thead', {}, el('tr', {},
         el('th', {}, 'Queue'), el('th', { class: 'num' }, 'Visible'), el('th', { class: 'num' }, 'In flight'),
@@ -241,6 +243,7 @@ function listView(app) {
   let order = '';
   return {
     queues(data) {
+      create.queues(data.queues);
       startedNote.replaceChildren('Rates are averaged over the last 10 seconds; the server started at ', when(data.startedTimestamp), '.');
       if (!data.queues.length) {
         rows.clear(); order = '';
@@ -278,6 +281,64 @@ function listView(app) {
         lineChart(c.spark, sparks.get(q.key) || [], ['send', 'receive', 'delete'], { width: 140, height: 28 });
         c.wiring.replaceChildren(wiring(q, true));
       }
+    },
+  };
+}
+
+// createPanel is the New queue form: a CreateQueue with the attributes
+// most queues are made with; its errors are shown in the form.
+function createPanel() {
+  const name = el('input', { id: 'create-name', placeholder: 'orders (a FIFO queue: orders.fifo)', required: true });
+  const fifo = el('input', { id: 'create-fifo', type: 'checkbox' });
+  const cbd = el('input', { id: 'create-cbd', type: 'checkbox' });
+  const vis = el('input', { id: 'create-visibility', type: 'number', min: 0, max: 43200, placeholder: '30' });
+  const dlq = el('select', { id: 'create-dlq' });
+  const maxrc = el('input', { id: 'create-maxrc', type: 'number', min: 1, max: 1000, value: 5 });
+  const cbdRow = el('label', { class: 'check', hidden: true }, cbd, ' content-based deduplication');
+  fifo.addEventListener('change', () => {
+    cbdRow.hidden = !fifo.checked;
+    if (fifo.checked && name.value && !name.value.endsWith('.fifo')) name.value += '.fifo';
+    if (!fifo.checked && name.value.endsWith('.fifo')) name.value = name.value.slice(0, -5);
+  });
+  const error = el('div', { class: 'field-error', id: 'create-error', hidden: true });
+  const submit = el('button', { id: 'create-button', type: 'submit' }, 'Create queue');
+  const form = el('form', { class: 'panel', id: 'create-form', hidden: true, onsubmit: async (ev) => {
+    ev.preventDefault();
+    const attributes = {};
+    if (fifo.checked) attributes.FifoQueue = 'true';
+    if (fifo.checked && cbd.checked) attributes.ContentBasedDeduplication = 'true';
+    if (vis.value !== '') attributes.VisibilityTimeout = vis.value;
+    if (dlq.value) attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: dlq.value, maxReceiveCount: maxrc.value || '5' });
+    submit.disabled = true;
+    try {
+      const res = await api('POST', '/queues', { name: name.value, attributes });
+      error.hidden = true;
+      notice('Created ' + res.key + '.');
+      location.hash = '#/queues/' + encodeURIComponent(res.key);
+    } catch (e) { error.textContent = e.message; error.hidden = false; }
+    submit.disabled = false;
+  } },
+  el('h3', {}, 'New queue'),
+  el('div', { class: 'row' },
+    el('div', {}, el('label', { for: 'create-name' }, 'Name'), name,
+      el('label', { class: 'check' }, fifo, ' FIFO queue'), cbdRow),
+    el('div', {}, el('label', { for: 'create-visibility' }, 'Visibility timeout (seconds)'), vis),
+    el('div', {}, el('label', { for: 'create-dlq' }, 'Dead-letter queue'), dlq,
+      el('label', { for: 'create-maxrc' }, 'Max receives before dead-lettering'), maxrc)),
+  error, submit,
+  el('button', { class: 'secondary', type: 'button', onclick: () => { form.hidden = true; button.hidden = false; } }, 'Cancel'));
+  const button = el('button', { id: 'new-queue', type: 'button', onclick: () => { form.hidden = false; button.hidden = true; name.focus(); } }, 'New queue…');
+  let known = '';
+  return {
+    node: form,
+    button,
+    queues(qs) {
+      const sig = qs.map((q) => q.arn).join(' ');
+      if (sig === known) return;
+      known = sig;
+      const keep = dlq.value;
+      dlq.replaceChildren(el('option', { value: '' }, 'none'), ...qs.map((q) => el('option', { value: q.arn }, q.key)));
+      dlq.value = keep;
     },
   };
 }
@@ -461,6 +522,30 @@ function queueView(app, name) {
     purgeButton.hidden = true; confirmBox.hidden = false;
   });
 
+  // Delete the queue, with a confirmation step in the page.
+  const deleteButton = el('button', { class: 'danger', id: 'delete-queue', type: 'button' }, 'Delete queue…');
+  const deleteText = el('span');
+  const deleteBox = el('div', { class: 'inline', id: 'delete-queue-box', hidden: true },
+    deleteText,
+    el('button', { class: 'danger', id: 'delete-queue-confirm', type: 'button', onclick: async () => {
+      deleteBox.hidden = true; deleteButton.hidden = false;
+      try {
+        await api('POST', `/queues/${enc}/delete`, {});
+        notice('Deleted the queue ' + name + '.');
+        location.hash = '#/';
+      } catch (e) { notice(e.message, true); }
+    } }, 'Yes, delete the queue'),
+    el('button', { class: 'secondary', id: 'delete-queue-cancel', type: 'button', onclick: () => {
+      deleteBox.hidden = true; deleteButton.hidden = false;
+    } }, 'Cancel'));
+  deleteButton.addEventListener('click', () => {
+    const n = current ? current.visible + current.inflight + current.delayed : 0;
+    const src = current ? current.deadLetterSources.length : 0;
+    deleteText.textContent = `Delete the queue ${name} and its ${fmtInt(n)} message${n === 1 ? '' : 's'}?` +
+      (src ? ` It is the dead-letter queue of ${src} queue${src === 1 ? '' : 's'}.` : '') + ' This cannot be undone.';
+    deleteButton.hidden = true; deleteBox.hidden = false;
+  });
+
   // Redrive (this queue is a dead-letter queue).
   const dest = el('select', { id: 'redrive-dest' });
   const rate = el('input', { id: 'redrive-rate', type: 'number', min: 1, max: 500, placeholder: 'as fast as possible' });
@@ -488,7 +573,8 @@ function queueView(app, name) {
     el('div', { class: 'row' },
       el('div', { class: 'panel' }, el('h3', {}, 'Send a test message'), sendForm),
       el('div', { class: 'panel' }, el('h3', {}, 'Dead-letter wiring'), wiringBox,
-        el('h3', {}, 'Purge'), el('p', { class: 'muted' }, 'Deletes every message of the queue (PurgeQueue).'), purgeButton, confirmBox)),
+        el('h3', {}, 'Purge'), el('p', { class: 'muted' }, 'Deletes every message of the queue (PurgeQueue).'), purgeButton, confirmBox,
+        el('h3', {}, 'Delete the queue'), el('p', { class: 'muted' }, 'Deletes the queue and its messages (DeleteQueue).'), deleteButton, deleteBox)),
     redrivePanel,
     settings.node,
     el('div', { class: 'panel' },
