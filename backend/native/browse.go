@@ -18,6 +18,8 @@ const (
 // BrowseFilter selects messages for Engine.Browse; every field that is
 // not empty must match.
 type BrowseFilter struct {
+	// MessageID is the message's id.
+	MessageID string
 	// Text must occur in the body (case-sensitive).
 	Text string
 	// State is PeekVisible, PeekInflight or PeekDelayed.
@@ -156,6 +158,9 @@ func (e *Engine) Browse(ctx context.Context, queueURL string, req BrowseRequest)
 // matches reports whether m, in state, passes the filter. It reads only
 // the message's immutable fields.
 func (f *BrowseFilter) matches(m *message, state string) bool {
+	if f.MessageID != "" && f.MessageID != m.id {
+		return false
+	}
 	if f.State != "" && f.State != state {
 		return false
 	}

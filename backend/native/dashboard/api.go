@@ -123,6 +123,12 @@ type MessageJSON struct {
 type MessagesJSON struct {
 	Messages []MessageJSON `json:"messages"`
 	Next     string        `json:"next"`
+	// Cursor continues a listing without after= (cursor=, with the same
+	// filters): "" when the end of the queue was reached. Scanned is how
+	// many messages the server looked at for this page (filters skip
+	// some). Both are omitted when after= was given.
+	Cursor  string `json:"cursor,omitempty"`
+	Scanned int    `json:"scanned,omitempty"`
 }
 
 // ErrorJSON is the body of every API error.
@@ -303,8 +309,9 @@ func (h *Handler) getMessages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	req := native.PeekRequest{After: r.URL.Query().Get("after")}
-	if v := r.URL.Query().Get("max"); v != "" {
+	qv := r.URL.Query()
+	req := native.PeekRequest{After: qv.Get("after")}
+	if v := qv.Get("max"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			writeError(w, backend.NewError(backend.CodeInvalidParameterValue,
@@ -316,12 +323,28 @@ func (h *Handler) getMessages(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Max = n
 	}
-	ms, err := h.eng.Peek(r.Context(), url, req)
+	var ms []native.PeekedMessage
+	out := MessagesJSON{}
+	if req.After != "" {
+		ms, err = h.eng.Peek(r.Context(), url, req)
+	} else {
+		// From the start or a cursor, optionally filtered: Browse.
+		br := native.BrowseRequest{Max: req.Max, Cursor: qv.Get("cursor"), Filter: native.BrowseFilter{
+			Text: qv.Get("text"), State: qv.Get("state"), GroupID: qv.Get("group"), MessageID: qv.Get("id"),
+		}}
+		br.Filter.Attribute, br.Filter.AttributeValue, _ = strings.Cut(qv.Get("attr"), "=")
+		if br.Filter.MessageID != "" {
+			br.MaxScan = native.MaxBrowseScan // a link to one message: look further
+		}
+		var res native.BrowseResult
+		res, err = h.eng.Browse(r.Context(), url, br)
+		ms, out.Cursor, out.Scanned = res.Messages, res.Cursor, res.Scanned
+	}
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	out := MessagesJSON{Messages: make([]MessageJSON, 0, len(ms))}
+	out.Messages = make([]MessageJSON, 0, len(ms))
 	for _, m := range ms {
 		mj := MessageJSON{
 			MessageID: m.MessageID, Body: m.Body, MD5OfBody: m.MD5OfBody,

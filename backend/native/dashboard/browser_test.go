@@ -191,6 +191,52 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("the redrive moved nothing to orders: %+v", s)
 	}
 
+	// The message browser: filter, move only the selected message out of
+	// the dead-letter queue, copy one as JSON, delete one.
+	stuck := []backend.SendEntry{
+		{ID: "a", Body: `{"order":"stuck A"}`, MessageAttributes: map[string]backend.MessageAttributeValue{"reason": {DataType: "String", StringValue: "timeout"}}},
+		{ID: "b", Body: `{"order":"stuck B"}`},
+	}
+	if _, err := dlq.Send(ctx, stuck); err != nil {
+		t.Fatal(err)
+	}
+	wd.typeInto(ctx, "#filter-text", "stuck")
+	wd.typeInto(ctx, "#filter-attr", "reason=timeout")
+	wd.click(ctx, "#filter-apply")
+	wd.waitFor(ctx, "the filtered list", `document.querySelectorAll('#messages tr.msg').length === 1 && document.querySelector('#messages td.body').textContent.includes('stuck A') && location.hash.includes('attr=reason%3Dtimeout')`,
+		`document.querySelector('#browser').innerText + ' ' + location.hash`)
+	wd.click(ctx, "#messages tr.msg input.sel")
+	wd.waitFor(ctx, "the actions bar", `!document.querySelector('#message-actions').hidden && document.querySelector('#move-dest option[value="orders"]')`, `document.querySelector('#browser').innerText`)
+	wd.click(ctx, `#move-dest option[value="orders"]`)
+	wd.click(ctx, "#move-selected")
+	wd.waitFor(ctx, "the moved message gone from the filtered list", `document.querySelector('#notice').textContent.startsWith('Moved 1 message') && document.querySelector('#messages td.empty')`,
+		`document.querySelector('#notice').textContent + document.querySelector('#browser').innerText`)
+	bodiesOf := func(url string) map[string]int {
+		out := map[string]int{}
+		for _, m := range peekAll(t, ctx, eng, url) {
+			out[m.Body]++
+		}
+		return out
+	}
+	if o, d := bodiesOf(ordersURL), bodiesOf(dlqURL); o[`{"order":"stuck A"}`] != 1 || d[`{"order":"stuck A"}`] != 0 || d[`{"order":"stuck B"}`] != 1 {
+		t.Fatalf("after the move: orders %v, dead-letter queue %v", o, d)
+	}
+	wd.typeInto(ctx, "#filter-attr", "")
+	wd.click(ctx, "#filter-apply")
+	wd.waitFor(ctx, "stuck B", `document.querySelectorAll('#messages tr.msg').length === 1 && document.querySelector('#messages td.body').textContent.includes('stuck B')`,
+		`document.querySelector('#browser').innerText`)
+	wd.click(ctx, "#messages tr.msg td.body")
+	wd.waitFor(ctx, "the open message with its link", `document.querySelector('#messages tr.detail .msg-copy') && location.hash.includes('/messages/')`, `location.hash`)
+	wd.click(ctx, "#messages tr.detail .msg-copy")
+	wd.waitFor(ctx, "the message as JSON", `JSON.parse(document.querySelector('#copied-json').value).body === '{"order":"stuck B"}'`, `document.querySelector('#copied-json').value`)
+	wd.click(ctx, "#messages tr.detail .msg-delete")
+	wd.click(ctx, "#messages tr.detail .msg-delete")
+	wd.waitFor(ctx, "the deleted message", `document.querySelector('#notice').textContent.startsWith('Deleted 1 message') && document.querySelector('#messages td.empty')`,
+		`document.querySelector('#notice').textContent`)
+	if d := bodiesOf(dlqURL); d[`{"order":"stuck B"}`] != 0 {
+		t.Fatalf("the deleted message is still in the dead-letter queue: %v", d)
+	}
+
 	// Create a queue with a dead-letter queue from the list; a name the
 	// engine refuses shows its code in the form.
 	wd.click(ctx, `main p a[href="#/"]`)

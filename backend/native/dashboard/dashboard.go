@@ -126,6 +126,8 @@ func New(cfg Config) (*Handler, error) {
 	m.HandleFunc("POST /_postbox/api/queues/{name}/redrive", h.startRedrive)
 	m.HandleFunc("POST /_postbox/api/queues/{name}/redrive/cancel", h.cancelRedrive)
 	m.HandleFunc("POST /_postbox/api/queues", h.createQueue)
+	m.HandleFunc("POST /_postbox/api/queues/{name}/messages/delete", h.deleteMessages)
+	m.HandleFunc("POST /_postbox/api/queues/{name}/messages/move", h.moveMessages)
 	m.HandleFunc("POST /_postbox/api/queues/{name}/delete", h.deleteQueue)
 	m.HandleFunc("POST /_postbox/api/queues/{name}/attributes", h.setAttributes)
 	m.HandleFunc("POST /_postbox/api/queues/{name}/tags", h.tagQueue)

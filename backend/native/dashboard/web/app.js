@@ -182,9 +182,28 @@ let started = 0; // when the server started (unix ms): counters count since
 let source = null;
 let view = null; // the current view's update function
 
+// Routes: #/ (the list), #/server, #/queues/KEY and
+// #/queues/KEY/messages/ID (a message, shown open), each queue route with
+// the message browser's filter as a query (?text=&state=&group=&attr=),
+// so that every view can be shared as a link.
 function parseRoute() {
-  const m = location.hash.match(/^#\/queues\/([^/]+)$/);
-  return m ? { view: 'queue', name: decodeURIComponent(m[1]) } : { view: 'list' };
+  const [path, query] = location.hash.replace(/^#/, '').split('?');
+  if (path === '/server') return { view: 'server' };
+  const m = (path || '').match(/^\/queues\/([^/]+)(?:\/messages\/([^/]+))?$/);
+  if (!m) return { view: 'list' };
+  const filter = {};
+  for (const [k, v] of new URLSearchParams(query || '')) if (['text', 'state', 'group', 'attr'].includes(k) && v) filter[k] = v;
+  return { view: 'queue', name: decodeURIComponent(m[1]), messageId: m[2] ? decodeURIComponent(m[2]) : '', filter };
+}
+
+// queueHash is the link of a queue's page, a message, and a filter.
+function queueHash(key, messageId, filter) {
+  let h = '#/queues/' + encodeURIComponent(key);
+  if (messageId) h += '/messages/' + encodeURIComponent(messageId);
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(filter || {})) if (v) q.set(k, v);
+  const qs = q.toString();
+  return qs ? h + '?' + qs : h;
 }
 
 function connect() {
@@ -217,7 +236,8 @@ function connect() {
 function navigate() {
   route = parseRoute();
   const app = document.getElementById('app');
-  view = route.view === 'queue' ? queueView(app, route.name) : listView(app);
+  view = route.view === 'queue' ? queueView(app, route.name, route)
+    : route.view === 'server' ? serverView(app) : listView(app);
   connect();
 }
 
@@ -386,12 +406,13 @@ function settingsPanel(enc) {
       : f.json ? el('textarea', { id, 'data-attr': f.name, class: 'json', placeholder: f.hint })
         : el('input', { id, 'data-attr': f.name, type: 'number', placeholder: f.hint });
     input.addEventListener('input', () => { dirty = true; });
+    input.addEventListener('change', () => { dirty = true; });
     inputs[f.name] = input;
     return el('div', { class: 'field', 'data-field': f.name }, el('label', { for: id }, f.name, f.hint && !f.json ? el('span', { class: 'muted' }, ' (' + f.hint + ')') : null), input);
   });
   const error = el('div', { class: 'field-error', id: 'settings-error', hidden: true });
   const save = el('button', { id: 'settings-save', type: 'submit' }, 'Save settings');
-  const reset = el('button', { class: 'secondary', type: 'button', onclick: () => { dirty = false; fill(); } }, 'Reset');
+  const reset = el('button', { class: 'secondary', type: 'button', onclick: () => { dirty = false; fill(true); } }, 'Reset');
   let current = null, dirty = false;
   const form = el('form', { id: 'settings-form', onsubmit: async (ev) => {
     ev.preventDefault();
@@ -412,7 +433,7 @@ function settingsPanel(enc) {
 
   const tags = el('textarea', { id: 'tags-edit', class: 'json', placeholder: 'one key=value a line' });
   tags.addEventListener('input', () => { tagsDirty = true; });
-  let tagsDirty = false;
+  let tagsDirty = false, tagsFilled = null;
   const tagsError = el('div', { class: 'field-error', id: 'tags-error', hidden: true });
   const tagsSave = el('button', { id: 'tags-save', type: 'button', onclick: async () => {
     const want = {};
@@ -433,8 +454,16 @@ function settingsPanel(enc) {
     } catch (e) { tagsError.textContent = e.message; tagsError.hidden = false; }
   } }, 'Save tags');
 
-  function fill() {
-    for (const f of SETTINGS) inputs[f.name].value = current.attributes[f.name] || (f.choices ? f.choices[0] : '');
+  // fill puts the queue's values into the form; a live update (force
+  // false) changes only fields whose value changed on the server since
+  // they were filled, so that what the operator is typing stays.
+  const filled = {};
+  function fill(force) {
+    for (const f of SETTINGS) {
+      const v = current.attributes[f.name] || (f.choices ? f.choices[0] : '');
+      if (force || filled[f.name] !== v) inputs[f.name].value = v;
+      filled[f.name] = v;
+    }
   }
   function update(q) {
     current = q;
@@ -446,8 +475,10 @@ function settingsPanel(enc) {
       el('dt', {}, 'Created'), el('dd', {}, when(q.createdTimestamp)),
       el('dt', {}, 'Last modified'), el('dd', {}, when(Number(a.LastModifiedTimestamp || 0) * 1000)));
     for (const f of SETTINGS) inputs[f.name].closest('.field').hidden = (f.fifo && !q.fifo);
-    if (!dirty) fill();
-    if (!tagsDirty) tags.value = Object.entries(q.tags).sort().map(([k, v]) => k + '=' + v).join('\n');
+    if (!dirty) fill(false);
+    const t = Object.entries(q.tags).sort().map(([k, v]) => k + '=' + v).join('\n');
+    if (!tagsDirty && t !== tagsFilled) tags.value = t;
+    tagsFilled = t;
   }
   const node = el('div', { class: 'panel', id: 'settings' },
     el('h3', {}, 'Queue'), info,
@@ -458,7 +489,7 @@ function settingsPanel(enc) {
 
 // ---- one queue ----
 
-function queueView(app, name) {
+function queueView(app, name, route) {
   const enc = encodeURIComponent(name);
   const cards = el('div', { class: 'cards' });
   const startedNote = el('p', { class: 'muted', id: 'started-note' });
@@ -471,7 +502,7 @@ function queueView(app, name) {
   const msgBody = el('tbody');
   const moreButton = el('button', { class: 'secondary', id: 'more-messages', hidden: true, onclick: () => loadMessages(true) }, 'Load more');
   let current = null;      // the latest queue detail
-  let next = '';           // after= of the next page of messages
+  let next = '';           // cursor= of the next page of messages
   let paged = false;       // the user loaded more pages: do not reload on changes
   let signature = '';      // counts of the last message listing
   let loading = false;
@@ -521,6 +552,83 @@ function queueView(app, name) {
     confirmText.textContent = `Delete all ${fmtInt(n)} message${n === 1 ? '' : 's'} of ${name}? This cannot be undone.`;
     purgeButton.hidden = true; confirmBox.hidden = false;
   });
+
+  // The message browser: filters (kept in the page's link), selection,
+  // and the operator's actions on the selected messages.
+  const filter = Object.assign({}, route.filter);
+  const fText = el('input', { id: 'filter-text', placeholder: 'body contains…', value: filter.text || '' });
+  const fState = el('select', { id: 'filter-state' }, ['', 'visible', 'inflight', 'delayed'].map((v) => el('option', { value: v }, v === '' ? 'any state' : v === 'inflight' ? 'in flight' : v)));
+  fState.value = filter.state || '';
+  const fGroup = el('input', { id: 'filter-group', placeholder: 'group id', value: filter.group || '' });
+  const fAttr = el('input', { id: 'filter-attr', placeholder: 'attribute or name=value', value: filter.attr || '' });
+  const filterForm = el('form', { class: 'inline filters', id: 'filter-form', onsubmit: (ev) => {
+    ev.preventDefault();
+    filter.text = fText.value; filter.state = fState.value; filter.group = fGroup.value; filter.attr = fAttr.value;
+    history.replaceState(null, '', queueHash(name, '', filter));
+    selected.clear();
+    loadMessages(false);
+  } }, fText, fState, fGroup, fAttr,
+  el('button', { id: 'filter-apply', type: 'submit' }, 'Filter'),
+  el('button', { class: 'secondary', id: 'filter-clear', type: 'button', onclick: () => {
+    fText.value = fGroup.value = fAttr.value = ''; fState.value = '';
+    filterForm.requestSubmit();
+  } }, 'Clear'));
+  const follow = el('input', { id: 'follow', type: 'checkbox', checked: true });
+  const changedHint = el('span', { class: 'muted', id: 'changed-hint', hidden: true }, 'the queue changed');
+  const scanInfo = el('span', { class: 'muted', id: 'scan-info' });
+  const selected = new Set(); // ids of the selected messages
+  const selectAll = el('input', { type: 'checkbox', id: 'select-all', title: 'select every listed message', onclick: (ev) => {
+    ev.stopPropagation();
+    for (const m of lastMessages) { if (selectAll.checked) selected.add(m.messageId); else selected.delete(m.messageId); }
+    renderMessages(lastMessages);
+  } });
+  const selCount = el('span', { id: 'selected-count' });
+  const moveDest = el('select', { id: 'move-dest' });
+  const delSelText = el('span');
+  const delSelBox = el('span', { class: 'inline', id: 'delete-selected-box', hidden: true }, delSelText,
+    el('button', { class: 'danger', id: 'delete-selected-confirm', type: 'button', onclick: async () => {
+      delSelBox.hidden = true;
+      await messageAction('delete', [...selected]);
+    } }, 'Yes, delete'),
+    el('button', { class: 'secondary', type: 'button', onclick: () => { delSelBox.hidden = true; } }, 'Cancel'));
+  const actions = el('div', { class: 'inline actions', id: 'message-actions', hidden: true },
+    selCount,
+    el('button', { class: 'danger', id: 'delete-selected', type: 'button', onclick: () => {
+      delSelText.textContent = `Delete ${selected.size} message${selected.size === 1 ? '' : 's'}? This cannot be undone.`;
+      delSelBox.hidden = false;
+    } }, 'Delete…'),
+    delSelBox,
+    el('span', {}, 'move to'), moveDest,
+    el('button', { id: 'move-selected', type: 'button', onclick: () => {
+      if (!moveDest.value) { notice('Choose a queue to move the messages to.', true); return; }
+      messageAction('move', [...selected], moveDest.value);
+    } }, 'Move'),
+    el('button', { class: 'secondary', type: 'button', onclick: () => { selected.clear(); renderMessages(lastMessages); } }, 'Clear selection'));
+
+  // messageAction deletes or moves messages by id and reports each one's
+  // outcome: only the listed messages are touched.
+  async function messageAction(kind, ids, dest) {
+    try {
+      const res = kind === 'move'
+        ? await api('POST', `/queues/${enc}/messages/move`, { messageIds: ids, destination: dest })
+        : await api('POST', `/queues/${enc}/messages/delete`, { messageIds: ids });
+      const failed = res.results.filter((r) => r.error);
+      for (const r of res.results) if (!r.error) selected.delete(r.messageId);
+      const done = res.results.length - failed.length;
+      const verb = kind === 'move' ? 'Moved' : 'Deleted';
+      if (failed.length) notice(`${verb} ${done}; ${failed.length} failed: ` + failed.map((r) => `${r.messageId}: ${r.error.code}: ${r.error.message}`).join('; '), true);
+      else notice(`${verb} ${done} message${done === 1 ? '' : 's'}` + (kind === 'move' ? ' to ' + dest : '') + '.');
+    } catch (e) { notice(e.message, true); }
+    loadMessages(false);
+  }
+
+  function copyJSON(m) {
+    const text = JSON.stringify(m, null, 2);
+    const done = () => { copied.textContent = text; notice('Copied message ' + m.messageId + ' as JSON.'); };
+    if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(text).then(done, done);
+    else done();
+  }
+  const copied = el('textarea', { id: 'copied-json', readonly: true, hidden: true });
 
   // Delete the queue, with a confirmation step in the page.
   const deleteButton = el('button', { class: 'danger', id: 'delete-queue', type: 'button' }, 'Delete queue…');
@@ -577,15 +685,20 @@ function queueView(app, name) {
         el('h3', {}, 'Delete the queue'), el('p', { class: 'muted' }, 'Deletes the queue and its messages (DeleteQueue).'), deleteButton, deleteBox)),
     redrivePanel,
     settings.node,
-    el('div', { class: 'panel' },
+    el('div', { class: 'panel', id: 'browser' },
       el('div', { class: 'inline' }, el('h3', {}, 'Messages'),
         el('span', { class: 'muted' }, 'Browsing does not receive: visibility and receive counts stay as they are.'),
-        el('button', { class: 'secondary', id: 'refresh-messages', type: 'button', onclick: () => loadMessages(false) }, 'Refresh')),
+        el('label', { class: 'check', title: 'Reload the first page as the queue changes (paused while messages are selected or more pages are loaded)' }, follow, ' follow live'),
+        el('button', { class: 'secondary', id: 'refresh-messages', type: 'button', onclick: () => loadMessages(false) }, 'Refresh'),
+        changedHint),
+      filterForm,
+      actions,
       el('table', { id: 'messages' },
-        el('thead', {}, el('tr', {}, el('th', {}, 'State'), el('th', {}, 'Message id'), el('th', {}, 'Sent'),
+        el('thead', {}, el('tr', {}, el('th', {}, selectAll), el('th', {}, 'State'), el('th', {}, 'Message id'), el('th', {}, 'Sent'),
           el('th', { class: 'num' }, 'Receives'), el('th', {}, 'Group'), el('th', {}, 'Body'))),
         msgBody),
-      moreButton));
+      el('div', { class: 'inline' }, moreButton, scanInfo),
+      copied));
 
   function card(id, label, value) {
     return el('div', { class: 'card' }, el('div', { class: 'v', id }, value), el('div', { class: 'k' }, label));
@@ -624,19 +737,33 @@ function queueView(app, name) {
   }
 
   function messageRows(m) {
-    const rows = [el('tr', { class: 'msg', 'data-id': m.messageId, onclick: () => {
+    const box = el('input', { type: 'checkbox', class: 'sel', 'data-id': m.messageId, checked: selected.has(m.messageId), onclick: (ev) => {
+      ev.stopPropagation();
+      if (box.checked) selected.add(m.messageId); else selected.delete(m.messageId);
+      showActions();
+    } });
+    const rows = [el('tr', { class: 'msg' + (open.has(m.messageId) ? ' open' : ''), 'data-id': m.messageId, onclick: () => {
       if (open.has(m.messageId)) open.delete(m.messageId); else open.add(m.messageId);
+      history.replaceState(null, '', queueHash(name, open.has(m.messageId) ? m.messageId : '', filter));
       renderMessages(lastMessages);
     } },
+      el('td', {}, box),
       el('td', {}, el('span', { class: 'state ' + m.state }, m.state === 'inflight' ? 'in flight' : m.state)),
-      el('td', { class: 'mono' }, m.messageId),
+      el('td', { class: 'mono' }, el('a', { href: queueHash(name, m.messageId, filter), class: 'msg-link', onclick: (ev) => ev.stopPropagation() }, m.messageId)),
       el('td', {}, when(m.sentTimestamp)),
       el('td', { class: 'num' }, m.receiveCount),
       el('td', {}, m.groupId || ''),
       el('td', { class: 'body' }, m.body))];
     if (open.has(m.messageId)) {
       const attrs = Object.entries(m.messageAttributes || {}).map(([k, v]) => `${k} (${v.DataType}) = ${v.StringValue !== undefined ? v.StringValue : v.BinaryValue}`);
-      rows.push(el('tr', { class: 'detail' }, el('td', { colspan: 6 },
+      rows.push(el('tr', { class: 'detail', 'data-id': m.messageId }, el('td', { colspan: 7 },
+        el('div', { class: 'inline' },
+          el('button', { class: 'secondary msg-copy', type: 'button', onclick: () => copyJSON(m) }, 'Copy as JSON'),
+          el('button', { class: 'danger msg-delete', type: 'button', onclick: (ev) => {
+            const b = ev.currentTarget;
+            if (b.dataset.armed) { messageAction('delete', [m.messageId]); return; }
+            b.dataset.armed = '1'; b.textContent = 'Click again to delete ' + m.messageId;
+          } }, 'Delete message…')),
         el('h3', {}, 'Body'), el('pre', {}, m.body),
         el('h3', {}, 'Message attributes'), el('pre', {}, attrs.length ? attrs.join('\n') : '(none)'),
         el('h3', {}, 'System attributes'), el('pre', {}, Object.entries(m.attributes).map(([k, v]) => k + ' = ' + v).join('\n')),
@@ -645,27 +772,66 @@ function queueView(app, name) {
     return rows;
   }
 
+  function showActions() {
+    actions.hidden = selected.size === 0;
+    selCount.textContent = `${selected.size} selected`;
+  }
+
   let lastMessages = [];
+  // renderMessages replaces the rows in place: the table keeps its place
+  // on the page (its height is held while rows are rebuilt) so that a live
+  // reload does not make the page jump.
   function renderMessages(ms) {
     lastMessages = ms;
-    if (!ms.length) { msgBody.replaceChildren(el('tr', {}, el('td', { colspan: 6, class: 'empty' }, 'The queue is empty.'))); return; }
-    msgBody.replaceChildren(...ms.flatMap(messageRows));
+    const table = msgBody.parentNode;
+    if (table && table.offsetHeight) table.style.minHeight = table.offsetHeight + 'px';
+    if (!ms.length) {
+      const filtered = Object.values(filter).some((v) => v);
+      msgBody.replaceChildren(el('tr', {}, el('td', { colspan: 7, class: 'empty' }, filtered ? 'No message matches the filter.' : 'The queue is empty.')));
+    } else msgBody.replaceChildren(...ms.flatMap(messageRows));
+    if (table) requestAnimationFrame(() => { table.style.minHeight = ''; });
+    showActions();
+  }
+
+  function messagesQuery(more) {
+    const q = new URLSearchParams({ max: '25' });
+    for (const [k, v] of Object.entries(filter)) if (v) q.set(k, v);
+    if (more && next) q.set('cursor', next);
+    return q.toString();
   }
 
   async function loadMessages(more) {
     if (loading) return;
     loading = true;
     try {
-      const res = await api('GET', `/queues/${enc}/messages?max=25` + (more && next ? '&after=' + encodeURIComponent(next) : ''));
+      const res = await api('GET', `/queues/${enc}/messages?` + messagesQuery(more));
       paged = more;
       renderMessages(more ? lastMessages.concat(res.messages) : res.messages);
-      next = res.next;
+      next = res.cursor || '';
       moreButton.hidden = !next;
+      changedHint.hidden = true;
+      scanInfo.textContent = Object.values(filter).some((v) => v)
+        ? `${fmtInt(lastMessages.length)} matching so far` + (next ? ' (the queue goes on: load more to look further)' : '')
+        : '';
     } catch (e) {
       if (more) { notice(e.message + ' Reloading from the start.', true); paged = false; next = ''; }
       else notice(e.message, true);
     }
     loading = false;
+  }
+
+  // A message link (#/queues/KEY/messages/ID) opens that message: it is
+  // found by id wherever it is in the queue.
+  async function openLinked(id) {
+    try {
+      const res = await api('GET', `/queues/${enc}/messages?max=1&id=` + encodeURIComponent(id));
+      if (!res.messages.length) { notice(`Message ${id} is not in ${name} (any more).`, true); return; }
+      open.add(id);
+      const rest = lastMessages.filter((m) => m.messageId !== id);
+      renderMessages([res.messages[0], ...rest]);
+      const row = msgBody.querySelector(`tr.msg[data-id="${CSS.escape(id)}"]`);
+      if (row) row.scrollIntoView({ block: 'center' });
+    } catch (e) { notice(e.message, true); }
   }
 
   function update(data) {
@@ -705,11 +871,34 @@ function queueView(app, name) {
     }
     // Keep the message list live while the user looks at its first page.
     const sig = [q.visible, q.inflight, q.delayed, q.sent, q.received, q.deleted, q.deadLettered].join(',');
-    if (first || (!paged && sig !== signature)) loadMessages(false);
+    if (first) {
+      loadMessages(false).then(() => { if (route.messageId) openLinked(route.messageId); });
+    } else if (sig !== signature) {
+      // Follow the queue while the user looks at the first page and has
+      // nothing selected or open; otherwise say it changed.
+      if (follow.checked && !paged && selected.size === 0 && open.size === 0) loadMessages(false);
+      else changedHint.hidden = false;
+    }
     signature = sig;
+
   }
 
-  return { queue: update };
+  // The queues the selected messages can move to: every other queue,
+  // this queue's dead-letter sources first.
+  function queues(data) {
+    const src = new Set(current ? current.deadLetterSources.map((s) => s.key) : []);
+    const keys = data.queues.map((q) => q.key).filter((k) => k !== name)
+      .sort((a, b) => (src.has(b) - src.has(a)) || (a < b ? -1 : a > b ? 1 : 0));
+    const sig = keys.join(' ') + '|' + [...src].join(' ');
+    if (moveDest.dataset.sig === sig) return;
+    moveDest.dataset.sig = sig;
+    const keep = moveDest.value;
+    moveDest.replaceChildren(el('option', { value: '' }, 'choose a queue'),
+      ...keys.map((k) => el('option', { value: k }, src.has(k) ? k + ' (dead-letter source)' : k)));
+    moveDest.value = keep;
+  }
+
+  return { queue: update, queues };
 }
 
 window.addEventListener('hashchange', navigate);
