@@ -17,6 +17,7 @@ import (
 	"github.com/postbox-go/postbox/backend/awssqs"
 	"github.com/postbox-go/postbox/backend/native"
 	"github.com/postbox-go/postbox/backend/native/server"
+	"github.com/postbox-go/postbox/backend/native/server/metrics"
 )
 
 // TestBrowser drives Debian's chromium through chromedriver against the
@@ -39,11 +40,23 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	sqsSrv, err := server.New(server.Config{Service: eng})
+	mets, err := metrics.New(metrics.Config{Engine: eng})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dash, err := New(Config{Engine: eng, Interval: 250 * time.Millisecond, RateWindow: 2 * time.Second})
+	sqsSrv, err := server.New(server.Config{Service: eng, Observe: mets.Observe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dash, err := New(Config{Engine: eng, Interval: 250 * time.Millisecond, RateWindow: 2 * time.Second,
+		Server: ServerInfo{Version: "v1.2.3-test"},
+		Requests: func() []ActionCount {
+			var out []ActionCount
+			for _, c := range mets.Counts() {
+				out = append(out, ActionCount(c))
+			}
+			return out
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,6 +280,23 @@ func TestBrowser(t *testing.T) {
 	wd.waitFor(ctx, "the list without the queue", visible("orders")+` !== undefined && !document.querySelector('tr[data-queue="invoices"]')`, `document.body.innerText`)
 	if _, err := eng.QueueURL(ctx, "invoices", ""); err == nil {
 		t.Fatal("the queue deleted on the page still exists")
+	}
+
+	// The server page: version, storage, authentication, totals, and the
+	// SQS API's requests by action and errors by code.
+	if _, err := svc.QueueURL(ctx, "no-such-queue", ""); err == nil {
+		t.Fatal("QueueURL of a missing queue succeeded")
+	}
+	wd.click(ctx, "#nav-server")
+	wd.waitFor(ctx, "the server page", `document.querySelector('#server-version') && document.querySelector('#server-version').textContent === 'v1.2.3-test'
+		&& document.querySelector('#server-storage').textContent.startsWith('memory')
+		&& document.querySelector('#server-auth').textContent.startsWith('anonymous')
+		&& document.querySelector('#server-queues').textContent === '3'
+		&& parseInt(document.querySelector('#server-actions tr[data-action="SendMessageBatch"] td:nth-child(3)').textContent.replace(/,/g, '')) > 0
+		&& document.querySelector('#server-errors tr[data-code="AWS.SimpleQueueService.NonExistentQueue"]')`,
+		`document.querySelector('main').innerText`)
+	if os.Getenv("POSTBOX_SCREENSHOT") == "1" {
+		wd.screenshot(ctx, filepath.Join("..", "..", "..", "docs", "dashboard-server.png"))
 	}
 }
 

@@ -63,6 +63,13 @@ type Config struct {
 	// Started is when the server started, shown beside the counters that
 	// count since then; zero means when New was called.
 	Started time.Time
+	// Server describes the server for the server page (GET
+	// /_postbox/api/server).
+	Server ServerInfo
+	// Requests, when not nil, returns the SQS API's requests and errors
+	// by action so far (metrics.Metrics.Counts, converted), for the
+	// server page's requests per second and errors by code.
+	Requests func() []ActionCount
 }
 
 // Handler serves the dashboard under Prefix. It is safe for concurrent
@@ -74,6 +81,7 @@ type Handler struct {
 	clock   clockwork.Clock
 	mux     *http.ServeMux
 	samples *sampler
+	reqs    reqSampler
 
 	done chan struct{}
 	once sync.Once
@@ -121,6 +129,7 @@ func New(cfg Config) (*Handler, error) {
 	m.HandleFunc("GET /_postbox/api/queues/{name}", h.getQueue)
 	m.HandleFunc("GET /_postbox/api/queues/{name}/messages", h.getMessages)
 	m.HandleFunc("GET /_postbox/api/events", h.events)
+	m.HandleFunc("GET /_postbox/api/server", h.getServer)
 	m.HandleFunc("POST /_postbox/api/queues/{name}/messages", h.sendMessage)
 	m.HandleFunc("POST /_postbox/api/queues/{name}/purge", h.purge)
 	m.HandleFunc("POST /_postbox/api/queues/{name}/redrive", h.startRedrive)

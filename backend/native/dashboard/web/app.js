@@ -234,11 +234,73 @@ function connect() {
 }
 
 function navigate() {
+  if (view && view.stop) view.stop();
   route = parseRoute();
   const app = document.getElementById('app');
   view = route.view === 'queue' ? queueView(app, route.name, route)
     : route.view === 'server' ? serverView(app) : listView(app);
   connect();
+}
+
+// ---- the server ----
+
+// serverView shows the server: version, uptime, storage, authentication,
+// totals, long polls, and requests per second and errors by action,
+// refreshed every second from GET /_postbox/api/server.
+function serverView(app) {
+  const cards = el('div', { class: 'cards', id: 'server-cards' });
+  const info = el('dl', { class: 'kv', id: 'server-info' });
+  const actions = el('tbody');
+  const errors = el('tbody');
+  app.replaceChildren(
+    el('p', {}, el('a', { href: '#/' }, '← All queues')),
+    el('h2', {}, 'Server'),
+    cards,
+    el('div', { class: 'row' },
+      el('div', { class: 'panel' }, el('h3', {}, 'This server'), info),
+      el('div', { class: 'panel' }, el('h3', {}, 'Errors by code (since start)'),
+        el('table', { id: 'server-errors' }, el('thead', {}, el('tr', {}, el('th', {}, 'Code'), el('th', { class: 'num' }, 'Requests'))), errors))),
+    el('div', { class: 'panel' }, el('h3', {}, 'Requests by action'),
+      el('table', { id: 'server-actions' }, el('thead', {}, el('tr', {},
+        el('th', {}, 'Action'), el('th', { class: 'num' }, 'Per second'), el('th', { class: 'num' }, 'Since start'), el('th', {}, 'Errors'))), actions)),
+    el('p', { class: 'muted' }, 'Also in the Prometheus text format at ', el('a', { href: '/metrics' }, '/metrics'), ' (docs/metrics.md).'));
+  let timer = null, stopped = false;
+  async function load() {
+    try {
+      const d = await api('GET', '/server');
+      noteServerTime(d.time);
+      const total = d.messages.visible + d.messages.inflight + d.messages.delayed;
+      cards.replaceChildren(
+        el('div', { class: 'card' }, el('div', { class: 'v', id: 'server-uptime' }, fmtAge(d.uptimeSeconds)), el('div', { class: 'k' }, 'uptime')),
+        el('div', { class: 'card' }, el('div', { class: 'v', id: 'server-queues' }, fmtInt(d.queues)), el('div', { class: 'k' }, 'queues')),
+        el('div', { class: 'card' }, el('div', { class: 'v', id: 'server-messages' }, fmtInt(total)), el('div', { class: 'k' }, `messages (${fmtInt(d.messages.visible)} visible · ${fmtInt(d.messages.inflight)} in flight · ${fmtInt(d.messages.delayed)} delayed)`)),
+        el('div', { class: 'card' }, el('div', { class: 'v', id: 'server-polls' }, fmtInt(d.longPollsWaiting)), el('div', { class: 'k' }, 'long polls waiting')),
+        el('div', { class: 'card' }, el('div', { class: 'v', id: 'server-rps' }, d.actions ? fmtRate(d.requestsPerSecond) : '–'), el('div', { class: 'k' }, 'requests/s')));
+      const st = d.storage;
+      info.replaceChildren(
+        el('dt', {}, 'Version'), el('dd', { id: 'server-version' }, d.version || '(unknown)'),
+        el('dt', {}, 'Started'), el('dd', {}, when(d.startedTimestamp)),
+        el('dt', {}, 'Storage'), el('dd', { id: 'server-storage' }, st.kind === 'disk'
+          ? [el('span', { class: 'mono' }, st.dataDir), ` (sync ${st.sync}; ${fmtInt(st.fsyncs)} fsyncs` + (st.fsyncs ? `, ${(1000 * st.fsyncSeconds / st.fsyncs).toFixed(2)} ms average` : '') + ')']
+          : 'memory (nothing is kept across restarts)'),
+        el('dt', {}, 'Authentication'), el('dd', { id: 'server-auth' }, d.auth === 'sigv4' ? `SigV4 (${d.credentials} access key${d.credentials === 1 ? '' : 's'})` : 'anonymous (no credentials configured)'));
+      if (!d.actions) {
+        actions.replaceChildren(el('tr', {}, el('td', { colspan: 4, class: 'empty' }, 'Request counts are not available (metrics are off).')));
+      } else if (!d.actions.length) {
+        actions.replaceChildren(el('tr', {}, el('td', { colspan: 4, class: 'empty' }, 'No SQS request yet.')));
+      } else {
+        actions.replaceChildren(...d.actions.map((a) => el('tr', { 'data-action': a.action },
+          el('td', {}, a.action), el('td', { class: 'num' }, fmtRate(a.perSecond)), el('td', { class: 'num' }, fmtInt(a.requests)),
+          el('td', {}, Object.entries(a.errors).map(([c, n]) => el('div', { class: 'mono' }, `${c}: ${fmtInt(n)}`))))));
+      }
+      const errs = Object.entries(d.errors || {}).sort((a, b) => b[1] - a[1]);
+      errors.replaceChildren(...(errs.length ? errs.map(([c, n]) => el('tr', { 'data-code': c }, el('td', { class: 'mono' }, c), el('td', { class: 'num' }, fmtInt(n))))
+        : [el('tr', {}, el('td', { colspan: 2, class: 'empty' }, 'No errors.'))]));
+    } catch (e) { notice(e.message, true); }
+    if (!stopped) timer = setTimeout(load, 1000);
+  }
+  load();
+  return { stop() { stopped = true; clearTimeout(timer); } };
 }
 
 // ---- the queue list ----
