@@ -282,6 +282,35 @@ func TestBrowser(t *testing.T) {
 		t.Fatal("the queue deleted on the page still exists")
 	}
 
+	// The keyboard: / filters the queue list, j picks a queue, Enter opens
+	// it; g s goes to the server page, ? shows the shortcuts.
+	wd.keys(ctx, "/")
+	wd.waitFor(ctx, "the focused queue filter", `document.activeElement && document.activeElement.id === 'queue-filter'`, `document.activeElement && document.activeElement.outerHTML`)
+	wd.keys(ctx, "dlq\uE00C")
+	wd.waitFor(ctx, "the filtered queue list", `[...document.querySelectorAll('#queues tbody tr[data-queue]')].filter(tr => !tr.hidden).map(tr => tr.dataset.queue).join() === 'orders-dlq'`,
+		`document.querySelector('#queues').innerText`)
+	wd.keys(ctx, "j\uE007")
+	wd.waitFor(ctx, "the queue opened from the keyboard", `location.hash === '#/queues/orders-dlq' && document.querySelector('#queue-arn') && document.querySelector('#queue-arn').textContent.endsWith(':orders-dlq')`,
+		`location.hash`)
+	wd.keys(ctx, "?")
+	wd.waitFor(ctx, "the shortcuts", `!document.querySelector('#shortcuts').hidden`, ``)
+	wd.keys(ctx, "\uE00Cgq")
+	wd.waitFor(ctx, "the list from the keyboard", `location.hash === '#/' && document.querySelector('#queues') && document.querySelector('#shortcuts').hidden`, `location.hash`)
+
+	// A message's link opens the page with that message shown, wherever
+	// it is in the queue.
+	var linked string
+	for _, m := range peekAll(t, ctx, eng, ordersURL) {
+		if m.Body == `{"order":"stuck A"}` {
+			linked = m.MessageID
+		}
+	}
+	wd.navigate(ctx, base+"/_postbox/#/queues/orders/messages/"+linked)
+	wd.waitFor(ctx, "the linked message, open", `document.querySelector('#messages tr.detail[data-id="`+linked+`"]') && document.querySelector('#messages tr.detail').textContent.includes('stuck A')`,
+		`document.querySelector('#browser').innerText`)
+	wd.navigate(ctx, base+"/_postbox/#/")
+	wd.waitFor(ctx, "the list", visible("orders")+` !== undefined`, ``)
+
 	// The server page: version, storage, authentication, totals, and the
 	// SQS API's requests by action and errors by code.
 	if _, err := svc.QueueURL(ctx, "no-such-queue", ""); err == nil {

@@ -1,9 +1,12 @@
 // Package dashboard is postbox serve's web dashboard: a page that shows
 // every queue of a native engine (depth, messages in flight and delayed,
 // age of the oldest message, send/receive/delete rates with a live chart,
-// dead-letter wiring both ways) and a page per queue that browses messages
-// without changing them, sends a test message, purges, and starts or
-// cancels a dead-letter redrive with live progress.
+// dead-letter wiring both ways), a page per queue that browses and filters
+// messages without changing them, sends a test message, deletes or moves
+// selected messages, purges, edits the queue's attributes and tags,
+// deletes the queue, and starts or cancels a dead-letter redrive with live
+// progress, a form that creates queues, and a server page (version,
+// uptime, storage, authentication, requests by action, errors by code).
 //
 // New returns a Handler that serves everything under /_postbox/: the page
 // (plain HTML, CSS and JavaScript embedded in the binary, no CDN) at

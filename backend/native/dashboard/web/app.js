@@ -309,8 +309,13 @@ function listView(app) {
   const tbody = el('tbody');
   const startedNote = el('p', { class: 'muted', id: 'started-note' });
   const create = createPanel();
+  const qFilter = el('input', { id: 'queue-filter', placeholder: 'filter queues by name  ( / )', oninput: () => applyFilter() });
+  function applyFilter() {
+    const f = qFilter.value.trim().toLowerCase();
+    for (const tr of tbody.querySelectorAll('tr[data-queue]')) tr.hidden = f !== '' && !tr.dataset.queue.toLowerCase().includes(f);
+  }
   app.replaceChildren(
-    el('div', { class: 'inline' }, el('h2', {}, 'Queues'), create.button),
+    el('div', { class: 'inline' }, el('h2', {}, 'Queues'), create.button, qFilter),
     create.node,
     el('table', { id: 'queues' },
       el('thead', {}, el('tr', {},
@@ -350,6 +355,7 @@ function listView(app) {
           rows.set(q.key, c);
           return tr;
         }));
+        applyFilter();
       }
       for (const q of data.queues) {
         const c = rows.get(q.key);
@@ -886,7 +892,13 @@ function queueView(app, name, route) {
   // found by id wherever it is in the queue.
   async function openLinked(id) {
     try {
-      const res = await api('GET', `/queues/${enc}/messages?max=1&id=` + encodeURIComponent(id));
+      // Each call looks at up to 100,000 messages: go on from its cursor
+      // to the end of the queue.
+      let res = null, cursor = '';
+      do {
+        res = await api('GET', `/queues/${enc}/messages?max=1&id=` + encodeURIComponent(id) + (cursor ? '&cursor=' + cursor : ''));
+        cursor = res.cursor || '';
+      } while (!res.messages.length && cursor);
       if (!res.messages.length) { notice(`Message ${id} is not in ${name} (any more).`, true); return; }
       open.add(id);
       const rest = lastMessages.filter((m) => m.messageId !== id);
@@ -963,5 +975,82 @@ function queueView(app, name, route) {
   return { queue: update, queues };
 }
 
-window.addEventListener('hashchange', navigate);
+// ---- keyboard ----
+
+const SHORTCUTS = [
+  ['j / k', 'next / previous queue or message'],
+  ['Enter or o', 'open the queue, or show the message'],
+  ['x', 'select the message'],
+  ['/', 'filter the queues or messages'],
+  ['r', 'reload the messages'],
+  ['g q', 'go to the queue list'],
+  ['g s', 'go to the server page'],
+  ['?', 'show these shortcuts'],
+  ['Esc', 'leave a field, close this help'],
+];
+
+function keyRows() {
+  return [...document.querySelectorAll('#queues tbody tr[data-queue]:not([hidden]), #messages tbody tr.msg')];
+}
+
+let pendingG = false;
+function onKey(ev) {
+  const t = ev.target;
+  const typing = t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable);
+  const help = document.getElementById('shortcuts');
+  if (ev.key === 'Escape') {
+    if (typing) t.blur();
+    help.hidden = true;
+    return;
+  }
+  if (typing || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  if (pendingG) {
+    pendingG = false;
+    if (ev.key === 'q') { location.hash = '#/'; ev.preventDefault(); }
+    if (ev.key === 's') { location.hash = '#/server'; ev.preventDefault(); }
+    return;
+  }
+  const rows = keyRows();
+  const cur = rows.findIndex((r) => r.classList.contains('kbd'));
+  const focus = (i) => {
+    if (!rows.length) return;
+    i = Math.max(0, Math.min(rows.length - 1, i));
+    rows.forEach((r) => r.classList.remove('kbd'));
+    rows[i].classList.add('kbd');
+    rows[i].scrollIntoView({ block: 'nearest' });
+  };
+  switch (ev.key) {
+    case 'j': focus(cur + 1); break;
+    case 'k': focus(cur < 0 ? 0 : cur - 1); break;
+    case 'Enter': case 'o':
+      if (cur < 0) return;
+      if (rows[cur].dataset.queue) location.hash = '#/queues/' + encodeURIComponent(rows[cur].dataset.queue);
+      else rows[cur].querySelector('td.body').click();
+      break;
+    case 'x': if (cur >= 0 && rows[cur].querySelector('input.sel')) rows[cur].querySelector('input.sel').click(); break;
+    case '/': { const f = document.querySelector('#filter-text, #queue-filter'); if (f) f.focus(); break; }
+    case 'r': { const b = document.getElementById('refresh-messages'); if (b) b.click(); break; }
+    case 'g': pendingG = true; break;
+    case '?': help.hidden = !help.hidden; break;
+    default: return;
+  }
+  ev.preventDefault();
+}
+
+function shortcutsHelp() {
+  const help = el('div', { id: 'shortcuts', hidden: true, role: 'dialog', 'aria-label': 'Keyboard shortcuts' },
+    el('h3', {}, 'Keyboard shortcuts'),
+    el('dl', { class: 'kv' }, SHORTCUTS.map(([k, v]) => [el('dt', {}, el('kbd', {}, k)), el('dd', {}, v)])),
+    el('button', { class: 'secondary', type: 'button', onclick: () => { help.hidden = true; } }, 'Close'));
+  document.body.append(help);
+}
+
+shortcutsHelp();
+document.addEventListener('keydown', onKey);
+window.addEventListener('hashchange', (ev) => {
+  // A change of the filter or the open message within the same queue is
+  // made with replaceState and fires nothing; a hash typed or followed
+  // rebuilds the view.
+  navigate();
+});
 navigate();
