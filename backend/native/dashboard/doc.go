@@ -20,12 +20,17 @@
 //
 // # Delivery semantics
 //
-// Reading never changes a queue: message listings use Engine.Peek, which
-// leaves visibility, receive counts and FIFO group locks as they were, and
-// queue figures use Engine.Stats. Mutations (send, purge, start and cancel
-// a redrive) go through the same engine methods as the SQS API and so have
-// their semantics and errors (a second purge within 60 seconds is
-// PurgeQueueInProgress, for example).
+// Reading never changes a queue: message listings use Engine.Browse (and
+// Engine.Peek for after=), which leave visibility, receive counts and FIFO
+// group locks as they were, and queue figures use Engine.Stats. Mutations
+// (send, purge, start and cancel a redrive, set attributes, tag, create
+// and delete queues) go through the same engine methods as the SQS API and
+// so have their semantics and errors (a second purge within 60 seconds is
+// PurgeQueueInProgress, for example); deleting and moving selected
+// messages, which SQS has no call for, use Engine.DeleteMessagesByID and
+// Engine.MoveMessagesByID, authorized as the SQS actions a client would
+// need to do the same (DeleteMessage; ReceiveMessage and DeleteMessage on
+// the source and SendMessage on the destination).
 //
 // Rates are computed from the engine's cumulative counters, sampled with
 // Config.Clock at most once per Config.Interval, lazily: when a request
