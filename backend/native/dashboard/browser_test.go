@@ -159,7 +159,7 @@ func TestBrowser(t *testing.T) {
 	wd.waitFor(ctx, "rates on the chart", `document.querySelectorAll('#rate-chart path').length === 3 && parseFloat(document.querySelector('#stat-receive').textContent) > 0`,
 		`document.querySelector('.cards').innerText`)
 	if os.Getenv("POSTBOX_SCREENSHOT") == "1" {
-		wd.waitFor(ctx, "a few seconds of traffic", `parseInt(document.querySelector('#stat-total').textContent.replace(/,/g, '')) >= 200`, ``)
+		wd.waitFor(ctx, "a few seconds of traffic", `parseInt(document.querySelector('#stat-total').textContent.replace(/,/g, '')) >= 200 && (window.scrollTo(0, 0), window.scrollY === 0)`, ``)
 		wd.screenshot(ctx, filepath.Join("..", "..", "..", "docs", "dashboard.png"))
 	}
 	stopTraffic()
@@ -325,6 +325,7 @@ func TestBrowser(t *testing.T) {
 		&& document.querySelector('#server-errors tr[data-code="AWS.SimpleQueueService.NonExistentQueue"]')`,
 		`document.querySelector('main').innerText`)
 	if os.Getenv("POSTBOX_SCREENSHOT") == "1" {
+		wd.waitFor(ctx, "the top of the page", `(window.scrollTo(0, 0), window.scrollY === 0)`, ``)
 		wd.screenshot(ctx, filepath.Join("..", "..", "..", "docs", "dashboard-server.png"))
 	}
 }
