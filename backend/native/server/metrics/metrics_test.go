@@ -204,3 +204,22 @@ func TestObserveLabelsStayFew(t *testing.T) {
 		t.Fatalf("counts %+v", got)
 	}
 }
+
+// BenchmarkObserve is what counting costs each SQS request of postbox
+// serve (docs/BENCHMARKS.md §9).
+func BenchmarkObserve(b *testing.B) {
+	eng, err := native.New(native.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eng.Close()
+	m, err := metrics.New(metrics.Config{Engine: eng})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			m.Observe("ReceiveMessage", "", 200, 1234567)
+		}
+	})
+}
