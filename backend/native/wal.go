@@ -79,6 +79,8 @@ type wal struct {
 	written  int64 // bytes written since the last snapshot
 	unsynced bool
 
+	syncs syncStats
+
 	kick chan struct{}
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -273,7 +275,7 @@ func (w *wal) run() {
 		case <-tick:
 			w.fileMu.Lock()
 			if w.unsynced {
-				if err := w.f.Sync(); err == nil {
+				if err := w.sync(); err == nil {
 					w.unsynced = false
 				}
 			}
@@ -355,7 +357,7 @@ func (w *wal) writeOut(b []byte) error {
 	}
 	n, err := w.f.Write(b)
 	if err == nil && w.mode == SyncAlways {
-		err = w.f.Sync()
+		err = w.sync()
 	}
 	if err != nil {
 		if terr := w.f.Truncate(w.size); terr != nil {
@@ -383,7 +385,7 @@ func (w *wal) rotate() (old []int, lsn uint64, err error) {
 		return nil, 0, err
 	}
 	if w.mode == SyncInterval && w.unsynced {
-		if err := w.f.Sync(); err != nil {
+		if err := w.sync(); err != nil {
 			return nil, 0, err
 		}
 		w.unsynced = false
@@ -436,7 +438,7 @@ func (w *wal) close() error {
 	defer w.fileMu.Unlock()
 	var err error
 	if w.f != nil {
-		err = errors.Join(w.f.Sync(), w.f.Close())
+		err = errors.Join(w.sync(), w.f.Close())
 	}
 	if w.lock != nil {
 		err = errors.Join(err, w.lock.Close())

@@ -18,6 +18,7 @@ import (
 	"github.com/postbox-go/postbox/backend/native"
 	"github.com/postbox-go/postbox/backend/native/dashboard"
 	"github.com/postbox-go/postbox/backend/native/server"
+	"github.com/postbox-go/postbox/backend/native/server/metrics"
 )
 
 // serveOptions are the flags of postbox serve.
@@ -37,6 +38,7 @@ type serveOptions struct {
 	sync            string
 	syncInterval    time.Duration
 	ui              bool
+	metrics         bool
 	// Authentication and TLS (see docs/security.md).
 	credentialsFile string
 	allowAnonymous  bool
@@ -148,6 +150,7 @@ dashboard. See docs/security.md.`,
 	f.StringVar(&o.sync, "sync", "always", "with --data-dir: always (fsync before acknowledging) or interval (fsync every --sync-interval)")
 	f.DurationVar(&o.syncInterval, "sync-interval", 100*time.Millisecond, "with --sync interval: how often to fsync")
 	f.BoolVar(&o.ui, "ui", true, "serve the web dashboard at /_postbox/ (--ui=false to turn it off)")
+	f.BoolVar(&o.metrics, "metrics", true, "serve Prometheus metrics at GET /metrics (--metrics=false to turn them off; see docs/metrics.md)")
 	f.StringVar(&o.credentialsFile, "credentials-file", "", `JSON file of credentials ({"credentials": [{"accessKeyId", "secretAccessKey", "accountId"}]}); turns SigV4 authentication on`)
 	f.BoolVar(&o.allowAnonymous, "allow-anonymous", false, "serve without credentials on a non-loopback address (anyone who can connect may do anything)")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS (with --tls-key)")
@@ -261,6 +264,7 @@ func runServe(ctx context.Context, o serveOptions, logOut io.Writer, ready func(
 	default:
 		return fmt.Errorf("--sync %q: want always or interval", o.sync)
 	}
+	started := time.Now()
 	eng, err := native.New(native.Config{
 		AccountID:    o.accountID,
 		Region:       o.region,
@@ -282,23 +286,54 @@ func runServe(ctx context.Context, o serveOptions, logOut io.Writer, ready func(
 			return fmt.Errorf("%s: %w", o.configFile, err)
 		}
 	}
+	version := strings.TrimPrefix(strings.SplitN(buildVersion(), "\n", 2)[0], "postbox ")
+	var mets *metrics.Metrics
+	var observe func(action, code string, status int, took time.Duration)
+	if o.metrics {
+		if mets, err = metrics.New(metrics.Config{Engine: eng, Version: version, Started: started, GoCollector: true}); err != nil {
+			return err
+		}
+		observe = mets.Observe
+	}
 	srv, err := server.New(server.Config{Service: eng, Host: o.host, MaxRequestBytes: o.maxRequestBytes, MaxLongPolls: o.maxLongPolls,
-		MaxLongPollsPerConn: o.maxPollsPerConn, Logger: log, Credentials: creds, CORSAllowOrigins: o.corsOrigins})
+		MaxLongPollsPerConn: o.maxPollsPerConn, Logger: log, Credentials: creds, CORSAllowOrigins: o.corsOrigins, Observe: observe})
 	if err != nil {
 		return err
+	}
+	auth := "anonymous"
+	if len(creds) > 0 {
+		auth = fmt.Sprintf("sigv4 (%d credentials)", len(creds))
 	}
 	hs := &http.Server{
 		Handler:  srv,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if o.ui {
-		dash, err := dashboard.New(dashboard.Config{Engine: eng, Logger: log, Authorize: srv.DashboardAuthorizer(o.uiToken)})
+		dcfg := dashboard.Config{Engine: eng, Logger: log, Authorize: srv.DashboardAuthorizer(o.uiToken), Started: started,
+			Server: dashboard.ServerInfo{Version: version, Auth: "anonymous"}}
+		if len(creds) > 0 {
+			dcfg.Server.Auth, dcfg.Server.Credentials = "sigv4", len(creds)
+		}
+		if mets != nil {
+			dcfg.Requests = func() []dashboard.ActionCount {
+				cs := mets.Counts()
+				out := make([]dashboard.ActionCount, len(cs))
+				for i, c := range cs {
+					out[i] = dashboard.ActionCount(c)
+				}
+				return out
+			}
+		}
+		dash, err := dashboard.New(dcfg)
 		if err != nil {
 			return err
 		}
 		defer dash.Close()
 		hs.Handler = dash.Wrap(srv)                    // /_postbox/ -> dashboard, the rest -> SQS
 		hs.RegisterOnShutdown(func() { dash.Close() }) // end event streams
+	}
+	if mets != nil {
+		hs.Handler = metricsRoute(mets.Handler(), srv.DashboardAuthorizer(o.uiToken), hs.Handler)
 	}
 	// Timeouts and the header limit (slowloris, idle connections); long
 	// polls are exempt from the read and write timeouts.
@@ -309,10 +344,6 @@ func runServe(ctx context.Context, o serveOptions, logOut io.Writer, ready func(
 		go func() { served <- hs.ServeTLS(ln, "", "") }()
 	} else {
 		go func() { served <- hs.Serve(ln) }()
-	}
-	auth := "anonymous"
-	if len(creds) > 0 {
-		auth = fmt.Sprintf("sigv4 (%d credentials)", len(creds))
 	}
 	log.Info("postbox serve listening", "addr", ln.Addr().String(),
 		"endpoint", scheme+ln.Addr().String(), "account", o.accountID, "region", o.region, "auth", auth)
@@ -346,4 +377,21 @@ func runServe(ctx context.Context, o serveOptions, logOut io.Writer, ready func(
 	}
 	log.Info("postbox serve stopped")
 	return nil
+}
+
+// metricsRoute serves GET /metrics with m, allowed as the dashboard is
+// (with credentials: loopback clients, or the --ui-token), and passes
+// every other request to next.
+func metricsRoute(m http.Handler, authorize func(r *http.Request, action, queueURL string) error, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/metrics" || (r.Method != http.MethodGet && r.Method != http.MethodHead) || r.URL.Query().Has("Action") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if err := authorize(r, "GetMetrics", ""); err != nil {
+			http.Error(w, err.Error(), http.StatusForbidden)
+			return
+		}
+		m.ServeHTTP(w, r)
+	})
 }

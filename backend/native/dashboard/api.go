@@ -56,8 +56,11 @@ type QueueJSON struct {
 // QueuesJSON answers GET /_postbox/api/queues and is the data of the
 // "queues" event.
 type QueuesJSON struct {
-	Time   int64       `json:"time"` // unix milliseconds
-	Queues []QueueJSON `json:"queues"`
+	Time int64 `json:"time"` // unix milliseconds
+	// StartedTimestamp (unix ms) is when the server started: the
+	// sent/received/deleted/deadLettered counters count since then.
+	StartedTimestamp int64       `json:"startedTimestamp"`
+	Queues           []QueueJSON `json:"queues"`
 }
 
 // MoveTaskJSON is a message move task (redrive).
@@ -86,8 +89,9 @@ type QueueDetailJSON struct {
 // QueueResponseJSON answers GET /_postbox/api/queues/{name} and is the
 // data of the "queue" event.
 type QueueResponseJSON struct {
-	Time  int64           `json:"time"`
-	Queue QueueDetailJSON `json:"queue"`
+	Time             int64           `json:"time"`
+	StartedTimestamp int64           `json:"startedTimestamp"`
+	Queue            QueueDetailJSON `json:"queue"`
 }
 
 // AttributeJSON is a message attribute, in the SQS JSON protocol's shape
@@ -119,6 +123,12 @@ type MessageJSON struct {
 type MessagesJSON struct {
 	Messages []MessageJSON `json:"messages"`
 	Next     string        `json:"next"`
+	// Cursor continues a listing without after= (cursor=, with the same
+	// filters): "" when the end of the queue was reached. Scanned is how
+	// many messages the server looked at for this page (filters skip
+	// some). Both are omitted when after= was given.
+	Cursor  string `json:"cursor,omitempty"`
+	Scanned int    `json:"scanned,omitempty"`
 }
 
 // ErrorJSON is the body of every API error.
@@ -177,7 +187,7 @@ func (h *Handler) queueJSON(now time.Time, s *native.QueueStats) QueueJSON {
 
 func (h *Handler) queuesJSON() QueuesJSON {
 	now, stats := h.snapshot()
-	out := QueuesJSON{Time: now.UnixMilli(), Queues: make([]QueueJSON, 0, len(stats))}
+	out := QueuesJSON{Time: now.UnixMilli(), StartedTimestamp: h.cfg.Started.UnixMilli(), Queues: make([]QueueJSON, 0, len(stats))}
 	for i := range stats {
 		out.Queues = append(out.Queues, h.queueJSON(now, &stats[i]))
 	}
@@ -232,7 +242,7 @@ func (h *Handler) queueDetail(r *http.Request, url string) (QueueResponseJSON, e
 			StartedTimestamp:                  t.StartedTimestamp.UnixMilli(),
 		})
 	}
-	return QueueResponseJSON{Time: now.UnixMilli(), Queue: d}, nil
+	return QueueResponseJSON{Time: now.UnixMilli(), StartedTimestamp: h.cfg.Started.UnixMilli(), Queue: d}, nil
 }
 
 // queueURL resolves the {name} of the request's path (NAME, or
@@ -299,8 +309,9 @@ func (h *Handler) getMessages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	req := native.PeekRequest{After: r.URL.Query().Get("after")}
-	if v := r.URL.Query().Get("max"); v != "" {
+	qv := r.URL.Query()
+	req := native.PeekRequest{After: qv.Get("after")}
+	if v := qv.Get("max"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			writeError(w, backend.NewError(backend.CodeInvalidParameterValue,
@@ -312,12 +323,28 @@ func (h *Handler) getMessages(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Max = n
 	}
-	ms, err := h.eng.Peek(r.Context(), url, req)
+	var ms []native.PeekedMessage
+	out := MessagesJSON{}
+	if req.After != "" {
+		ms, err = h.eng.Peek(r.Context(), url, req)
+	} else {
+		// From the start or a cursor, optionally filtered: Browse.
+		br := native.BrowseRequest{Max: req.Max, Cursor: qv.Get("cursor"), Filter: native.BrowseFilter{
+			Text: qv.Get("text"), State: qv.Get("state"), GroupID: qv.Get("group"), MessageID: qv.Get("id"),
+		}}
+		br.Filter.Attribute, br.Filter.AttributeValue, _ = strings.Cut(qv.Get("attr"), "=")
+		if br.Filter.MessageID != "" {
+			br.MaxScan = native.MaxBrowseScan // a link to one message: look further
+		}
+		var res native.BrowseResult
+		res, err = h.eng.Browse(r.Context(), url, br)
+		ms, out.Cursor, out.Scanned = res.Messages, res.Cursor, res.Scanned
+	}
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	out := MessagesJSON{Messages: make([]MessageJSON, 0, len(ms))}
+	out.Messages = make([]MessageJSON, 0, len(ms))
 	for _, m := range ms {
 		mj := MessageJSON{
 			MessageID: m.MessageID, Body: m.Body, MD5OfBody: m.MD5OfBody,

@@ -42,7 +42,11 @@ type Config struct {
 	// stream), GetQueueAttributes (a queue's figures; also asked per queue
 	// by an event stream following one queue), ReceiveMessage (browsing
 	// messages: it reads bodies), SendMessage, PurgeQueue,
-	// StartMessageMoveTask and CancelMessageMoveTask. A non-nil error
+	// StartMessageMoveTask, CancelMessageMoveTask, SetQueueAttributes,
+	// TagQueue, UntagQueue, CreateQueue (queue URL ""), DeleteQueue, and
+	// for the operator's message actions DeleteMessage and, for moving
+	// messages, ReceiveMessage and DeleteMessage on the source and
+	// SendMessage on the destination. A non-nil error
 	// denies the request: a *backend.Error is answered with its code and
 	// status, any other error with AccessDenied (403). The static files of
 	// the page carry no data and are served without asking. nil allows
@@ -56,6 +60,16 @@ type Config struct {
 	History int
 	// Logger receives the dashboard's diagnostics (default slog.Default()).
 	Logger *slog.Logger
+	// Started is when the server started, shown beside the counters that
+	// count since then; zero means when New was called.
+	Started time.Time
+	// Server describes the server for the server page (GET
+	// /_postbox/api/server).
+	Server ServerInfo
+	// Requests, when not nil, returns the SQS API's requests and errors
+	// by action so far (metrics.Metrics.Counts, converted), for the
+	// server page's requests per second and errors by code.
+	Requests func() []ActionCount
 }
 
 // Handler serves the dashboard under Prefix. It is safe for concurrent
@@ -67,6 +81,7 @@ type Handler struct {
 	clock   clockwork.Clock
 	mux     *http.ServeMux
 	samples *sampler
+	reqs    reqSampler
 
 	done chan struct{}
 	once sync.Once
@@ -94,6 +109,9 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Started.IsZero() {
+		cfg.Started = cfg.Clock.Now()
+	}
 	h := &Handler{
 		cfg:     cfg,
 		eng:     cfg.Engine,
@@ -111,10 +129,17 @@ func New(cfg Config) (*Handler, error) {
 	m.HandleFunc("GET /_postbox/api/queues/{name}", h.getQueue)
 	m.HandleFunc("GET /_postbox/api/queues/{name}/messages", h.getMessages)
 	m.HandleFunc("GET /_postbox/api/events", h.events)
+	m.HandleFunc("GET /_postbox/api/server", h.getServer)
 	m.HandleFunc("POST /_postbox/api/queues/{name}/messages", h.sendMessage)
 	m.HandleFunc("POST /_postbox/api/queues/{name}/purge", h.purge)
 	m.HandleFunc("POST /_postbox/api/queues/{name}/redrive", h.startRedrive)
 	m.HandleFunc("POST /_postbox/api/queues/{name}/redrive/cancel", h.cancelRedrive)
+	m.HandleFunc("POST /_postbox/api/queues", h.createQueue)
+	m.HandleFunc("POST /_postbox/api/queues/{name}/messages/delete", h.deleteMessages)
+	m.HandleFunc("POST /_postbox/api/queues/{name}/messages/move", h.moveMessages)
+	m.HandleFunc("POST /_postbox/api/queues/{name}/delete", h.deleteQueue)
+	m.HandleFunc("POST /_postbox/api/queues/{name}/attributes", h.setAttributes)
+	m.HandleFunc("POST /_postbox/api/queues/{name}/tags", h.tagQueue)
 	m.HandleFunc("/_postbox/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errNotFound(r))
 	})

@@ -121,7 +121,7 @@ func TestQueuesJSONShape(t *testing.T) {
 	// The exact field names, which docs/dashboard.md documents.
 	var raw map[string]any
 	f.get("/_postbox/api/queues", &raw)
-	if got := keys(raw); !reflect.DeepEqual(got, []string{"queues", "time"}) {
+	if got := keys(raw); !reflect.DeepEqual(got, []string{"queues", "startedTimestamp", "time"}) {
 		t.Fatalf("top-level keys %v", got)
 	}
 	q0 := raw["queues"].([]any)[0].(map[string]any)

@@ -203,6 +203,18 @@ func (wd *webDriver) typeInto(ctx context.Context, css, text string) {
 	wd.must(ctx, "POST", "/element/"+id+"/value", map[string]string{"text": text}, nil)
 }
 
+// keys presses and releases each key of s in turn on the focused element
+// (the page when none), as a keyboard does (W3C actions). "\uE00C" is
+// Escape, "\uE007" Enter.
+func (wd *webDriver) keys(ctx context.Context, s string) {
+	wd.t.Helper()
+	var acts []map[string]string
+	for _, r := range s {
+		acts = append(acts, map[string]string{"type": "keyDown", "value": string(r)}, map[string]string{"type": "keyUp", "value": string(r)})
+	}
+	wd.must(ctx, "POST", "/actions", map[string]any{"actions": []any{map[string]any{"type": "key", "id": "keyboard", "actions": acts}}}, nil)
+}
+
 func (wd *webDriver) text(ctx context.Context, css string) string {
 	wd.t.Helper()
 	var s string

@@ -86,6 +86,12 @@ type Config struct {
 	// another origin may use the server. Requests of SDKs, the AWS CLI and
 	// other programs carry no such headers and are never refused by it.
 	CORSAllowOrigins []string
+	// Observe, when not nil, is called after every request with its SQS
+	// action ("" when none could be read), the query protocol's error code
+	// of a failed request ("" for a success), the HTTP status and how long
+	// it took: metrics (see package metrics) and the dashboard's server
+	// page. It runs on the request's goroutine and must be fast.
+	Observe func(action, code string, status int, took time.Duration)
 }
 
 // Server is an http.Handler that speaks the SQS JSON 1.0 and query
@@ -110,6 +116,8 @@ type Server struct {
 	nSigKeys atomic.Int64
 
 	bufs sync.Pool // *bytes.Buffer
+
+	observe func(action, code string, status int, took time.Duration)
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -147,6 +155,7 @@ func New(cfg Config) (*Server, error) {
 		log:      cfg.Logger,
 		polls:    newPollLimiter(cfg.MaxLongPolls, cfg.MaxLongPollsPerConn),
 		bodies:   bodyBudget{max: cmp.Or(cfg.MaxBodyBytesInFlight, DefaultMaxBodyBytesInFlight)},
+		observe:  cfg.Observe,
 	}
 	if s.maxBytes == 0 {
 		s.maxBytes = DefaultMaxRequestBytes
@@ -396,6 +405,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeXMLError(w, buf, we, rid)
 			}
 			status, code = we.status, we.queryCode
+		}
+		if s.observe != nil {
+			s.observe(c.action, code, status, time.Since(start))
 		}
 		if s.log.Enabled(c.ctx, slog.LevelDebug) {
 			s.log.LogAttrs(c.ctx, slog.LevelDebug, "sqs request",
