@@ -37,14 +37,8 @@ func (s *sub) runOne(j *job) {
 	if next == nil {
 		return
 	}
-	s.mu.Lock()
-	stopping := s.stopping
-	if !stopping {
-		s.ready <- []*job{next}
-	}
-	s.mu.Unlock()
-	if stopping {
-		s.giveBackUnit([]*job{next})
+	if unit := []*job{next}; !s.send(unit) {
+		s.giveBackUnit(unit)
 	}
 }
 

@@ -202,22 +202,19 @@ func (s *sub) receive(n int, a attempt) {
 	s.srv.stats.received.Add(int64(len(jobs)))
 	lost := s.lostReports
 	s.lostReports = nil
-	var back []*job // not to be run
-	switch {
-	case s.stopping:
-		back = jobs // shutting down: nothing received now will start
-	case len(jobs) > n:
-		// More than asked for (a backend that ignores MaxMessages):
-		// only what was asked for has room.
-		s.dispatchLocked(jobs[:n])
-		back = jobs[n:]
-	default:
-		s.dispatchLocked(jobs)
-	}
 	wake := s.wantLocked() > 0
 	s.mu.Unlock()
 	for _, j := range lost {
 		s.report(OpHeartbeat, j.msg.MessageID, j.lost)
+	}
+	var back []*job // not to be run
+	if len(jobs) > n {
+		// More than asked for (a backend that ignores MaxMessages):
+		// only what was asked for has room.
+		jobs, back = jobs[:n], jobs[n:]
+	}
+	if !s.dispatch(jobs) {
+		back = append(back, jobs...) // shutting down: nothing received now will start
 	}
 	s.giveBack(back)
 	s.poke(wake)
@@ -248,9 +245,16 @@ func (s *sub) receiveFailed(n int, a attempt, err error) {
 	s.poke(wake)
 }
 
-// dispatchLocked hands received jobs to the workers. The caller holds mu,
-// and stopping is false.
-func (s *sub) dispatchLocked(jobs []*job) {
+// dispatch hands received jobs to the workers; it reports false, having
+// handed over none, once the sub is stopping. It sends outside mu (which
+// the workers it wakes take at once); sendMu keeps the sends and the
+// closing of ready apart.
+func (s *sub) dispatch(jobs []*job) bool {
+	s.sendMu.RLock()
+	defer s.sendMu.RUnlock()
+	if s.stopped.Load() {
+		return false
+	}
 	switch {
 	case s.BatchHandler != nil:
 		s.ready <- jobs
@@ -263,6 +267,18 @@ func (s *sub) dispatchLocked(jobs []*job) {
 			s.ready <- jobs[i : i+1 : i+1] // a unit of one, without an allocation
 		}
 	}
+	return true
+}
+
+// send hands one unit of work to the workers, like dispatch.
+func (s *sub) send(unit []*job) bool {
+	s.sendMu.RLock()
+	defer s.sendMu.RUnlock()
+	if s.stopped.Load() {
+		return false
+	}
+	s.ready <- unit
+	return true
 }
 
 // finishLocked counts a held message as finished (its handler ended, or

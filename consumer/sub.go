@@ -41,8 +41,10 @@ type sub struct {
 	// ready holds the units of work (one job, or the jobs of one receive
 	// for a BatchHandler) that wait for a worker. It has room for every
 	// message the sub may hold, so a send never blocks; it is sent to only
-	// under mu while stopping is false, and closed when stopping is set.
+	// under sendMu's read lock while stopped is false, and closed under
+	// its write lock when stopped is set.
 	ready  chan []*job
+	sendMu sync.RWMutex
 	groups *groups // FIFO queues with a Handler
 
 	base     context.Context // the values of Run's context; never cancelled
@@ -263,11 +265,13 @@ func (s *sub) cancelHandlers(cause error) {
 // stopReceiving makes the sub start nothing more: no receive, no handler.
 // What waits on ready is for the shutdown to give back.
 func (s *sub) stopReceiving() {
+	s.sendMu.Lock()
 	s.mu.Lock()
 	s.stopping = true
 	s.stopped.Store(true)
-	close(s.ready)
 	s.mu.Unlock()
+	close(s.ready)
+	s.sendMu.Unlock()
 	s.wanted.Broadcast()
 	close(s.stopRecv)
 }
