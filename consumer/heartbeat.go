@@ -36,7 +36,7 @@ func (s *sub) beat() {
 	var due []extension
 	var expired []*Error
 	s.mu.Lock()
-	for j := range s.leases {
+	for _, j := range s.byID {
 		if j.lost != nil || j.extending != nil {
 			continue
 		}
@@ -95,7 +95,7 @@ func (s *sub) beat() {
 		s.mu.Lock()
 		for i, r := range res {
 			j := batch[i].j
-			if _, held := s.leases[j]; !held {
+			if s.byID[j.msg.MessageID] != j {
 				continue // ended meanwhile
 			}
 			switch {

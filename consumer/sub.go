@@ -61,9 +61,11 @@ type sub struct {
 	recvWG, workWG, beatWG sync.WaitGroup
 
 	mu     sync.Mutex
-	wanted sync.Cond         // on mu: signalled when wantLocked may ask for a receive
-	leases map[*job]struct{} // the jobs held: received and not ended
-	byID   map[string]*job   // the latest delivery held of each message
+	wanted sync.Cond // on mu: signalled when wantLocked may ask for a receive
+	// byID holds the jobs held (received and not ended) by message id:
+	// the leases. A message received again replaces its earlier delivery,
+	// whose lease is lost.
+	byID map[string]*job
 	// lostReports are the jobs whose lease newJobsLocked found lost, for
 	// the receiver to report outside mu.
 	lostReports []*job
@@ -83,7 +85,6 @@ func newSub(srv *Server, s queueSettings) *sub {
 		ready:         make(chan []*job, s.capacity),
 		stopRecv:      make(chan struct{}),
 		stopBeat:      make(chan struct{}),
-		leases:        make(map[*job]struct{}),
 		byID:          make(map[string]*job),
 	}
 	sb.wanted.L = &sb.mu
@@ -155,7 +156,6 @@ func (s *sub) newJobsLocked(msgs []*backend.Message, start, now time.Time) []*jo
 		j.expiresAt = expires
 		j.msg.fill(m, s.url, start)
 		jobs[i] = j
-		s.leases[j] = struct{}{}
 		if old := s.byID[m.MessageID]; old != nil {
 			// Received again while an earlier delivery is held: that
 			// one's lease is gone, though SQS would still apply its
@@ -202,7 +202,6 @@ func (s *sub) end(j *job) (e ending) {
 	now := s.srv.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.leases, j)
 	if s.byID[j.msg.MessageID] == j {
 		delete(s.byID, j.msg.MessageID)
 	}
@@ -238,7 +237,7 @@ func (s *sub) after(j *job, e ending) {
 // it reports false if j is not held or was lost already. The caller holds
 // mu.
 func (s *sub) loseLocked(j *job, cause error) bool {
-	if _, held := s.leases[j]; !held || j.lost != nil {
+	if s.byID[j.msg.MessageID] != j || j.lost != nil {
 		return false
 	}
 	j.lost = cause
@@ -255,7 +254,7 @@ func (s *sub) cancelHandlers(cause error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.halted = cause
-	for j := range s.leases {
+	for _, j := range s.byID {
 		if j.cancel != nil {
 			j.cancel(cause)
 		}
