@@ -236,6 +236,9 @@ func (e *Engine) parseQueueURL(raw string) (account, name string, err *backend.E
 	if !strings.Contains(raw, "/") {
 		return e.cfg.AccountID, raw, nil
 	}
+	if account, name, ok := plainQueueURL(raw); ok {
+		return account, name, nil
+	}
 	u, perr := url.Parse(raw)
 	if perr != nil {
 		return "", "", bad()
@@ -255,6 +258,56 @@ func (e *Engine) parseQueueURL(raw string) (account, name string, err *backend.E
 		return "", "", bad()
 	}
 	return parts[0], parts[1], nil
+}
+
+// plainQueueURL parses the usual form of a queue URL,
+// http[s]://host[:port]/ACCOUNT/NAME[/] with nothing to unescape, without
+// allocating. It reports false for anything else, valid or not, which
+// parseQueueURL then reads with net/url: it gives the same answer for every
+// URL this accepts.
+func plainQueueURL(raw string) (account, name string, ok bool) {
+	rest, found := strings.CutPrefix(raw, "http://")
+	if !found {
+		if rest, found = strings.CutPrefix(raw, "https://"); !found {
+			return "", "", false
+		}
+	}
+	slash := strings.IndexByte(rest, '/')
+	if slash <= 0 {
+		return "", "", false
+	}
+	host, path := rest[:slash], rest[slash+1:]
+	colon := false
+	for i := 0; i < len(host); i++ {
+		switch c := host[i]; {
+		case c == ':' && !colon:
+			colon = true
+		case c >= '0' && c <= '9':
+		case colon:
+			return "", "", false // a port is digits only
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '.', c == '-':
+		default:
+			return "", "", false
+		}
+	}
+	path = strings.TrimSuffix(path, "/")
+	sep := -1
+	for i := 0; i < len(path); i++ {
+		switch c := path[i]; {
+		case c == '/':
+			if sep >= 0 {
+				return "", "", false
+			}
+			sep = i
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return "", "", false
+		}
+	}
+	if sep <= 0 || sep == len(path)-1 || !backend.IsAccountID(path[:sep]) {
+		return "", "", false
+	}
+	return path[:sep], path[sep+1:], true
 }
 
 func (e *Engine) lookupURL(raw string) (*queue, error) {

@@ -1,10 +1,12 @@
 package native
 
 import (
+	"crypto/md5"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"math/rand/v2"
+	"unsafe"
 
 	"github.com/postbox-go/postbox/backend"
 )
@@ -69,17 +71,28 @@ func (m *message) group() *group {
 // is a per-thread ChaCha8 generator: fast, safe for concurrent use, and
 // seeded from the operating system.
 func newMessageID() string {
+	return formatUUID(newMessageUUID())
+}
+
+// newMessageUUID returns the bytes of a new random (version 4) UUID.
+func newMessageUUID() [16]byte {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], rand.Uint64())
 	binary.BigEndian.PutUint64(b[8:], rand.Uint64())
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return formatUUID(b)
+	return b
 }
 
 // formatUUID writes 16 bytes in the 8-4-4-4-12 hex form.
 func formatUUID(b [16]byte) string {
 	var s [36]byte
+	putUUID(&s, b)
+	return string(s[:])
+}
+
+// putUUID writes 16 bytes in the 8-4-4-4-12 hex form into s.
+func putUUID(s *[36]byte, b [16]byte) {
 	hex.Encode(s[0:8], b[0:4])
 	s[8] = '-'
 	hex.Encode(s[9:13], b[4:6])
@@ -89,7 +102,21 @@ func formatUUID(b [16]byte) string {
 	hex.Encode(s[19:23], b[8:10])
 	s[23] = '-'
 	hex.Encode(s[24:], b[10:])
-	return string(s[:])
+}
+
+// idTextLen is the length of a message's id and the hex MD5 of its body,
+// which a send writes side by side (see textOf).
+const idTextLen = 36 + 32
+
+// putIDText writes a new message id and the hex MD5 of body into t, and
+// returns them as strings that share t's memory: a send allocates the
+// text of all its messages at once, and t is never written again.
+func putIDText(t []byte, body string) (id, md5Body string) {
+	t = t[:idTextLen]
+	putUUID((*[36]byte)(t[:36]), newMessageUUID())
+	sum := md5.Sum(unsafe.Slice(unsafe.StringData(body), len(body)))
+	hex.Encode(t[36:], sum[:])
+	return unsafe.String(&t[0], 36), unsafe.String(&t[36], 32)
 }
 
 // parseUUID reads what formatUUID wrote (message ids are always in that

@@ -389,6 +389,7 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 		keys = make([]dedupKey, len(entries))
 	}
 	block := make([]message, len(entries))
+	text := make([]byte, len(entries)*idTextLen) // ids and MD5s, see putIDText
 	for i := range entries {
 		e := &entries[i]
 		results[i].ID = e.ID
@@ -409,9 +410,8 @@ func (q *queue) send(entries []backend.SendEntry) ([]backend.SendResult, error) 
 			continue
 		}
 		m := &block[i]
-		m.id = newMessageID()
+		m.id, m.md5Body = putIDText(text[i*idTextLen:], e.Body)
 		m.body = e.Body
-		m.md5Body = backend.MD5OfBody(e.Body)
 		m.nonce = randUint64()
 		m.heapIdx = -1
 		if len(e.MessageAttributes) > 0 {

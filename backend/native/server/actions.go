@@ -99,6 +99,8 @@ type sendBatchEntry struct {
 	MessageSystemAttributes map[string]attrValue `json:"MessageSystemAttributes"`
 	MessageDeduplicationID  *string              `json:"MessageDeduplicationId"`
 	MessageGroupID          *string              `json:"MessageGroupId"`
+
+	delay int // the fast decoder's storage of DelaySeconds
 }
 
 type sendMessageBatchInput struct {
@@ -138,6 +140,8 @@ type receiveMessageInput struct {
 	VisibilityTimeout           *int     `json:"VisibilityTimeout"`
 	WaitTimeSeconds             *int     `json:"WaitTimeSeconds"`
 	ReceiveRequestAttemptID     string   `json:"ReceiveRequestAttemptId"`
+
+	ints [3]int // the fast decoder's storage of the integers above
 }
 
 type messageOut struct {

@@ -3,8 +3,6 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +28,7 @@ import (
 	"github.com/postbox-go/postbox/backend"
 	"github.com/postbox-go/postbox/backend/native"
 	"github.com/postbox-go/postbox/backend/native/server"
+	"github.com/postbox-go/postbox/internal/benchfloor"
 )
 
 // The wire benchmark: the same aws-sdk-go-v2 load generator (batches of 10
@@ -51,67 +50,12 @@ const (
 	benchBatch = 10
 )
 
-var benchPayload = func() string {
-	b := make([]byte, benchBody)
-	for i := range b {
-		b[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[i%36]
-	}
-	return string(b)
-}()
+var benchPayload = benchfloor.Payload
 
-// floorServer answers SendMessageBatch, ReceiveMessage and
-// DeleteMessageBatch with canned responses that the SDK accepts (correct
-// digests for the load generator's body and entry ids), and {} to anything
-// else. It does the least an HTTP server can.
-func floorServer() http.Handler {
-	sum := md5.Sum([]byte(benchPayload))
-	digest := hex.EncodeToString(sum[:])
-	type ok struct {
-		ID               string `json:"Id"`
-		MessageID        string `json:"MessageId,omitempty"`
-		MD5OfMessageBody string `json:"MD5OfMessageBody,omitempty"`
-	}
-	type msg struct {
-		MessageID     string `json:"MessageId"`
-		ReceiptHandle string `json:"ReceiptHandle"`
-		MD5OfBody     string `json:"MD5OfBody"`
-		Body          string `json:"Body"`
-	}
-	var sent, deleted []ok
-	var msgs []msg
-	for i := range benchBatch {
-		id := strconv.Itoa(i)
-		sent = append(sent, ok{ID: id, MessageID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), MD5OfMessageBody: digest})
-		deleted = append(deleted, ok{ID: id})
-		msgs = append(msgs, msg{fmt.Sprintf("00000000-0000-4000-8000-%012d", i), "handle-" + id, digest, benchPayload})
-	}
-	must := func(v any) []byte {
-		b, err := json.Marshal(v)
-		if err != nil {
-			panic(err)
-		}
-		return b
-	}
-	canned := map[string][]byte{
-		"AmazonSQS.SendMessageBatch":   must(map[string]any{"Successful": sent, "Failed": []ok{}}),
-		"AmazonSQS.ReceiveMessage":     must(map[string]any{"Messages": msgs}),
-		"AmazonSQS.DeleteMessageBatch": must(map[string]any{"Successful": deleted, "Failed": []ok{}}),
-		"AmazonSQS.CreateQueue":        must(map[string]any{"QueueUrl": "http://floor/000000000000/q"}),
-	}
-	empty := []byte("{}")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		body, found := canned[r.Header.Get("X-Amz-Target")]
-		if !found {
-			body = empty
-		}
-		h := w.Header()
-		h.Set("Content-Type", "application/x-amz-json-1.0")
-		h.Set("X-Amzn-Requestid", "00000000-0000-4000-8000-000000000000")
-		h.Set("Content-Length", strconv.Itoa(len(body)))
-		w.Write(body)
-	})
-}
+// floorServer is the canned-answer floor (internal/benchfloor): valid
+// answers with correct digests for the load generator's body and entry
+// ids, and no queue behind them. It does the least an HTTP server can.
+func floorServer() http.Handler { return benchfloor.Handler("http://floor") }
 
 // benchTarget is one server under load.
 type benchTarget struct {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"strconv"
 	"unicode/utf8"
 )
@@ -24,6 +25,12 @@ type fastDecoder interface {
 // fastEncoder is implemented by outputs with a hand-written encoder.
 type fastEncoder interface {
 	appendJSON(b []byte) []byte
+}
+
+// sizeHinter is implemented by outputs that can tell about how many bytes
+// their JSON takes, so that the answer's buffer is grown once.
+type sizeHinter interface {
+	sizeHint() int
 }
 
 // lexer reads the fast subset of JSON.
@@ -73,6 +80,14 @@ func (l *lexer) raw() ([]byte, bool) {
 	start := l.i
 	ascii := true
 	for l.i < len(l.b) {
+		// Skip eight plain bytes at a time: message bodies are most of a
+		// request and most of them need no escape.
+		for l.i+8 <= len(l.b) && !special8(binary.LittleEndian.Uint64(l.b[l.i:])) {
+			l.i += 8
+		}
+		if l.i >= len(l.b) {
+			break
+		}
 		c := l.b[l.i]
 		switch {
 		case c == '"':
@@ -90,6 +105,18 @@ func (l *lexer) raw() ([]byte, bool) {
 		l.i++
 	}
 	return nil, false
+}
+
+// special8 reports whether any of the eight bytes of w (little-endian, as
+// read from a string) may need attention in a JSON string: a control
+// character, '"', '\\' or a byte of a multi-byte UTF-8 sequence. It has
+// no false negatives; a true answer may be wrong about the bytes after the
+// first that is special, so callers look at bytes one at a time from there.
+func special8(w uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q := w ^ ('"' * lo)
+	b := w ^ ('\\' * lo)
+	return ((w-0x20*lo)|(q-lo)|(b-lo)|w)&hi != 0
 }
 
 func (l *lexer) str() (string, bool) {
@@ -128,6 +155,17 @@ func (l *lexer) intPtr() (*int, bool) {
 		return nil, false
 	}
 	return &v, true
+}
+
+// intIn reads an integer into *p and returns p: for inputs that keep their
+// integers' storage, so that reading one allocates nothing.
+func (l *lexer) intIn(p *int) (*int, bool) {
+	v, ok := l.int()
+	if !ok {
+		return nil, false
+	}
+	*p = v
+	return p, true
 }
 
 // object reads an object, calling field for each key; field consumes the
@@ -252,7 +290,7 @@ func (in *sendMessageBatchInput) decodeFast(l *lexer) bool {
 						e.MessageBody, ok = l.str()
 						return 2, ok
 					case "DelaySeconds":
-						e.DelaySeconds, ok = l.intPtr()
+						e.DelaySeconds, ok = l.intIn(&e.delay)
 						return 4, ok
 					case "MessageAttributes":
 						e.MessageAttributes, ok = l.attrs()
@@ -329,13 +367,13 @@ func (in *receiveMessageInput) decodeFast(l *lexer) bool {
 			in.MessageAttributeNames, ok = l.strings()
 			return 8, ok
 		case "MaxNumberOfMessages":
-			in.MaxNumberOfMessages, ok = l.intPtr()
+			in.MaxNumberOfMessages, ok = l.intIn(&in.ints[0])
 			return 16, ok
 		case "VisibilityTimeout":
-			in.VisibilityTimeout, ok = l.intPtr()
+			in.VisibilityTimeout, ok = l.intIn(&in.ints[1])
 			return 32, ok
 		case "WaitTimeSeconds":
-			in.WaitTimeSeconds, ok = l.intPtr()
+			in.WaitTimeSeconds, ok = l.intIn(&in.ints[2])
 			return 64, ok
 		case "ReceiveRequestAttemptId":
 			in.ReceiveRequestAttemptID, ok = l.str()
@@ -455,6 +493,13 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		for i+8 <= len(s) && !special8(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
+			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -602,6 +647,32 @@ func (o *sendMessageOutput) appendJSON(b []byte) []byte {
 }
 
 func (o *empty) appendJSON(b []byte) []byte { return append(b, "{}"...) }
+
+func (o *receiveMessageOutput) sizeHint() int {
+	n := 16
+	for i := range o.Messages {
+		m := &o.Messages[i]
+		n += 72 + len(m.MessageID) + len(m.ReceiptHandle) + len(m.MD5OfBody) + len(m.Body) + len(m.Body)/8
+		for k, v := range m.Attributes {
+			n += 6 + len(k) + len(v)
+		}
+		if len(m.MessageAttributes) > 0 {
+			n += 64 + len(m.MD5OfMessageAttributes)
+			for k, v := range m.MessageAttributes {
+				n += 64 + len(k) + len(v.StringValue) + len(v.BinaryValue)*4/3 + len(v.DataType)
+			}
+		}
+	}
+	return n
+}
+
+func (o *sendMessageBatchOutput) sizeHint() int {
+	n := 32 + 200*len(o.Successful)
+	for i := range o.Failed {
+		n += 64 + len(o.Failed[i].ID) + len(o.Failed[i].Code) + len(o.Failed[i].Message)
+	}
+	return n
+}
 
 func (o *receiveMessageOutput) appendJSON(b []byte) []byte {
 	if len(o.Messages) == 0 {

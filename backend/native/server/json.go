@@ -67,7 +67,14 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, c *call, targ
 	buf.Reset()
 	var resp []byte
 	if fe, ok := out.(fastEncoder); ok {
+		if sh, ok := out.(sizeHinter); ok {
+			buf.Grow(sh.sizeHint())
+		}
 		resp = fe.appendJSON(buf.AvailableBuffer())
+		if cap(resp) > buf.Cap() {
+			// Keep the larger buffer for the next request.
+			*buf = *bytes.NewBuffer(resp[:0])
+		}
 	} else {
 		enc := json.NewEncoder(buf)
 		enc.SetEscapeHTML(false)
@@ -77,8 +84,8 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, c *call, targ
 		resp = buf.Bytes()
 	}
 	h := w.Header()
-	h.Set("Content-Type", contentTypeJSON10)
-	h.Set("Content-Length", strconv.Itoa(len(resp)))
+	c.setHeader(h, hvContentType, "Content-Type", contentTypeJSON10)
+	c.setContentLength(h, len(resp))
 	w.WriteHeader(http.StatusOK)
 	w.Write(resp)
 	return http.StatusOK, ""

@@ -11,10 +11,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/jonboulle/clockwork"
 
@@ -118,6 +120,7 @@ type Server struct {
 	bufs sync.Pool // *bytes.Buffer
 
 	observe func(action, code string, status int, took time.Duration)
+	date    atomic.Pointer[cachedDate]
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -177,6 +180,23 @@ func New(cfg Config) (*Server, error) {
 // up. It is idempotent.
 func (s *Server) Drain() { s.drain() }
 
+// httpDate returns now in the format of the Date header, formatted once a
+// second.
+func (s *Server) httpDate(now time.Time) string {
+	sec := now.Unix()
+	if d := s.date.Load(); d != nil && d.sec == sec {
+		return d.s
+	}
+	d := &cachedDate{sec: sec, s: now.UTC().Format(http.TimeFormat)}
+	s.date.Store(d)
+	return d.s
+}
+
+type cachedDate struct {
+	sec int64
+	s   string
+}
+
 // errDraining ends the long polls that Drain cuts short.
 var errDraining = errors.New("server: draining")
 
@@ -232,6 +252,34 @@ type call struct {
 	principal *principal   // the authenticated caller; nil when anonymous
 	verify    func() error // checks the signature once the body is read
 	bodyRead  func() bool  // whether the whole body has been read
+
+	// hv holds the values of the headers every answer carries, so that
+	// setting them takes no allocation of its own; rid and clen hold the
+	// bytes of the request id and the Content-Length.
+	hv   [4]string
+	rid  [36]byte
+	clen [20]byte
+}
+
+// The headers of every answer, by their index in call.hv.
+const (
+	hvRequestID = iota
+	hvDate
+	hvContentType
+	hvContentLength
+)
+
+// setHeader sets header key (in canonical form) of the answer to v,
+// without allocating: the value slice is one of c.hv.
+func (c *call) setHeader(h http.Header, i int, key, v string) {
+	c.hv[i] = v
+	h[key] = c.hv[i : i+1 : i+1]
+}
+
+// setContentLength sets the Content-Length header of the answer to n.
+func (c *call) setContentLength(h http.Header, n int) {
+	b := strconv.AppendInt(c.clen[:0], int64(n), 10)
+	c.setHeader(h, hvContentLength, "Content-Length", unsafe.String(unsafe.SliceData(b), len(b)))
 }
 
 // publicURL rewrites the scheme://host:port of a backend URL to the one the
@@ -364,14 +412,15 @@ func Actions() []string {
 // with the query protocol.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rid := newRequestID()
 	now := s.clock.Now()
 	h := w.Header()
-	h.Set("X-Amzn-Requestid", rid)
+	c := &call{ctx: r.Context(), w: w, conn: r.RemoteAddr}
+	rid := newRequestID(&c.rid)
+	c.setHeader(h, hvRequestID, "X-Amzn-Requestid", rid)
 	// SDKs correct their clocks by the Date of an answer to a request
 	// refused for skew.
-	h.Set("Date", now.UTC().Format(http.TimeFormat))
-	c := &call{ctx: r.Context(), base: s.baseURL(r), w: w, conn: r.RemoteAddr}
+	c.setHeader(h, hvDate, "Date", s.httpDate(now))
+	c.base = s.baseURL(r)
 	c.pathURL = pathQueueURL(c.base, r.URL.Path)
 	c.traceID = r.Header.Get(traceIDHeader)
 
@@ -475,9 +524,19 @@ func (s *Server) readBody(r *http.Request, c *call, buf *bytes.Buffer, prefix bo
 	if r.ContentLength > 0 {
 		buf.Grow(int(r.ContentLength) + 1)
 	}
-	_, err := buf.ReadFrom(io.LimitReader(r.Body, s.maxBytes+1))
-	if err != nil {
-		return false, err
+	// buf.ReadFrom(io.LimitReader(...)), without allocating the reader.
+	for int64(buf.Len()) <= s.maxBytes {
+		buf.Grow(512)
+		room := buf.AvailableBuffer()
+		room = room[:min(int64(cap(room)), s.maxBytes+1-int64(buf.Len()))]
+		n, err := r.Body.Read(room)
+		buf.Write(room[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return false, err
+		}
 	}
 	return int64(buf.Len()) <= s.maxBytes, nil
 }
@@ -546,9 +605,9 @@ func pathQueueURL(base, path string) string {
 
 const hexDigits = "0123456789abcdef"
 
-// newRequestID returns a random UUID-formatted request id, as SQS sends.
-func newRequestID() string {
-	var b [36]byte
+// newRequestID returns a random UUID-formatted request id, as SQS sends,
+// written in b.
+func newRequestID(b *[36]byte) string {
 	hi, lo := rand.Uint64(), rand.Uint64()
 	hi = hi&^(0xf<<12) | 4<<12 // version 4
 	lo = lo&^(0x3<<62) | 2<<62 // variant 10
@@ -567,5 +626,5 @@ func newRequestID() string {
 		b[j] = hexDigits[nib]
 		j++
 	}
-	return string(b[:])
+	return unsafe.String(&b[0], len(b))
 }
