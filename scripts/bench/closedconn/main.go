@@ -12,7 +12,7 @@
 //	go run ./scripts/bench/closedconn -n 20000 -trace -endpoint http://127.0.0.1:9324
 //	go run ./scripts/bench/closedconn -n 20000 -trace -buffered       # request bodies buffered
 //
-// What it shows (docs/BENCHMARKS.md, section 9): the race is the client's.
+// What it shows (docs/BENCHMARKS.md, section 10): the race is the client's.
 // The SDK wraps a request body in a reader whose WriteTo returns io.EOF once
 // the SDK has closed it, which it does as soon as http.Client.Do returns.
 // net/http's write loop, after sending the body (straight to the socket),
