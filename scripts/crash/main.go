@@ -34,6 +34,7 @@ import (
 
 	"github.com/postbox-go/postbox/backend"
 	"github.com/postbox-go/postbox/backend/awssqs"
+	"github.com/postbox-go/postbox/internal/serveproc"
 )
 
 const (
@@ -114,11 +115,11 @@ func run(cfg config) int {
 		fmt.Fprintf(os.Stderr, "crash: -data-dir %s is not empty\n", work)
 		return 2
 	}
-	scfg := serverConfig{
-		bin: cfg.bin, dataDir: filepath.Join(work, "data"), logPath: filepath.Join(work, "serve.log"),
-		sync: cfg.sync, timeout: cfg.startTimeout, inMemory: cfg.inMemory,
+	scfg := serveproc.Config{
+		Bin: cfg.bin, DataDir: filepath.Join(work, "data"), LogPath: filepath.Join(work, "serve.log"),
+		Sync: cfg.sync, Timeout: cfg.startTimeout, InMemory: cfg.inMemory,
 	}
-	if err := os.MkdirAll(scfg.dataDir, 0o755); err != nil {
+	if err := os.MkdirAll(scfg.DataDir, 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, "crash:", err)
 		return 1
 	}
@@ -139,7 +140,7 @@ func run(cfg config) int {
 
 	for cycle := 1; cycle <= cfg.cycles && fatal == nil; cycle++ {
 		ck.setCycle(cycle)
-		srv, svc, err := startServer(ctx, scfg, "cycle "+strconv.Itoa(cycle))
+		srv, svc, err := serveproc.Start(ctx, scfg, "cycle "+strconv.Itoa(cycle))
 		if err != nil {
 			ck.report(kindStoreOpen, "", "%v", err)
 			fatal = err
@@ -148,7 +149,7 @@ func run(cfg config) int {
 		std, fifo, err := queues(ctx, svc, cfg, cycle == 1, ck)
 		if err != nil {
 			svc.Close()
-			srv.kill()
+			srv.Kill()
 			fatal = err
 			break
 		}
@@ -167,7 +168,7 @@ func run(cfg config) int {
 			}
 		}
 		env.killed.Store(true)
-		srv.kill()
+		srv.Kill()
 		stopWorkers()
 		env.wait()
 		svc.Close()
@@ -192,7 +193,7 @@ func run(cfg config) int {
 
 	vs, st := ck.snapshot()
 	nUnexp, unexp := d.unexpected()
-	torn := countInLog(scfg.logPath, "skipped damaged bytes")
+	torn := countInLog(scfg.LogPath, "skipped damaged bytes")
 	code := 0
 
 	if cfg.selftest {
@@ -332,8 +333,8 @@ func queues(ctx context.Context, svc *awssqs.Service, cfg config, create bool, c
 // finish restarts the server once more, drains both queues and applies
 // the final check; then it kills and restarts the server again to see
 // that the drained queues stay empty, and stops it gracefully.
-func finish(ctx context.Context, scfg serverConfig, cfg config, ck *checker) error {
-	srv, svc, err := startServer(ctx, scfg, "final drain")
+func finish(ctx context.Context, scfg serveproc.Config, cfg config, ck *checker) error {
+	srv, svc, err := serveproc.Start(ctx, scfg, "final drain")
 	if err != nil {
 		ck.report(kindStoreOpen, "", "%v", err)
 		return err
@@ -343,13 +344,13 @@ func finish(ctx context.Context, scfg serverConfig, cfg config, ck *checker) err
 		err = drain(ctx, svc, std, fifo, ck, cfg.drainTimeout)
 	}
 	svc.Close()
-	srv.kill()
+	srv.Kill()
 	if err != nil {
 		return err
 	}
 	ck.finalCheck()
 
-	srv, svc, err = startServer(ctx, scfg, "after drain")
+	srv, svc, err = serveproc.Start(ctx, scfg, "after drain")
 	if err != nil {
 		ck.report(kindStoreOpen, "", "%v", err)
 		return err
@@ -367,7 +368,7 @@ func finish(ctx context.Context, scfg serverConfig, cfg config, ck *checker) err
 			}
 		}
 	}
-	if terr := srv.terminate(15 * time.Second); terr != nil {
+	if terr := srv.Terminate(15 * time.Second); terr != nil {
 		ck.report(kindServerExit, "", "%v", terr)
 	}
 	return err

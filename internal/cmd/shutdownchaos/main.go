@@ -30,6 +30,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/postbox-go/postbox/internal/serveproc"
 )
 
 // config is the driver's command line.
@@ -143,7 +145,9 @@ func run(cfg config) int {
 	completed := 0
 	var fatal error
 
-	srv, svc, err := startServer(ctx, cfg.bin, dataDir, filepath.Join(work, "serve.log"), cfg.startTimeout)
+	srv, svc, err := serveproc.Start(ctx, serveproc.Config{
+		Bin: cfg.bin, DataDir: dataDir, LogPath: filepath.Join(work, "serve.log"), Timeout: cfg.startTimeout,
+	}, "shutdownchaos")
 	if err != nil {
 		fmt.Printf("shutdownchaos: %v\n", err)
 		fmt.Printf("shutdownchaos: work dir kept: %s\n", work)
@@ -202,7 +206,7 @@ func run(cfg config) int {
 			ck.finalCheck()
 		}
 	}
-	if err := srv.terminate(15 * time.Second); err != nil {
+	if err := srv.Terminate(15 * time.Second); err != nil {
 		ck.report(kindServerExit, "%v", err)
 	}
 
