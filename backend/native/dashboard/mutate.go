@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -130,22 +131,27 @@ func (h *Handler) sendMessage(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (h *Handler) purge(w http.ResponseWriter, r *http.Request) {
-	var req struct{}
-	if err := readJSON(r, &req); err != nil {
-		writeError(w, err)
-		return
+// queueOp serves a POST with an empty JSON object that runs op on the
+// queue the path names, authorized as the SQS action it stands for
+// (Engine.Purge as PurgeQueue, Engine.DeleteQueue as DeleteQueue).
+func (h *Handler) queueOp(action string, op func(ctx context.Context, url string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req struct{}
+		if err := readJSON(r, &req); err != nil {
+			writeError(w, err)
+			return
+		}
+		url, err := h.queueURL(r, action)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		if err := op(r.Context(), url); err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, struct{}{})
 	}
-	url, err := h.queueURL(r, "PurgeQueue")
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if err := h.eng.Purge(r.Context(), url); err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, struct{}{})
 }
 
 func (h *Handler) startRedrive(w http.ResponseWriter, r *http.Request) {

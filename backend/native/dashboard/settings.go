@@ -128,26 +128,6 @@ func (h *Handler) createQueue(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, CreateResponseJSON{URL: url, Key: h.keyOf(s.ARN)})
 }
 
-// deleteQueue serves POST /_postbox/api/queues/{name}/delete through
-// Engine.DeleteQueue.
-func (h *Handler) deleteQueue(w http.ResponseWriter, r *http.Request) {
-	var req struct{}
-	if err := readJSON(r, &req); err != nil {
-		writeError(w, err)
-		return
-	}
-	url, err := h.queueURL(r, "DeleteQueue")
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if err := h.eng.DeleteQueue(r.Context(), url); err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, struct{}{})
-}
-
 // writeDetail answers a change with the queue's detail after it.
 func (h *Handler) writeDetail(w http.ResponseWriter, r *http.Request, url string) {
 	d, err := h.queueDetail(r, url)
