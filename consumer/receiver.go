@@ -9,8 +9,8 @@ import (
 )
 
 // flow is what the receiver decides from: how many messages are in hand and
-// on their way, how fast the workers finish them, and how long a receive
-// takes. Guarded by sub.mu.
+// on their way, how fast the workers finish them, and how long a round trip
+// to the queue takes. Guarded by sub.mu.
 //
 // The receiver keeps enough messages asked for that the workers never wait
 // on the network (Little's law: the messages in hand and on their way
@@ -33,7 +33,7 @@ type flow struct {
 	winStart time.Time     // the rate's current window
 	winDone  int           // messages finished in it
 
-	activeAt time.Time // when a message was last received or finished, or a flush ended
+	activeAt time.Time // when a message was last received or finished
 	idle     bool      // an empty answer came after activeAt: StopWhenIdle may apply
 }
 
