@@ -13,7 +13,7 @@ type health struct {
 	failingSince time.Time // the first of the receives failing now; zero if none
 }
 
-func (h *health) received(time.Time) { h.ok, h.failingSince = true, time.Time{} }
+func (h *health) received() { h.ok, h.failingSince = true, time.Time{} }
 
 func (h *health) failed(now time.Time) {
 	if h.failingSince.IsZero() {

@@ -34,7 +34,7 @@ func (s *sub) beat() {
 	now := s.srv.clock.Now()
 	done := make(chan struct{})
 	var due []extension
-	var expired []*Error
+	var lapsed []*Error
 	s.mu.Lock()
 	for _, j := range s.byID {
 		if j.lost != nil || j.extending != nil {
@@ -42,9 +42,8 @@ func (s *sub) beat() {
 		}
 		remaining := j.expiresAt.Sub(now)
 		if remaining <= 0 {
-			cause := fmt.Errorf("%w: visibility timeout of message %s ran out", ErrLeaseLost, j.msg.MessageID)
-			if s.loseLocked(j, cause) {
-				expired = append(expired, &Error{Op: OpHeartbeat, QueueURL: s.url, MessageID: j.msg.MessageID, Err: cause})
+			if cause := expired(j); s.loseLocked(j, cause) {
+				lapsed = append(lapsed, &Error{Op: OpHeartbeat, QueueURL: s.url, MessageID: j.msg.MessageID, Err: cause})
 			}
 			continue
 		}
@@ -63,7 +62,7 @@ func (s *sub) beat() {
 		due = append(due, extension{j, secs})
 	}
 	s.mu.Unlock()
-	for _, e := range expired {
+	for _, e := range lapsed {
 		s.srv.report(e)
 	}
 	// A visibility change of a job that ends meanwhile waits for done

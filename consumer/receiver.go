@@ -75,7 +75,7 @@ type attempt struct {
 // no receive should start now. The caller holds mu.
 func (s *sub) wantLocked() int {
 	f := &s.flow
-	if s.stopping {
+	if s.stopped.Load() {
 		return 0
 	}
 	if (f.empty || f.failing > 0) && f.receives > 0 {
@@ -125,11 +125,11 @@ func (s *sub) receiver() {
 	for {
 		s.mu.Lock()
 		n := s.wantLocked()
-		for n == 0 && !s.stopping {
+		for n == 0 && !s.stopped.Load() {
 			s.wanted.Wait()
 			n = s.wantLocked()
 		}
-		if s.stopping {
+		if s.stopped.Load() {
 			s.mu.Unlock()
 			return
 		}
@@ -187,7 +187,7 @@ func (s *sub) receive(n int, a attempt) {
 	f.asked -= n
 	f.failing = 0
 	f.empty, f.short = len(msgs) == 0, len(msgs) < n
-	s.health.received(now)
+	s.health.received()
 	if len(msgs) == 0 {
 		f.idle = true
 		wake := s.wantLocked() > 0

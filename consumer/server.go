@@ -248,26 +248,26 @@ func (s *Server) shutdown(cancelled <-chan struct{}, deadline time.Time) error {
 			sb.recvWG.Wait() // what a late answer brings is given back at once
 		}
 	})
+	cancelCalls := func() {
+		for _, sb := range s.subs {
+			sb.recvCancel()
+			sb.ioCancel()
+		}
+	}
+	defer cancelCalls() // also releases the contexts when everything ended in time
 	select {
 	case <-finished:
 	case <-hard.Chan():
 		// Time is up: the calls still running are cancelled, and a
 		// queue that ignores that gets a moment more, then its calls
 		// are left to end by themselves.
-		for _, sb := range s.subs {
-			sb.recvCancel()
-			sb.ioCancel()
-		}
+		cancelCalls()
 		straggle := s.clock.NewTimer(stragglerWait)
 		defer straggle.Stop()
 		select {
 		case <-finished:
 		case <-straggle.Chan():
 		}
-	}
-	for _, sb := range s.subs {
-		sb.recvCancel()
-		sb.ioCancel()
 	}
 	return err
 }

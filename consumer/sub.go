@@ -69,12 +69,14 @@ type sub struct {
 	// lostReports are the jobs whose lease newJobsLocked found lost, for
 	// the receiver to report outside mu.
 	lostReports []*job
-	flow        flow        // what the receiver looks at (receiver.go)
-	stopping    bool        // shutting down: nothing more starts
-	stopped     atomic.Bool // stopping, for the workers to read without mu
-	halted      error       // once running handlers are cancelled, why
-	health      health      // for Server.HealthHandler (health.go)
-	attempts    []attempt   // FIFO receive attempt ids to retry (receiver.go)
+	flow        flow // what the receiver looks at (receiver.go)
+	// stopped is set, under mu and sendMu, when the shutdown begins:
+	// nothing starts from then on. It is atomic so that the workers and
+	// dispatch read it without mu.
+	stopped  atomic.Bool
+	halted   error     // once running handlers are cancelled, why
+	health   health    // for Server.HealthHandler (health.go)
+	attempts []attempt // FIFO receive attempt ids to retry (receiver.go)
 }
 
 func newSub(srv *Server, s queueSettings) *sub {
@@ -202,18 +204,16 @@ func (s *sub) end(j *job) (e ending) {
 	now := s.srv.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	j.cancel = nil // the handler has returned
+	// A lease that ran out before the heartbeat saw it (or with the
+	// heartbeat off) is lost: a change sent now could reach the message
+	// after another consumer received it (SQS applies a change made with
+	// an older receipt handle), so it is left alone.
+	if j.extending == nil && !now.Before(j.expiresAt) && s.loseLocked(j, expired(j)) {
+		e.report = true
+	}
 	if s.byID[j.msg.MessageID] == j {
 		delete(s.byID, j.msg.MessageID)
-	}
-	j.cancel = nil
-	if j.lost == nil && j.extending == nil && !now.Before(j.expiresAt) {
-		// The lease ran out before the heartbeat saw it (or with the
-		// heartbeat off): a change sent now could reach the message
-		// after another consumer received it (SQS applies a change made
-		// with an older receipt handle), so it is left alone.
-		j.lost = fmt.Errorf("%w: visibility timeout of message %s ran out", ErrLeaseLost, j.msg.MessageID)
-		s.srv.stats.leasesLost.Add(1)
-		e.report = true
 	}
 	e.lost, e.wait = j.lost, j.extending
 	e.flush = s.finishLocked(now)
@@ -248,6 +248,12 @@ func (s *sub) loseLocked(j *job, cause error) bool {
 	return true
 }
 
+// expired is the cause of a lease lost because its visibility timeout ran
+// out.
+func expired(j *job) error {
+	return fmt.Errorf("%w: visibility timeout of message %s ran out", ErrLeaseLost, j.msg.MessageID)
+}
+
 // cancelHandlers cancels, with cause, every handler running now or started
 // from now on.
 func (s *sub) cancelHandlers(cause error) {
@@ -266,7 +272,6 @@ func (s *sub) cancelHandlers(cause error) {
 func (s *sub) stopReceiving() {
 	s.sendMu.Lock()
 	s.mu.Lock()
-	s.stopping = true
 	s.stopped.Store(true)
 	s.mu.Unlock()
 	close(s.ready)
