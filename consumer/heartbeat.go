@@ -77,7 +77,10 @@ func (s *sub) beat() {
 	}()
 	ctx := withPurpose(s.ioCtx, PurposeHeartbeat)
 	for start := 0; start < len(due); start += backend.MaxBatchEntries {
-		batch := due[start:min(len(due), start+backend.MaxBatchEntries)]
+		batch := s.stillHeld(due[start:min(len(due), start+backend.MaxBatchEntries)])
+		if len(batch) == 0 {
+			continue
+		}
 		entries := make([]backend.VisibilityEntry, len(batch))
 		for i, e := range batch {
 			entries[i] = backend.VisibilityEntry{ID: entryIDs[i], ReceiptHandle: e.j.msg.ReceiptHandle, VisibilityTimeout: e.secs}
@@ -115,4 +118,20 @@ func (s *sub) beat() {
 			s.srv.report(e)
 		}
 	}
+}
+
+// stillHeld returns the extensions of batch whose jobs are still held with
+// their lease: a batch is sent after the ones before it have answered, by
+// when a job may have ended, or lost its lease to a second delivery (an
+// extension with its receipt handle would extend that delivery's).
+func (s *sub) stillHeld(batch []extension) []extension {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := batch[:0:0]
+	for _, e := range batch {
+		if s.byID[e.j.msg.MessageID] == e.j && e.j.lost == nil {
+			out = append(out, e)
+		}
+	}
+	return out
 }
