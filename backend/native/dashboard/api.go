@@ -267,6 +267,22 @@ func (h *Handler) queueURL(r *http.Request, action string) (string, error) {
 	return url, nil
 }
 
+// queueRequest reads r's JSON body into req and resolves the queue the
+// path names, authorized as action: the start of every mutation of one
+// queue. On failure it writes the error and reports false.
+func (h *Handler) queueRequest(w http.ResponseWriter, r *http.Request, action string, req any) (url string, ok bool) {
+	if err := readJSON(r, req); err != nil {
+		writeError(w, err)
+		return "", false
+	}
+	url, err := h.queueURL(r, action)
+	if err != nil {
+		writeError(w, err)
+		return "", false
+	}
+	return url, true
+}
+
 // authorize asks Config.Authorize.
 func (h *Handler) authorize(r *http.Request, action, url string) error {
 	if h.cfg.Authorize == nil {

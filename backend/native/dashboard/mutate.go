@@ -90,13 +90,8 @@ func readJSON(r *http.Request, v any) error {
 
 func (h *Handler) sendMessage(w http.ResponseWriter, r *http.Request) {
 	var req SendRequestJSON
-	if err := readJSON(r, &req); err != nil {
-		writeError(w, err)
-		return
-	}
-	url, err := h.queueURL(r, "SendMessage")
-	if err != nil {
-		writeError(w, err)
+	url, ok := h.queueRequest(w, r, "SendMessage", &req)
+	if !ok {
 		return
 	}
 	q, err := h.eng.Queue(url)
@@ -137,13 +132,8 @@ func (h *Handler) sendMessage(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) queueOp(action string, op func(ctx context.Context, url string) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var req struct{}
-		if err := readJSON(r, &req); err != nil {
-			writeError(w, err)
-			return
-		}
-		url, err := h.queueURL(r, action)
-		if err != nil {
-			writeError(w, err)
+		url, ok := h.queueRequest(w, r, action, &req)
+		if !ok {
 			return
 		}
 		if err := op(r.Context(), url); err != nil {
@@ -156,13 +146,8 @@ func (h *Handler) queueOp(action string, op func(ctx context.Context, url string
 
 func (h *Handler) startRedrive(w http.ResponseWriter, r *http.Request) {
 	var req RedriveRequestJSON
-	if err := readJSON(r, &req); err != nil {
-		writeError(w, err)
-		return
-	}
-	url, err := h.queueURL(r, "StartMessageMoveTask")
-	if err != nil {
-		writeError(w, err)
+	url, ok := h.queueRequest(w, r, "StartMessageMoveTask", &req)
+	if !ok {
 		return
 	}
 	s, err := h.eng.QueueStats(url)

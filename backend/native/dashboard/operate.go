@@ -56,13 +56,8 @@ func resultsJSON(res []backend.EntryResult) MessageResultsJSON {
 // authorized as DeleteMessage.
 func (h *Handler) deleteMessages(w http.ResponseWriter, r *http.Request) {
 	var req MessageIDsRequestJSON
-	if err := readJSON(r, &req); err != nil {
-		writeError(w, err)
-		return
-	}
-	url, err := h.queueURL(r, "DeleteMessage")
-	if err != nil {
-		writeError(w, err)
+	url, ok := h.queueRequest(w, r, "DeleteMessage", &req)
+	if !ok {
 		return
 	}
 	res, err := h.eng.DeleteMessagesByID(r.Context(), url, req.MessageIDs)

@@ -40,13 +40,8 @@ type CreateResponseJSON struct {
 // validation, the same errors, and one invalid attribute changes nothing.
 func (h *Handler) setAttributes(w http.ResponseWriter, r *http.Request) {
 	var req AttributesRequestJSON
-	if err := readJSON(r, &req); err != nil {
-		writeError(w, err)
-		return
-	}
-	url, err := h.queueURL(r, "SetQueueAttributes")
-	if err != nil {
-		writeError(w, err)
+	url, ok := h.queueRequest(w, r, "SetQueueAttributes", &req)
+	if !ok {
 		return
 	}
 	if err := h.eng.SetAttributes(r.Context(), url, backend.Attributes(req.Attributes)); err != nil {
