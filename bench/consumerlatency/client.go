@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -12,6 +10,8 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/postbox-go/postbox/internal/bufferedbody"
 )
 
 // newClient returns an aws-sdk-go-v2 SQS client for endpoint configured as
@@ -35,7 +35,7 @@ func newClient(endpoint string, deletes func(int)) (*sqs.Client, func()) {
 			return aws.Credentials{AccessKeyID: "postbox", SecretAccessKey: "postbox", Source: "bench"}, nil
 		}),
 		HTTPClient: &http.Client{
-			Transport:     bufferedBodies{transport},
+			Transport:     bufferedbody.Transport{Next: transport},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
@@ -54,26 +54,6 @@ func newClient(endpoint string, deletes func(int)) (*sqs.Client, func()) {
 		})
 	}
 	return sqs.New(opts), transport.CloseIdleConnections
-}
-
-// bufferedBodies sends each request with its body read into memory first,
-// as backend/awssqs's client does (see its open.go: aws-sdk-go-v2#2737).
-type bufferedBodies struct{ next http.RoundTripper }
-
-func (b bufferedBodies) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return b.next.RoundTrip(r)
-	}
-	data, err := io.ReadAll(r.Body)
-	r.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	c := r.Clone(r.Context())
-	c.Body = io.NopCloser(bytes.NewReader(data))
-	c.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	c.ContentLength = int64(len(data))
-	return b.next.RoundTrip(c)
 }
 
 // acks counts acknowledged deletes and notes when the count reaches target.

@@ -3,10 +3,8 @@
 package awssqs24
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/postbox-go/postbox/backend"
+	"github.com/postbox-go/postbox/internal/bufferedbody"
 )
 
 const importPath = "github.com/postbox-go/postbox/interop/querysdk/awssqs24"
@@ -136,7 +135,7 @@ func newClient(ctx context.Context, info QueueURLInfo) (*sqs.Client, func() erro
 		transport.MaxIdleConns = maxIdleConns
 		transport.MaxIdleConnsPerHost = maxIdleConns
 		cfg.HTTPClient = &http.Client{
-			Transport:     bufferedBodies{transport},
+			Transport:     bufferedbody.Transport{Next: transport}, // aws-sdk-go-v2#2737: see bufferedbody
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 		closeIdle = func() error { transport.CloseIdleConnections(); return nil }
@@ -158,30 +157,4 @@ func hasCredentials(ctx context.Context, p aws.CredentialsProvider) bool {
 	}
 	creds, err := p.Retrieve(ctx)
 	return err == nil && creds.HasKeys()
-}
-
-// bufferedBodies sends each request with its body read into memory first
-// (SQS requests are small). With the SDK's streamed bodies, net/http's
-// write loop can close a connection while the response is being read
-// (aws/aws-sdk-go-v2#2737: "deserialization failed ... use of closed
-// network connection" with status 200); on a receive that loses messages
-// the server already made invisible. A buffered body is written whole
-// before the response is read, which ends the race.
-type bufferedBodies struct{ next http.RoundTripper }
-
-// RoundTrip implements http.RoundTripper.
-func (b bufferedBodies) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return b.next.RoundTrip(r)
-	}
-	data, err := io.ReadAll(r.Body)
-	r.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	r2 := r.Clone(r.Context())
-	r2.Body = io.NopCloser(bytes.NewReader(data))
-	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	r2.ContentLength = int64(len(data))
-	return b.next.RoundTrip(r2)
 }

@@ -25,7 +25,7 @@
 // buffer, so they are read whole before the close. postbox's answer of 10
 // messages of 256 B is 4.2 KiB (its receipt handles are longer than the
 // floor's), and so is the floor's once padded by 1 KiB: both then fail.
-// Buffered request bodies (backend/awssqs's bufferedBodies) end it.
+// Buffered request bodies (internal/bufferedbody, as backend/awssqs sends them) end it.
 package main
 
 import (
@@ -34,7 +34,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"net"
 	"net/http"
@@ -51,6 +50,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/postbox-go/postbox/internal/benchfloor"
+	"github.com/postbox-go/postbox/internal/bufferedbody"
 )
 
 func main() {
@@ -90,7 +90,7 @@ func main() {
 	}
 	var rt http.RoundTripper = tr
 	if *buffered {
-		rt = bufferedBodies{rt}
+		rt = bufferedbody.Transport{Next: rt}
 	}
 	client := sqs.New(sqs.Options{
 		BaseEndpoint: aws.String(*endpoint),
@@ -213,26 +213,6 @@ type capture struct {
 func (c *capture) Header() http.Header         { return c.h }
 func (c *capture) WriteHeader(int)             {}
 func (c *capture) Write(p []byte) (int, error) { return c.b.Write(p) }
-
-// bufferedBodies is backend/awssqs's fix: each request's body read into
-// memory before it is sent.
-type bufferedBodies struct{ next http.RoundTripper }
-
-func (b bufferedBodies) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return b.next.RoundTrip(r)
-	}
-	data, err := io.ReadAll(r.Body)
-	r.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	r2 := r.Clone(r.Context())
-	r2.Body = io.NopCloser(bytes.NewReader(data))
-	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	r2.ContentLength = int64(len(data))
-	return b.next.RoundTrip(r2)
-}
 
 // tracedConn remembers the stack of its Close, and prints it (once per
 // run) when a read fails because of that Close.

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/postbox-go/postbox/backend"
 	"github.com/postbox-go/postbox/backend/awssqs"
+	"github.com/postbox-go/postbox/internal/bufferedbody"
 )
 
 // bufferedBody is an http.RoundTripper that reads each request body into
@@ -24,25 +23,6 @@ import (
 // a receive stayed invisible for the visibility timeout. backend/awssqs has
 // sent buffered bodies the same way since; this copy is kept so that the
 // earlier runs can be repeated as they were.
-type bufferedBody struct{ next http.RoundTripper }
-
-// RoundTrip sends r with its body read into memory first.
-func (b bufferedBody) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return b.next.RoundTrip(r)
-	}
-	data, err := io.ReadAll(r.Body)
-	r.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	c := r.Clone(r.Context())
-	c.Body = io.NopCloser(bytes.NewReader(data))
-	c.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	c.ContentLength = int64(len(data))
-	return b.next.RoundTrip(c)
-}
-
 // openBuffered opens queueURL (on a local endpoint) with the awssqs
 // adapter over an SDK client configured as backend.Open configures it (no
 // retries, placeholder credentials, the SDK's transport with 100 idle
@@ -62,7 +42,7 @@ func openBuffered(queueURL string) (backend.Queue, func() error, error) {
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: "bench", SecretAccessKey: "bench"}, nil
 		}),
-		HTTPClient: &http.Client{Transport: bufferedBody{transport}},
+		HTTPClient: &http.Client{Transport: bufferedbody.Transport{Next: transport}},
 	})
 	svc, err := awssqs.New(awssqs.Config{Client: client, OnClose: func() error { transport.CloseIdleConnections(); return nil }})
 	if err != nil {
